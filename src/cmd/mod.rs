@@ -1,0 +1,36 @@
+//! The subcommands, one module each. Each has an `Args` struct (clap derive) and a small
+//! `run(args) -> Result<()>`.
+
+pub mod describe;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Fast, exact statistics, drift and anomaly detection for the NSL-KDD / KDD Cup 99 data.
+#[derive(Debug, Parser)]
+#[command(name = "kddstat", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Exact feature statistics of one or more data files (as pandas describe + value_counts).
+    Describe(describe::Args),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Describe(args) => describe::run(args),
+    }
+}
+
+/// Prints a warning line to standard error.
+pub fn warn(message: &str) {
+    eprintln!("kddstat: warning: {message}");
+}

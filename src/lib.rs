@@ -1,0 +1,37 @@
+//! # kddstat
+//!
+//! Fast, exact network-traffic analytics for the NSL-KDD intrusion-detection dataset and its KDD Cup
+//! 99 family (the same 41 connection features).
+//!
+//! The library owns the pipeline; the `kddstat` binary only parses arguments and maps errors to exit
+//! codes. Stages, one module each:
+//!
+//! - [`schema`]: the one encoding of the record layout: the 41 features with their types, the label
+//!   and difficulty columns, and the attack-to-category map;
+//! - [`load`]: reads NSL-KDD and KDD Cup 99 files (plain, gzip, zip, standard input) into a typed
+//!   Polars [`DataFrame`](polars::prelude::DataFrame) with a parser specialised to the layout,
+//!   validating every field and reporting the file, line and column of the first bad one;
+//! - [`stats`]: exact statistics defined as their pandas / numpy counterparts (`describe`);
+//! - [`render`]: tables, Markdown, CSV and JSON output;
+//! - [`cmd`]: one module per subcommand, each a small `run(args)`.
+//!
+//! ```no_run
+//! use kddstat::load::load_path;
+//! use kddstat::stats::{describe, DescribeOptions};
+//!
+//! let ds = load_path("KDDTrain+.txt")?;
+//! let summary = describe(&ds, &DescribeOptions::default())?;
+//! println!("{} rows, mean src_bytes {}", summary.rows, summary.numeric.get("src_bytes").unwrap().mean);
+//! # Ok::<(), kddstat::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cmd;
+pub mod error;
+pub mod load;
+pub mod render;
+pub mod schema;
+pub mod stats;
+
+pub use error::{Error, Result};

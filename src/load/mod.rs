@@ -1,0 +1,413 @@
+//! The loader: any common form of the NSL-KDD / KDD Cup 99 data into one typed Polars frame.
+//!
+//! What it reads, recognised from the content alone:
+//! - NSL-KDD text files: no header, 43 fields (41 features, label, difficulty) or 42 (no difficulty);
+//! - KDD Cup 99 files: 42 fields, with or without a header row (recognised even with misspelled names;
+//!   columns go by position), labels with or without the trailing dot;
+//! - the same compressed with gzip, or inside a zip archive ([`source`]); `-` reads standard input.
+//!
+//! The frame has the 41 features in file order (`Int64` counts and indicators, `Float64` rates,
+//! `String` symbols), then `label`, `difficulty` (`Int64`, NSL-KDD files only) and the derived
+//! `category`. Every field is validated against the [`schema`](crate::schema); the first bad one stops
+//! the load with its file, line and column ([`Error`]).
+
+pub mod source;
+
+mod parse;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+
+use crate::schema::{self, FEATURES, Kind};
+
+pub use source::Input;
+
+/// How an input lays out its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The first line is a header row.
+    pub header: bool,
+    /// Each line ends with the difficulty level (43 fields, NSL-KDD).
+    pub difficulty: bool,
+    /// Labels end with a dot (`normal.`), as in the original KDD Cup 99 files.
+    pub dotted_labels: bool,
+}
+
+impl Layout {
+    /// A short description for people: "NSL-KDD (43 fields)", "KDD Cup 99 with header (42 fields)".
+    pub fn describe(&self) -> String {
+        let family = if self.difficulty {
+            "NSL-KDD"
+        } else {
+            "KDD Cup 99"
+        };
+        let fields = if self.difficulty {
+            schema::FIELDS_WITH_DIFFICULTY
+        } else {
+            schema::FIELDS_WITHOUT_DIFFICULTY
+        };
+        let mut extras = Vec::new();
+        if self.header {
+            extras.push("header row");
+        }
+        if self.dotted_labels {
+            extras.push("dotted labels");
+        }
+        let extras = if extras.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", extras.join(", "))
+        };
+        format!("{family} layout, {fields} fields{extras}")
+    }
+}
+
+/// Options of a load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The member of a zip archive to read; without it, the archive's only data file.
+    pub entry: Option<String>,
+}
+
+/// A loaded data file.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The input's name as shown in messages and output (`archive.zip!entry` for archive members).
+    pub name: String,
+    /// How the input was laid out.
+    pub layout: Layout,
+    /// The typed records.
+    pub frame: DataFrame,
+    /// The 1-based line number of each row in the (decompressed) text.
+    pub lines: Vec<u32>,
+    /// Labels the category map does not know, with their row counts, most frequent first.
+    pub unknown_labels: Vec<(String, usize)>,
+}
+
+impl Dataset {
+    /// Number of records.
+    pub fn rows(&self) -> usize {
+        self.frame.height()
+    }
+
+    /// Warnings a person should see (one line each), such as labels of unknown category.
+    pub fn warnings(&self) -> Vec<String> {
+        self.unknown_labels
+            .iter()
+            .map(|(label, n)| {
+                format!(
+                    "{}: label '{}' is not in the attack map ({} rows): its category is 'unknown'",
+                    self.name,
+                    crate::error::show_value(label.as_bytes()),
+                    n
+                )
+            })
+            .collect()
+    }
+
+    /// The contiguous pieces of an `Int64` column (the frame is built without nulls).
+    pub fn i64_chunks(&self, column: &str) -> Result<Vec<&[i64]>> {
+        let ca = self
+            .column(column)?
+            .i64()
+            .map_err(|e| polars_error(column, e))?;
+        Ok(ca.downcast_iter().map(|a| a.values().as_slice()).collect())
+    }
+
+    /// The contiguous pieces of a `Float64` column.
+    pub fn f64_chunks(&self, column: &str) -> Result<Vec<&[f64]>> {
+        let ca = self
+            .column(column)?
+            .f64()
+            .map_err(|e| polars_error(column, e))?;
+        Ok(ca.downcast_iter().map(|a| a.values().as_slice()).collect())
+    }
+
+    /// The values of a `String` column, in row order.
+    pub fn str_values(&self, column: &str) -> Result<impl Iterator<Item = &str> + '_> {
+        let ca = self
+            .column(column)?
+            .str()
+            .map_err(|e| polars_error(column, e))?;
+        Ok(ca.iter().map(|v| v.unwrap_or("")))
+    }
+
+    /// Whether the frame has this column.
+    pub fn has_column(&self, column: &str) -> bool {
+        self.frame.column(column).is_ok()
+    }
+
+    fn column(&self, column: &str) -> Result<&Column> {
+        self.frame
+            .column(column)
+            .map_err(|_| Error::Usage(format!("{}: no column '{column}'", self.name)))
+    }
+}
+
+fn polars_error(column: &str, e: PolarsError) -> Error {
+    Error::Usage(format!("column '{column}': {e}"))
+}
+
+/// Loads one input.
+pub fn load(input: &Input, options: &LoadOptions) -> Result<Dataset> {
+    let raw = source::read_input(input, options.entry.as_deref())?;
+    parse_bytes(raw.name, &raw.bytes)
+}
+
+/// Loads a file by path (a convenience for tests and benches).
+pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Dataset> {
+    let path = path.as_ref().to_string_lossy().into_owned();
+    load(&Input::Path(path), &LoadOptions::default())
+}
+
+/// Parses the decompressed text of an input named `name`.
+pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::Empty {
+            path: name,
+            what: "the file is empty",
+        });
+    }
+    if let Some(offset) = memchr::memchr(0, bytes) {
+        return Err(Error::Binary { path: name, offset });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        Error::InvalidUtf8 {
+            line: 1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count(),
+            path: name.clone(),
+            offset,
+        }
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+
+    // Skip leading blank lines, then look at the first line: a header, or the first record.
+    let mut skipped = 0;
+    let mut body = text;
+    while let Some(nl) = body.find('\n') {
+        if !body[..nl].trim().is_empty() {
+            break;
+        }
+        body = &body[nl + 1..];
+        skipped += 1;
+    }
+    let first_end = body.find('\n').unwrap_or(body.len());
+    let first_line = body[..first_end].trim_end_matches('\r');
+    let header = is_header(first_line);
+    let mut header_fields = None;
+    if header {
+        header_fields = Some(check_header(&name, first_line)?);
+        body = body.get(first_end + 1..).unwrap_or("");
+        skipped += 1;
+    }
+
+    let fields = match header_fields {
+        Some(n) => n,
+        None => {
+            let n = first_line.split(',').count();
+            if n != schema::FIELDS_WITH_DIFFICULTY && n != schema::FIELDS_WITHOUT_DIFFICULTY {
+                return Err(Error::FieldCount {
+                    path: name,
+                    line: skipped + 1,
+                    expected: "42 or 43".to_string(),
+                    found: n,
+                    truncated: first_end == body.len() && !body.ends_with('\n'),
+                });
+            }
+            n
+        }
+    };
+
+    let pieces = parse::split_pieces(body);
+    let parsed = parse::parse_pieces(&pieces, fields).map_err(|e| {
+        let line = skipped + e.line;
+        match e.error {
+            parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
+                path: name.clone(),
+                line,
+                expected: fields.to_string(),
+                found,
+                truncated,
+            },
+            parse::LineError::Value {
+                column,
+                value,
+                problem,
+            } => Error::Value {
+                path: name.clone(),
+                line,
+                column,
+                value,
+                problem,
+            },
+        }
+    })?;
+    let rows: usize = parsed.iter().map(|p| p.rows).sum();
+    if rows == 0 {
+        return Err(Error::Empty {
+            path: name,
+            what: "no data rows after the header",
+        });
+    }
+    let layout = Layout {
+        header,
+        difficulty: fields == schema::FIELDS_WITH_DIFFICULTY,
+        dotted_labels: parsed.iter().map(|p| p.dotted).sum::<usize>() * 2 > rows,
+    };
+    let mut unknown: Vec<(String, usize)> = Vec::new();
+    for piece in &parsed {
+        for (label, n) in &piece.unknown {
+            match unknown.iter_mut().find(|(l, _)| l == label) {
+                Some((_, total)) => *total += n,
+                None => unknown.push((label.to_string(), *n)),
+            }
+        }
+    }
+    unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let base = u32::try_from(skipped).unwrap_or(u32::MAX);
+    let lines = parsed
+        .iter()
+        .flat_map(|p| p.lines.iter().map(|l| l.saturating_add(base)))
+        .collect();
+    let frame = build_frame(parsed, layout.difficulty)
+        .map_err(|e| Error::Usage(format!("{name}: cannot build the frame: {e}")))?;
+    Ok(Dataset {
+        name,
+        layout,
+        frame,
+        lines,
+        unknown_labels: unknown,
+    })
+}
+
+/// A first line is a header when its first field is not a number (every record starts with the
+/// numeric `duration`).
+fn is_header(first_line: &str) -> bool {
+    let first = first_line
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"');
+    !first.is_empty() && first.parse::<f64>().is_err()
+}
+
+/// Checks a header against the schema by position; returns its field count.
+fn check_header(name: &str, line: &str) -> Result<usize> {
+    let names: Vec<&str> = line.split(',').collect();
+    let n = names.len();
+    if n != schema::FIELDS_WITH_DIFFICULTY && n != schema::FIELDS_WITHOUT_DIFFICULTY {
+        return Err(Error::Header {
+            path: name.to_string(),
+            message: format!(
+                "the first line is not a record and not a KDD header: it has {n} fields, expected 42 or 43"
+            ),
+        });
+    }
+    let mismatches: Vec<(usize, &str)> = FEATURES
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .filter(|(_, (f, found))| !schema::header_name_matches(found, f.name))
+        .map(|(i, (_, found))| (i, *found))
+        .collect();
+    // Tolerate a few unfamiliar names (columns still go by position), not a different layout.
+    if mismatches.len() > 4 {
+        let (i, found) = mismatches[0];
+        return Err(Error::Header {
+            path: name.to_string(),
+            message: format!(
+                "the header does not follow the KDD layout: {} of the 41 feature names differ \
+                 (field {}: '{}' where '{}' was expected)",
+                mismatches.len(),
+                i + 1,
+                crate::error::show_value(found.as_bytes()),
+                FEATURES[i].name
+            ),
+        });
+    }
+    Ok(n)
+}
+
+/// One column's parsed pieces, before it becomes a Polars column.
+enum Parts {
+    Int(Vec<Vec<i64>>),
+    Float(Vec<Vec<f64>>),
+    Str(Vec<StringChunkedBuilder>),
+}
+
+/// Moves the parsed pieces into a frame, the columns built in parallel; each piece becomes one chunk
+/// of each column (the numeric vectors are moved, not copied).
+fn build_frame(pieces: Vec<parse::Piece<'_>>, difficulty: bool) -> PolarsResult<DataFrame> {
+    let mut ints: Vec<Vec<Vec<i64>>> = (0..parse::N_INT).map(|_| Vec::new()).collect();
+    let mut rates: Vec<Vec<Vec<f64>>> = (0..parse::N_RATE).map(|_| Vec::new()).collect();
+    let mut strs: Vec<Vec<StringChunkedBuilder>> = (0..parse::N_STR).map(|_| Vec::new()).collect();
+    let (mut labels, mut categories, mut levels) = (Vec::new(), Vec::new(), Vec::new());
+    for piece in pieces {
+        piece
+            .ints
+            .into_iter()
+            .zip(&mut ints)
+            .for_each(|(v, to)| to.push(v));
+        piece
+            .rates
+            .into_iter()
+            .zip(&mut rates)
+            .for_each(|(v, to)| to.push(v));
+        piece
+            .strs
+            .into_iter()
+            .zip(&mut strs)
+            .for_each(|(v, to)| to.push(v));
+        labels.push(piece.labels);
+        categories.push(piece.categories);
+        levels.push(piece.difficulty);
+    }
+    let (mut ints, mut rates, mut strs) = (ints.into_iter(), rates.into_iter(), strs.into_iter());
+    let mut specs: Vec<(&'static str, Parts)> = Vec::with_capacity(FEATURES.len() + 3);
+    for feature in &FEATURES {
+        let parts = match feature.kind {
+            Kind::Count | Kind::Binary => ints.next().map(Parts::Int),
+            Kind::Rate => rates.next().map(Parts::Float),
+            Kind::Categorical => strs.next().map(Parts::Str),
+        };
+        let parts = parts.ok_or_else(|| polars_err!(ComputeError: "schema and parser disagree"))?;
+        specs.push((feature.name, parts));
+    }
+    specs.push((schema::LABEL, Parts::Str(labels)));
+    if difficulty {
+        specs.push((schema::DIFFICULTY, Parts::Int(levels)));
+    }
+    specs.push((schema::CATEGORY, Parts::Str(categories)));
+    let columns = specs
+        .into_par_iter()
+        .map(|(name, parts)| to_column(PlSmallStr::from_static(name), parts))
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new_infer_height(columns)
+}
+
+fn to_column(name: PlSmallStr, parts: Parts) -> PolarsResult<Column> {
+    let e = PlSmallStr::EMPTY;
+    let series: Vec<Series> = match parts {
+        Parts::Int(v) => v
+            .into_iter()
+            .map(|v| Int64Chunked::from_vec(e.clone(), v).into_series())
+            .collect(),
+        Parts::Float(v) => v
+            .into_iter()
+            .map(|v| Float64Chunked::from_vec(e.clone(), v).into_series())
+            .collect(),
+        Parts::Str(v) => v.into_iter().map(|b| b.finish().into_series()).collect(),
+    };
+    let mut series = series.into_iter();
+    let mut out = series
+        .next()
+        .unwrap_or_else(|| Series::new_empty(e, &DataType::Null));
+    for s in series {
+        out.append_owned(s)?;
+    }
+    out.rename(name);
+    Ok(out.into_column())
+}

@@ -1,0 +1,238 @@
+//! Output stage: the text forms of results (aligned tables, Markdown, CSV, JSON) shared by all
+//! subcommands.
+
+pub mod describe;
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use crate::error::{Error, Result};
+
+/// Output formats of the reporting subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal (100 columns wide).
+    #[default]
+    Table,
+    /// JSON: a documented, stable structure for scripts.
+    Json,
+    /// CSV: one tidy record per figure, full precision.
+    Csv,
+    /// GitHub-flavoured Markdown tables.
+    Markdown,
+}
+
+/// How a table column is aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text columns.
+    Left,
+    /// Number columns.
+    Right,
+}
+
+/// A table of strings rendered with aligned columns or as Markdown.
+#[derive(Debug, Clone)]
+pub struct Table {
+    header: Vec<String>,
+    align: Vec<Align>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headers and alignments.
+    pub fn new(columns: &[(&str, Align)]) -> Table {
+        Table {
+            header: columns.iter().map(|(h, _)| h.to_string()).collect(),
+            align: columns.iter().map(|(_, a)| *a).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row (as many cells as columns).
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    fn widths(&self) -> Vec<usize> {
+        (0..self.header.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .chain(std::iter::once(self.header[i].chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// Aligned text, columns one space apart, each line indented by `indent` spaces.
+    pub fn to_text(&self, indent: usize) -> String {
+        let widths = self.widths();
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let mut line = " ".repeat(indent);
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    line.push(' ');
+                }
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                match self.align[i] {
+                    Align::Left => {
+                        line.push_str(cell);
+                        line.push_str(&" ".repeat(pad));
+                    }
+                    Align::Right => {
+                        line.push_str(&" ".repeat(pad));
+                        line.push_str(cell);
+                    }
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A GitHub-flavoured Markdown table; `|` in cells is escaped.
+    pub fn to_markdown(&self) -> String {
+        let cell = |s: &str| s.replace('\\', "\\\\").replace('|', "\\|");
+        let mut out = String::new();
+        let line = |cells: &[String]| {
+            format!(
+                "| {} |\n",
+                cells
+                    .iter()
+                    .map(|c| cell(c))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
+        };
+        out.push_str(&line(&self.header));
+        let rule: Vec<String> = self
+            .align
+            .iter()
+            .map(|a| match a {
+                Align::Left => ":--".to_string(),
+                Align::Right => "--:".to_string(),
+            })
+            .collect();
+        let _ = writeln!(out, "| {} |", rule.join(" | "));
+        for r in &self.rows {
+            out.push_str(&line(r));
+        }
+        out
+    }
+}
+
+/// A number in at most 7 characters for tables: whole numbers as they are, others with as many
+/// decimals as fit, very large or small ones in scientific notation; `NaN` for a missing figure.
+pub fn compact(v: f64) -> String {
+    const WIDTH: usize = 7;
+    if v.is_nan() {
+        return "NaN".to_string();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    if v == v.trunc() && v.abs() < 1e7 {
+        return format!("{v:.0}");
+    }
+    if v.abs() >= 1e-3 && v.abs() < 1e7 {
+        let int_digits = format!("{:.0}", v.abs().trunc()).len();
+        let sign = usize::from(v < 0.0);
+        let decimals = WIDTH.saturating_sub(int_digits + 1 + sign);
+        let s = format!("{v:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        };
+        if s.len() <= WIDTH && s != "0" && s != "-0" {
+            return s;
+        }
+    }
+    for precision in (0..=3).rev() {
+        let s = format!("{v:.precision$e}");
+        if s.len() <= WIDTH {
+            return s;
+        }
+    }
+    format!("{v:.0e}")
+}
+
+/// A count with thousands separators: `125,973`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A float at full precision (shortest text that reads back to the same value), for CSV.
+pub fn exact(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Writes a string to standard output, mapping failures to [`Error::Output`].
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_numbers_fit_seven_characters() {
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(42908.0), "42908");
+        assert_eq!(compact(287.14464845642), "287.145");
+        assert_eq!(compact(2604.515309), "2604.52");
+        assert_eq!(compact(0.5), "0.5");
+        assert_eq!(compact(0.921341), "0.92134");
+        assert_eq!(compact(5_870_331.18), "5870331");
+        assert_eq!(compact(1_379_963_888.0), "1.380e9");
+        assert_eq!(compact(0.000_012_3), "1.23e-5");
+        assert_eq!(compact(-2.5), "-2.5");
+        assert_eq!(compact(f64::NAN), "NaN");
+        for v in [1e-9, 123456.7891, 9999999.6, 0.00099999, 3.3e12] {
+            assert!(compact(v).len() <= 7, "{v} -> {}", compact(v));
+        }
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(125_973), "125,973");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn table_text_and_markdown() {
+        let mut t = Table::new(&[("name", Align::Left), ("n", Align::Right)]);
+        t.push(vec!["a|b".into(), "1".into()]);
+        t.push(vec!["long name".into(), "100".into()]);
+        assert_eq!(
+            t.to_text(0),
+            "name        n\na|b         1\nlong name 100\n"
+        );
+        assert_eq!(
+            t.to_markdown(),
+            "| name | n |\n| :-- | --: |\n| a\\|b | 1 |\n| long name | 100 |\n"
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! The one encoding of the NSL-KDD / KDD Cup 99 record layout.
+//!
+//! Every other module asks this one for column names, types, ranges and the attack-to-category map;
+//! nothing else spells them out.
+//!
+//! A record is the 41 features of the KDD Cup 99 connection records, in file order, then the `label`
+//! (`normal` or an attack name; KDD Cup 99 files end it with a `.`, which the loader removes), then, in
+//! NSL-KDD files only, the `difficulty` level (0-21: how many of 21 reference learners classified the
+//! record right). The loader adds a derived `category` column from [`category_of`].
+
+use std::fmt;
+
+/// What values a column holds, and so how it is parsed, validated and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A symbolic value (`tcp`, `http`, `SF`), stored as a string column.
+    Categorical,
+    /// A non-negative whole number (a count, a byte size, seconds), stored as `Int64`.
+    Count,
+    /// A 0/1 indicator, stored as `Int64`.
+    Binary,
+    /// A fraction in `[0, 1]`, stored as `Float64`.
+    Rate,
+}
+
+impl Kind {
+    /// Whether the column is numeric (described with numeric statistics).
+    pub fn is_numeric(self) -> bool {
+        !matches!(self, Kind::Categorical)
+    }
+
+    /// Whether the column is stored as `Int64` (as pandas reads it).
+    pub fn is_integer(self) -> bool {
+        matches!(self, Kind::Count | Kind::Binary)
+    }
+}
+
+/// One of the 41 features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Feature {
+    /// The column name, as in the KDD Cup 99 documentation and pandas notebooks.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: Kind,
+}
+
+const fn f(name: &'static str, kind: Kind) -> Feature {
+    Feature { name, kind }
+}
+
+use Kind::{Binary, Categorical, Count, Rate};
+
+/// The 41 features in file order.
+pub const FEATURES: [Feature; 41] = [
+    // Basic features of individual TCP connections.
+    f("duration", Count),
+    f("protocol_type", Categorical),
+    f("service", Categorical),
+    f("flag", Categorical),
+    f("src_bytes", Count),
+    f("dst_bytes", Count),
+    f("land", Binary),
+    f("wrong_fragment", Count),
+    f("urgent", Count),
+    // Content features within a connection.
+    f("hot", Count),
+    f("num_failed_logins", Count),
+    f("logged_in", Binary),
+    f("num_compromised", Count),
+    f("root_shell", Binary),
+    f("su_attempted", Count),
+    f("num_root", Count),
+    f("num_file_creations", Count),
+    f("num_shells", Count),
+    f("num_access_files", Count),
+    f("num_outbound_cmds", Count),
+    f("is_host_login", Binary),
+    f("is_guest_login", Binary),
+    // Time-based traffic features (previous two seconds).
+    f("count", Count),
+    f("srv_count", Count),
+    f("serror_rate", Rate),
+    f("srv_serror_rate", Rate),
+    f("rerror_rate", Rate),
+    f("srv_rerror_rate", Rate),
+    f("same_srv_rate", Rate),
+    f("diff_srv_rate", Rate),
+    f("srv_diff_host_rate", Rate),
+    // Host-based traffic features (previous 100 connections to the same host).
+    f("dst_host_count", Count),
+    f("dst_host_srv_count", Count),
+    f("dst_host_same_srv_rate", Rate),
+    f("dst_host_diff_srv_rate", Rate),
+    f("dst_host_same_src_port_rate", Rate),
+    f("dst_host_srv_diff_host_rate", Rate),
+    f("dst_host_serror_rate", Rate),
+    f("dst_host_srv_serror_rate", Rate),
+    f("dst_host_rerror_rate", Rate),
+    f("dst_host_srv_rerror_rate", Rate),
+];
+
+/// Number of features in a record.
+pub const N_FEATURES: usize = FEATURES.len();
+
+/// Name of the label column (field 42).
+pub const LABEL: &str = "label";
+/// Name of the difficulty column (field 43, NSL-KDD only).
+pub const DIFFICULTY: &str = "difficulty";
+/// Name of the derived attack-category column.
+pub const CATEGORY: &str = "category";
+/// Largest difficulty level: the number of reference learners.
+pub const MAX_DIFFICULTY: i64 = 21;
+
+/// Fields per line of an NSL-KDD file (features, label, difficulty).
+pub const FIELDS_WITH_DIFFICULTY: usize = N_FEATURES + 2;
+/// Fields per line of a KDD Cup 99 file, or an NSL-KDD file without difficulty.
+pub const FIELDS_WITHOUT_DIFFICULTY: usize = N_FEATURES + 1;
+
+/// The features that are numeric, in file order.
+pub fn numeric_features() -> impl Iterator<Item = &'static Feature> {
+    FEATURES.iter().filter(|f| f.kind.is_numeric())
+}
+
+/// The features that are categorical, in file order.
+pub fn categorical_features() -> impl Iterator<Item = &'static Feature> {
+    FEATURES.iter().filter(|f| !f.kind.is_numeric())
+}
+
+/// The feature with this name, if any.
+pub fn feature(name: &str) -> Option<&'static Feature> {
+    FEATURES.iter().find(|f| f.name == name)
+}
+
+/// The attack category of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// Normal traffic.
+    Normal,
+    /// Denial of service.
+    DoS,
+    /// Surveillance and probing.
+    Probe,
+    /// Remote to local: unauthorised access from a remote machine.
+    R2L,
+    /// User to root: unauthorised access to super-user privileges.
+    U2R,
+    /// A label the map does not know.
+    Unknown,
+}
+
+impl Category {
+    /// All categories, in the order reports list them.
+    pub const ALL: [Category; 6] = [
+        Category::Normal,
+        Category::DoS,
+        Category::Probe,
+        Category::R2L,
+        Category::U2R,
+        Category::Unknown,
+    ];
+
+    /// The name used in files, output and the `category` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Normal => "normal",
+            Category::DoS => "DoS",
+            Category::Probe => "Probe",
+            Category::R2L => "R2L",
+            Category::U2R => "U2R",
+            Category::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The attack-to-category map of NSL-KDD and KDD Cup 99 (training and test attacks).
+pub const ATTACKS: &[(&str, Category)] = &[
+    ("normal", Category::Normal),
+    ("back", Category::DoS),
+    ("land", Category::DoS),
+    ("neptune", Category::DoS),
+    ("pod", Category::DoS),
+    ("smurf", Category::DoS),
+    ("teardrop", Category::DoS),
+    ("apache2", Category::DoS),
+    ("mailbomb", Category::DoS),
+    ("processtable", Category::DoS),
+    ("udpstorm", Category::DoS),
+    ("ipsweep", Category::Probe),
+    ("nmap", Category::Probe),
+    ("portsweep", Category::Probe),
+    ("satan", Category::Probe),
+    ("mscan", Category::Probe),
+    ("saint", Category::Probe),
+    ("ftp_write", Category::R2L),
+    ("guess_passwd", Category::R2L),
+    ("imap", Category::R2L),
+    ("multihop", Category::R2L),
+    ("phf", Category::R2L),
+    ("spy", Category::R2L),
+    ("warezclient", Category::R2L),
+    ("warezmaster", Category::R2L),
+    ("named", Category::R2L),
+    ("sendmail", Category::R2L),
+    ("snmpgetattack", Category::R2L),
+    ("snmpguess", Category::R2L),
+    ("worm", Category::R2L),
+    ("xlock", Category::R2L),
+    ("xsnoop", Category::R2L),
+    ("buffer_overflow", Category::U2R),
+    ("loadmodule", Category::U2R),
+    ("perl", Category::U2R),
+    ("rootkit", Category::U2R),
+    ("httptunnel", Category::U2R),
+    ("ps", Category::U2R),
+    ("sqlattack", Category::U2R),
+    ("xterm", Category::U2R),
+];
+
+/// The category of a label (without a trailing dot); [`Category::Unknown`] for a label not in [`ATTACKS`].
+pub fn category_of(label: &str) -> Category {
+    ATTACKS
+        .iter()
+        .find(|(name, _)| *name == label)
+        .map_or(Category::Unknown, |&(_, c)| c)
+}
+
+/// How a header name compares with the schema's: exact, or one of the known misspellings (the copy of
+/// the KDD Cup 99 10% file on Kaggle prefixes eight names with an `l`), or unrelated.
+pub fn header_name_matches(found: &str, expected: &str) -> bool {
+    let found = found.trim().trim_matches('"').to_ascii_lowercase();
+    found == expected || found.strip_prefix('l') == Some(expected)
+}
+
+/// The names a header's label column may carry.
+pub const LABEL_HEADER_NAMES: &[&str] = &[
+    "label",
+    "labels",
+    "class",
+    "attack",
+    "attack_type",
+    "target",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_kinds() {
+        assert_eq!(FEATURES.len(), 41);
+        assert_eq!(numeric_features().count(), 38);
+        assert_eq!(categorical_features().count(), 3);
+        assert_eq!(FEATURES.iter().filter(|f| f.kind == Kind::Rate).count(), 15);
+        assert!(
+            FEATURES
+                .iter()
+                .all(|f| f.name.ends_with("_rate") == (f.kind == Kind::Rate))
+        );
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in FEATURES.iter().enumerate() {
+            assert!(
+                FEATURES[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+            assert_ne!(a.name, LABEL);
+        }
+    }
+
+    #[test]
+    fn map_sizes_and_lookups() {
+        let n = |c| ATTACKS.iter().filter(|(_, k)| *k == c).count();
+        assert_eq!(n(Category::DoS), 10);
+        assert_eq!(n(Category::Probe), 6);
+        assert_eq!(n(Category::R2L), 15);
+        assert_eq!(n(Category::U2R), 8);
+        assert_eq!(category_of("neptune"), Category::DoS);
+        assert_eq!(category_of("normal"), Category::Normal);
+        assert_eq!(category_of("mscan"), Category::Probe);
+        assert_eq!(category_of("nonsense"), Category::Unknown);
+    }
+
+    #[test]
+    fn misspelled_header_names() {
+        assert!(header_name_matches("lnum_compromised", "num_compromised"));
+        assert!(header_name_matches(" Duration ", "duration"));
+        assert!(!header_name_matches("bytes", "src_bytes"));
+    }
+}
