@@ -98,10 +98,10 @@ impl Dataset {
             .iter()
             .map(|(label, n)| {
                 format!(
-                    "{}: label '{}' is not in the attack map ({} rows): its category is 'unknown'",
+                    "{}: label '{}' is not in the attack map ({n} row{}): its category is 'unknown'",
                     self.name,
                     crate::error::show_value(label.as_bytes()),
-                    n
+                    if *n == 1 { "" } else { "s" }
                 )
             })
             .collect()
@@ -167,7 +167,11 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::Empty {
             path: name,
-            what: "the file is empty",
+            what: if bytes.is_empty() {
+                "the file is empty"
+            } else {
+                "the file holds only blank lines"
+            },
         });
     }
     if let Some(offset) = memchr::memchr(0, bytes) {

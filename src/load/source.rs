@@ -43,6 +43,8 @@ pub struct Raw {
     pub name: String,
     /// The text, still unchecked.
     pub bytes: Vec<u8>,
+    /// Whether the text came out of a zip archive.
+    pub from_archive: bool,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -78,8 +80,15 @@ pub fn read_input(input: &Input, entry: Option<&str>) -> Result<Raw> {
             buf
         }
     };
-    let raw = unpack(Raw { name, bytes }, entry)?;
-    if entry.is_some() && !raw.name.contains('!') {
+    let raw = unpack(
+        Raw {
+            name,
+            bytes,
+            from_archive: false,
+        },
+        entry,
+    )?;
+    if entry.is_some() && !raw.from_archive {
         return Err(Error::Usage(format!(
             "{}: --entry applies to .zip archives only, and this is not one",
             raw.name
@@ -129,6 +138,7 @@ fn unpack(raw: Raw, entry: Option<&str>) -> Result<Raw> {
             Raw {
                 name: raw.name,
                 bytes,
+                from_archive: raw.from_archive,
             },
             entry,
         )
@@ -231,6 +241,7 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>) -> Result<Raw> {
     Ok(Raw {
         name: format!("{name}!{chosen}"),
         bytes: out,
+        from_archive: true,
     })
 }
 
