@@ -63,13 +63,19 @@ pub enum Error {
         offset: usize,
     },
     /// The input is not valid UTF-8.
-    #[error("{path}:{line}: invalid UTF-8 (byte offset {offset})")]
+    #[error(
+        "{path}:{line}: column '{column}': invalid UTF-8 (byte 0x{byte:02x} at offset {offset}); expected UTF-8 or ASCII text"
+    )]
     InvalidUtf8 {
         /// The input's name.
         path: String,
         /// 1-based line number.
         line: usize,
-        /// Byte offset of the first invalid byte.
+        /// The column the byte falls in, by position.
+        column: &'static str,
+        /// The first invalid byte.
+        byte: u8,
+        /// Its offset in the (decompressed) input.
         offset: usize,
     },
     /// A compressed input could not be decompressed, or an archive could not be read.
@@ -125,6 +131,9 @@ pub enum Error {
     /// The command line asks for something that does not exist (exit status 2).
     #[error("{0}")]
     Usage(String),
+    /// A fault of kddstat itself, not of the input (please report it).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[source] io::Error),

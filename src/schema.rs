@@ -116,6 +116,17 @@ pub const FIELDS_WITH_DIFFICULTY: usize = N_FEATURES + 2;
 /// Fields per line of a KDD Cup 99 file, or an NSL-KDD file without difficulty.
 pub const FIELDS_WITHOUT_DIFFICULTY: usize = N_FEATURES + 1;
 
+/// The name of the field at a 0-based position of a line: a feature, then `label`, then
+/// `difficulty`; `(extra field)` past those.
+pub fn field_name(position: usize) -> &'static str {
+    match position {
+        p if p < N_FEATURES => FEATURES[p].name,
+        p if p == N_FEATURES => LABEL,
+        p if p == N_FEATURES + 1 => DIFFICULTY,
+        _ => "(extra field)",
+    }
+}
+
 /// The features that are numeric, in file order.
 pub fn numeric_features() -> impl Iterator<Item = &'static Feature> {
     FEATURES.iter().filter(|f| f.kind.is_numeric())

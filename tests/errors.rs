@@ -131,7 +131,10 @@ fn binary_file() {
 
 #[test]
 fn invalid_utf8() {
-    fails_on("invalid_utf8.txt", ":3: invalid UTF-8 (byte offset 445)");
+    fails_on(
+        "invalid_utf8.txt",
+        ":3: column 'label': invalid UTF-8 (byte 0xff at offset 445); expected UTF-8 or ASCII text",
+    );
 }
 
 #[test]
@@ -226,5 +229,13 @@ fn first_bad_file_stops_the_run() {
             "kddstat: error: {}:3: column 'src_bytes': 'abc' is not a number",
             fixture("bad_number.txt")
         ),
+    );
+}
+
+#[test]
+fn bad_value_on_the_first_line_is_not_taken_for_a_header() {
+    fails_on(
+        "bad_first_duration.txt",
+        ":1: column 'duration': '1x' is not a number",
     );
 }

@@ -142,12 +142,12 @@ impl Dataset {
     fn column(&self, column: &str) -> Result<&Column> {
         self.frame
             .column(column)
-            .map_err(|_| Error::Usage(format!("{}: no column '{column}'", self.name)))
+            .map_err(|_| Error::Internal(format!("{}: no column '{column}'", self.name)))
     }
 }
 
 fn polars_error(column: &str, e: PolarsError) -> Error {
-    Error::Usage(format!("column '{column}': {e}"))
+    Error::Internal(format!("column '{column}': {e}"))
 }
 
 /// Loads one input.
@@ -179,8 +179,13 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
+        let before = &bytes[..offset];
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        let field = memchr::memchr_iter(b',', &before[line_start..]).count();
         Error::InvalidUtf8 {
-            line: 1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count(),
+            line: 1 + memchr::memchr_iter(b'\n', before).count(),
+            column: schema::field_name(field),
+            byte: bytes[offset],
             path: name.clone(),
             offset,
         }
@@ -276,7 +281,7 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
         .flat_map(|p| p.lines.iter().map(|l| l.saturating_add(base)))
         .collect();
     let frame = build_frame(parsed, layout.difficulty)
-        .map_err(|e| Error::Usage(format!("{name}: cannot build the frame: {e}")))?;
+        .map_err(|e| Error::Internal(format!("{name}: cannot build the frame: {e}")))?;
     Ok(Dataset {
         name,
         layout,
@@ -287,15 +292,20 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
 }
 
 /// A first line is a header when its first field is not a number (every record starts with the
-/// numeric `duration`).
+/// numeric `duration`) and neither are most of the others (a record has 38 numeric fields, so a
+/// record with a bad `duration` is still read as a record and its error reported as such).
 fn is_header(first_line: &str) -> bool {
-    let first = first_line
-        .split(',')
+    let is_number = |f: &str| f.trim().trim_matches('"').parse::<f64>().is_ok();
+    let mut fields = first_line.split(',');
+    let first_is_number = fields
         .next()
-        .unwrap_or("")
-        .trim()
-        .trim_matches('"');
-    !first.is_empty() && first.parse::<f64>().is_err()
+        .is_none_or(|f| f.trim().is_empty() || is_number(f));
+    let (mut n, mut numbers) = (1, 0);
+    for f in fields {
+        n += 1;
+        numbers += usize::from(is_number(f));
+    }
+    !first_is_number && numbers * 2 < n
 }
 
 /// Checks a header against the schema by position; returns its field count.
@@ -414,4 +424,47 @@ fn to_column(name: PlSmallStr, parts: Parts) -> PolarsResult<Column> {
     }
     out.rename(name);
     Ok(out.into_column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_detection() {
+        let names: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        assert!(is_header(&(names.join(",") + ",label")));
+        assert!(!is_header("0,tcp,http,SF,1,2,0,0,0"));
+        // A record whose duration is broken is still a record, not a header.
+        assert!(!is_header("x,tcp,http,SF,1,2,0,0,0,0,0"));
+        assert!(!is_header(""));
+    }
+
+    #[test]
+    fn layout_descriptions() {
+        let nsl = Layout {
+            header: false,
+            difficulty: true,
+            dotted_labels: false,
+        };
+        assert_eq!(nsl.describe(), "NSL-KDD layout, 43 fields");
+        let kdd = Layout {
+            header: true,
+            difficulty: false,
+            dotted_labels: true,
+        };
+        assert_eq!(
+            kdd.describe(),
+            "KDD Cup 99 layout, 42 fields, header row, dotted labels"
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_and_leading_blank_lines() {
+        let row = "0,tcp,http,SF,1,2,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,1,1,0,0,0,0,1,0,0,1,1,1,0,0,0,0,0,0,0,normal,21";
+        let text = format!("\u{feff}\n\n{row}\n{row}\n");
+        let ds = parse_bytes("t".into(), text.as_bytes()).unwrap();
+        assert_eq!(ds.rows(), 2);
+        assert_eq!(ds.lines, [3, 4]);
+    }
 }

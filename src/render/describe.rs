@@ -199,7 +199,11 @@ fn text(files: &[FileSummary], top: usize, markdown: bool) -> String {
                     thousands(s.rows as u64)
                 );
                 heading(&mut out, 3, &title);
-                table(&mut out, &numeric_table(&s.numeric));
+                if s.numeric.is_empty() {
+                    out.push('\n');
+                } else {
+                    table(&mut out, &numeric_table(&s.numeric));
+                }
             }
         }
         for (col, c) in f.categorical.iter() {
