@@ -267,6 +267,7 @@ fn the_nsl_kdd_zip_as_distributed() {
     assert!(err.to_string().contains("several data files: KDDTest+.txt"));
     let entry = LoadOptions {
         entry: Some(TEST21.to_string()),
+        ..Default::default()
     };
     let ds = load(&input, &entry).unwrap();
     assert_eq!(ds.rows(), 11_850);

@@ -54,6 +54,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let load_options = LoadOptions {
         entry: args.entry.clone(),
+        set_aside_invalid: false,
     };
     let mut summaries = Vec::with_capacity(args.files.len());
     for file in &args.files {

@@ -69,6 +69,20 @@ impl Layout {
 pub struct LoadOptions {
     /// The member of a zip archive to read; without it, the archive's only data file.
     pub entry: Option<String>,
+    /// Set lines that fail validation aside in [`Dataset::rejected`] instead of stopping at the
+    /// first one.
+    pub set_aside_invalid: bool,
+}
+
+/// A line set aside because it failed validation (with [`LoadOptions::set_aside_invalid`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line's text.
+    pub text: String,
+    /// What is wrong, as the error message would say it after `file:line: `.
+    pub reason: String,
 }
 
 /// A loaded data file.
@@ -84,6 +98,8 @@ pub struct Dataset {
     pub lines: Vec<u32>,
     /// Labels the category map does not know, with their row counts, most frequent first.
     pub unknown_labels: Vec<(String, usize)>,
+    /// Lines set aside as invalid, in file order (empty unless asked for).
+    pub rejected: Vec<RejectedLine>,
 }
 
 impl Dataset {
@@ -152,8 +168,14 @@ fn polars_error(column: &str, e: PolarsError) -> Error {
 
 /// Loads one input.
 pub fn load(input: &Input, options: &LoadOptions) -> Result<Dataset> {
+    Ok(load_with_source(input, options)?.0)
+}
+
+/// Loads one input and keeps its decompressed text too (to copy records verbatim).
+pub fn load_with_source(input: &Input, options: &LoadOptions) -> Result<(Dataset, source::Raw)> {
     let raw = source::read_input(input, options.entry.as_deref())?;
-    parse_bytes(raw.name, &raw.bytes)
+    let ds = parse_with(raw.name.clone(), &raw.bytes, options)?;
+    Ok((ds, raw))
 }
 
 /// Loads a file by path (a convenience for tests and benches).
@@ -164,6 +186,11 @@ pub fn load_path(path: impl AsRef<std::path::Path>) -> Result<Dataset> {
 
 /// Parses the decompressed text of an input named `name`.
 pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
+    parse_with(name, bytes, &LoadOptions::default())
+}
+
+/// Parses the decompressed text of an input named `name`, with options.
+pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<Dataset> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::Empty {
             path: name,
@@ -230,29 +257,45 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
     };
 
     let pieces = parse::split_pieces(body);
-    let parsed = parse::parse_pieces(&pieces, fields).map_err(|e| {
-        let line = skipped + e.line;
-        match e.error {
-            parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
-                path: name.clone(),
+    let to_error = |line: usize, e: parse::LineError| match e {
+        parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
+            path: name.clone(),
+            line,
+            expected: fields.to_string(),
+            found,
+            truncated,
+        },
+        parse::LineError::Value {
+            column,
+            value,
+            problem,
+        } => Error::Value {
+            path: name.clone(),
+            line,
+            column,
+            value,
+            problem,
+        },
+    };
+    let parsed = parse::parse_pieces(&pieces, fields, options.set_aside_invalid)
+        .map_err(|e| to_error(skipped + e.line, e.error))?;
+    let rejected: Vec<RejectedLine> = parsed
+        .iter()
+        .flat_map(|p| p.rejected.iter())
+        .map(|r| {
+            let line = skipped + r.line;
+            let message = to_error(line, r.error.clone()).to_string();
+            let prefix = format!("{name}:{line}: ");
+            RejectedLine {
                 line,
-                expected: fields.to_string(),
-                found,
-                truncated,
-            },
-            parse::LineError::Value {
-                column,
-                value,
-                problem,
-            } => Error::Value {
-                path: name.clone(),
-                line,
-                column,
-                value,
-                problem,
-            },
-        }
-    })?;
+                text: r.text.to_string(),
+                reason: message
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&message)
+                    .to_string(),
+            }
+        })
+        .collect();
     let rows: usize = parsed.iter().map(|p| p.rows).sum();
     if rows == 0 {
         return Err(Error::Empty {
@@ -288,6 +331,7 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
         frame,
         lines,
         unknown_labels: unknown,
+        rejected,
     })
 }
 

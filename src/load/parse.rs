@@ -77,10 +77,24 @@ pub(crate) struct Piece<'a> {
     pub unknown: HashMap<&'a str, usize>,
     /// Rows parsed.
     pub rows: usize,
+    /// Lines that failed validation (only when rejects are collected).
+    pub rejected: Vec<Rejected<'a>>,
+}
+
+/// A line set aside because it failed validation.
+#[derive(Debug)]
+pub(crate) struct Rejected<'a> {
+    /// 1-based line number, counted from the start of the piece (from the start of the text once
+    /// [`parse_pieces`] returns).
+    pub line: usize,
+    /// The line's text.
+    pub text: &'a str,
+    /// What is wrong with it.
+    pub error: LineError,
 }
 
 /// A problem found on one line, before the file name and line offset are known.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LineError {
     /// Wrong number of fields.
     FieldCount {
@@ -129,12 +143,13 @@ pub(crate) fn split_pieces(text: &str) -> Vec<&str> {
 pub(crate) fn parse_pieces<'a>(
     pieces: &[&'a str],
     fields: usize,
+    collect_rejects: bool,
 ) -> Result<Vec<Piece<'a>>, PieceError> {
     let last = pieces.len().saturating_sub(1);
     let results: Vec<Result<Piece<'a>, PieceError>> = pieces
         .par_iter()
         .enumerate()
-        .map(|(i, text)| parse_piece(text, fields, i == last))
+        .map(|(i, text)| parse_piece(text, fields, i == last, collect_rejects))
         .collect();
     let mut offset = 0;
     let mut out = Vec::with_capacity(results.len());
@@ -146,6 +161,7 @@ pub(crate) fn parse_pieces<'a>(
                     .lines
                     .iter_mut()
                     .for_each(|l| *l = l.saturating_add(base));
+                piece.rejected.iter_mut().for_each(|r| r.line += offset);
                 offset += piece.line_count;
                 out.push(piece);
             }
@@ -160,10 +176,108 @@ pub(crate) fn parse_pieces<'a>(
     Ok(out)
 }
 
-fn parse_piece(text: &str, fields: usize, is_last: bool) -> Result<Piece<'_>, PieceError> {
+/// One record, parsed and validated, before it is added to the columns.
+struct Row<'a> {
+    ints: [i64; N_INT],
+    rates: [f64; N_RATE],
+    strs: [&'a str; N_STR],
+    label: &'a str,
+    dotted: bool,
+    difficulty: i64,
+}
+
+/// Parses and validates one non-blank line of `fields` fields.
+fn parse_line<'a>(
+    line: &'a str,
+    fields: usize,
+    slots: &[Slot; N_FEATURES],
+    truncated: bool,
+) -> Result<Row<'a>, LineError> {
+    // A wrong field count explains any bad value on the line, so it is reported first.
+    let count_error = || {
+        let found = line.split(',').count();
+        (found != fields).then_some(LineError::FieldCount { found, truncated })
+    };
+    let value_error = |column: &'static str, raw: &str, problem| {
+        count_error().unwrap_or_else(|| LineError::Value {
+            column,
+            value: crate::error::show_value(raw.as_bytes()),
+            problem,
+        })
+    };
+    let mut row = Row {
+        ints: [0; N_INT],
+        rates: [0.0; N_RATE],
+        strs: [""; N_STR],
+        label: "",
+        dotted: false,
+        difficulty: 0,
+    };
+    let mut cursor = Fields::new(line);
+    for (feature, slot) in FEATURES.iter().zip(slots) {
+        let Some(raw) = cursor.next() else {
+            return Err(count_error().unwrap_or(LineError::FieldCount {
+                found: 0,
+                truncated,
+            }));
+        };
+        let bad = |problem| value_error(feature.name, raw, problem);
+        match *slot {
+            Slot::Int(j) => {
+                let v = parse_count(raw).map_err(bad)?;
+                if feature.kind == Kind::Binary && v > 1 {
+                    return Err(bad(Problem::NotBinary));
+                }
+                row.ints[j] = v;
+            }
+            Slot::Rate(j) => row.rates[j] = parse_rate(raw).map_err(bad)?,
+            Slot::Str(j) => {
+                if raw.trim().is_empty() {
+                    return Err(bad(Problem::Missing));
+                }
+                row.strs[j] = raw;
+            }
+        }
+    }
+    let raw_label = cursor.next().unwrap_or("");
+    let with_difficulty = fields == schema::FIELDS_WITH_DIFFICULTY;
+    let raw_difficulty = if with_difficulty {
+        cursor.next()
+    } else {
+        Some("")
+    };
+    if raw_difficulty.is_none() || cursor.next().is_some() {
+        if let Some(e) = count_error() {
+            return Err(e);
+        }
+    }
+    let (label, dotted) = match raw_label.strip_suffix('.') {
+        Some(l) => (l, true),
+        None => (raw_label, false),
+    };
+    if label.trim().is_empty() {
+        return Err(value_error(schema::LABEL, raw_label, Problem::Missing));
+    }
+    row.label = label;
+    row.dotted = dotted;
+    if with_difficulty {
+        let raw = raw_difficulty.unwrap_or("");
+        row.difficulty =
+            parse_difficulty(raw).map_err(|p| value_error(schema::DIFFICULTY, raw, p))?;
+    }
+    Ok(row)
+}
+
+fn parse_piece(
+    text: &str,
+    fields: usize,
+    is_last: bool,
+    collect_rejects: bool,
+) -> Result<Piece<'_>, PieceError> {
     let slots = slots();
     let rows_guess = text.len() / 120 + 1;
     let builder = || StringChunkedBuilder::new(PlSmallStr::EMPTY, rows_guess);
+    let with_difficulty = fields == schema::FIELDS_WITH_DIFFICULTY;
     let mut p = Piece {
         ints: (0..N_INT).map(|_| Vec::with_capacity(rows_guess)).collect(),
         rates: (0..N_RATE)
@@ -172,17 +286,14 @@ fn parse_piece(text: &str, fields: usize, is_last: bool) -> Result<Piece<'_>, Pi
         strs: (0..N_STR).map(|_| builder()).collect(),
         labels: builder(),
         categories: builder(),
-        difficulty: Vec::new(),
+        difficulty: Vec::with_capacity(if with_difficulty { rows_guess } else { 0 }),
         lines: Vec::with_capacity(rows_guess),
         line_count: 0,
         dotted: 0,
         unknown: HashMap::new(),
         rows: 0,
+        rejected: Vec::new(),
     };
-    let with_difficulty = fields == schema::FIELDS_WITH_DIFFICULTY;
-    if with_difficulty {
-        p.difficulty.reserve(rows_guess);
-    }
     let mut label_cache: HashMap<&str, Category> = HashMap::with_capacity(64);
     let bytes = text.as_bytes();
     let mut pos = 0;
@@ -191,93 +302,40 @@ fn parse_piece(text: &str, fields: usize, is_last: bool) -> Result<Piece<'_>, Pi
             Some(i) => (pos + i, true),
             None => (bytes.len(), false),
         };
-        let mut line = &text[pos..end];
+        let line = text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end]);
         pos = end + 1;
         p.line_count += 1;
-        let line_no = p.line_count;
-        line = line.strip_suffix('\r').unwrap_or(line);
         // A record is at least 2 * fields - 1 bytes long; only a short line can be blank.
         if line.len() < 2 * fields && line.trim().is_empty() {
             continue; // pandas skips blank lines too
         }
-        let fail = |error| PieceError {
-            line: line_no,
-            error,
-        };
-        // A wrong field count explains any bad value on the line, so it is reported first.
-        let count_error = || {
-            let found = line.split(',').count();
-            (found != fields).then(|| {
-                fail(LineError::FieldCount {
-                    found,
-                    truncated: is_last && !has_newline,
-                })
-            })
-        };
-        let mut cursor = Fields::new(line);
-        for (feature, slot) in FEATURES.iter().zip(&slots) {
-            let Some(raw) = cursor.next() else {
-                return Err(count_error().unwrap_or_else(|| {
-                    fail(LineError::FieldCount {
-                        found: 0,
-                        truncated: false,
-                    })
-                }));
-            };
-            let bad = |problem| {
-                count_error().unwrap_or_else(|| {
-                    fail(LineError::Value {
-                        column: feature.name,
-                        value: crate::error::show_value(raw.as_bytes()),
-                        problem,
-                    })
-                })
-            };
-            match *slot {
-                Slot::Int(j) => {
-                    let v = parse_count(raw).map_err(bad)?;
-                    if feature.kind == Kind::Binary && v > 1 {
-                        return Err(bad(Problem::NotBinary));
-                    }
-                    p.ints[j].push(v);
-                }
-                Slot::Rate(j) => p.rates[j].push(parse_rate(raw).map_err(bad)?),
-                Slot::Str(j) => {
-                    if raw.trim().is_empty() {
-                        return Err(bad(Problem::Missing));
-                    }
-                    p.strs[j].append_value(raw);
-                }
+        let row = match parse_line(line, fields, &slots, is_last && !has_newline) {
+            Ok(row) => row,
+            Err(error) if collect_rejects => {
+                p.rejected.push(Rejected {
+                    line: p.line_count,
+                    text: line,
+                    error,
+                });
+                continue;
             }
-        }
-        let raw_label = cursor.next().unwrap_or("");
-        let raw_difficulty = if with_difficulty {
-            cursor.next()
-        } else {
-            Some("")
-        };
-        if raw_difficulty.is_none() || cursor.next().is_some() {
-            if let Some(e) = count_error() {
-                return Err(e);
+            Err(error) => {
+                return Err(PieceError {
+                    line: p.line_count,
+                    error,
+                });
             }
-        }
-        let raw_difficulty = raw_difficulty.unwrap_or("");
-        let label = match raw_label.strip_suffix('.') {
-            Some(l) => {
-                p.dotted += 1;
-                l
-            }
-            None => raw_label,
         };
-        if label.trim().is_empty() {
-            return Err(count_error().unwrap_or_else(|| {
-                fail(LineError::Value {
-                    column: schema::LABEL,
-                    value: crate::error::show_value(raw_label.as_bytes()),
-                    problem: Problem::Missing,
-                })
-            }));
+        for (col, v) in p.ints.iter_mut().zip(row.ints) {
+            col.push(v);
         }
+        for (col, v) in p.rates.iter_mut().zip(row.rates) {
+            col.push(v);
+        }
+        for (col, v) in p.strs.iter_mut().zip(row.strs) {
+            col.append_value(v);
+        }
+        let label = row.label;
         let category = *label_cache
             .entry(label)
             .or_insert_with(|| schema::category_of(label));
@@ -285,19 +343,14 @@ fn parse_piece(text: &str, fields: usize, is_last: bool) -> Result<Piece<'_>, Pi
             *p.unknown.entry(label).or_insert(0) += 1;
         }
         if with_difficulty {
-            let level = parse_difficulty(raw_difficulty).map_err(|problem| {
-                fail(LineError::Value {
-                    column: schema::DIFFICULTY,
-                    value: crate::error::show_value(raw_difficulty.as_bytes()),
-                    problem,
-                })
-            })?;
-            p.difficulty.push(level);
+            p.difficulty.push(row.difficulty);
         }
+        p.dotted += usize::from(row.dotted);
         p.labels.append_value(label);
         p.categories.append_value(category.as_str());
         p.rows += 1;
-        p.lines.push(u32::try_from(line_no).unwrap_or(u32::MAX));
+        p.lines
+            .push(u32::try_from(p.line_count).unwrap_or(u32::MAX));
     }
     Ok(p)
 }
