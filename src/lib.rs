@@ -11,6 +11,8 @@
 //! - [`load`]: reads NSL-KDD and KDD Cup 99 files (plain, gzip, zip, standard input) into a typed
 //!   Polars [`DataFrame`](polars::prelude::DataFrame) with a parser specialised to the layout,
 //!   validating every field and reporting the file, line and column of the first bad one;
+//! - [`clean`]: duplicates, conflicting labels, constant columns, and cleaned copies written
+//!   atomically;
 //! - [`stats`]: exact statistics defined as their pandas / numpy counterparts (`describe`);
 //! - [`render`]: tables, Markdown, CSV and JSON output;
 //! - [`cmd`]: one module per subcommand, each a small `run(args)`.
@@ -27,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clean;
 pub mod cmd;
 pub mod error;
 pub mod load;

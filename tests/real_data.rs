@@ -298,3 +298,38 @@ fn kdd_cup_99_ten_percent_with_its_misspelled_header() {
     // The misspelled `lnum_compromised` column is read by position.
     assert!(s.numeric.get("num_compromised").unwrap().max > 0.0);
 }
+
+#[test]
+fn clean_findings_are_the_published_ones() {
+    let Some(dir) = data_dir(&[TRAIN, TEST]) else {
+        return;
+    };
+    let train = kddstat::clean::inspect(&load_path(dir.join(TRAIN)).unwrap()).unwrap();
+    assert_eq!(train.duplicate_rows, 0);
+    assert_eq!(train.conflicting_vectors, 15);
+    assert_eq!(train.constant_columns, ["num_outbound_cmds"]);
+    assert_eq!(train.constant_in_normal, ["wrong_fragment"]);
+    let test = kddstat::clean::inspect(&load_path(dir.join(TEST)).unwrap()).unwrap();
+    assert_eq!(test.conflicting_vectors, 57);
+    assert_eq!(test.constant_columns, ["num_outbound_cmds"]);
+}
+
+#[test]
+fn clean_copies_a_real_file_byte_for_byte() {
+    let Some(dir) = data_dir(&[TEST]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("copy.txt");
+    kddstat()
+        .arg("clean")
+        .arg(dir.join(TEST))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(dir.join(TEST)).unwrap()
+    );
+}

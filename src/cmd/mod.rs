@@ -1,6 +1,7 @@
 //! The subcommands, one module each. Each has an `Args` struct (clap derive) and a small
 //! `run(args) -> Result<()>`.
 
+pub mod clean;
 pub mod describe;
 
 use clap::{Parser, Subcommand};
@@ -21,12 +22,15 @@ pub struct Cli {
 pub enum Command {
     /// Exact feature statistics of one or more data files (as pandas describe + value_counts).
     Describe(describe::Args),
+    /// Find duplicates, conflicting labels, constant columns and invalid lines; write a cleaned copy.
+    Clean(clean::Args),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Describe(args) => describe::run(args),
+        Command::Clean(args) => clean::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Output stage: the text forms of results (aligned tables, Markdown, CSV, JSON) shared by all
 //! subcommands.
 
+pub mod clean;
 pub mod describe;
 
 use std::fmt::Write as _;

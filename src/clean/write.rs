@@ -1,0 +1,220 @@
+//! Writing cleaned data and quarantined lines, atomically: everything goes to a temporary file in
+//! the destination's folder, which is renamed over the destination only once complete, so an
+//! interrupted run leaves no half-written file and never touches an existing one it may not replace.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::Plan;
+use crate::error::{Error, Result};
+use crate::load::{Dataset, RejectedLine};
+use crate::schema::{self, FEATURES};
+
+/// How an output file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Comma-separated text in the input's layout.
+    Csv,
+    /// Apache Parquet (readable by pandas and Polars).
+    Parquet,
+}
+
+impl OutputFormat {
+    /// Parquet for a `.parquet` name, CSV otherwise.
+    pub fn for_path(path: &Path) -> OutputFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("parquet") => OutputFormat::Parquet,
+            _ => OutputFormat::Csv,
+        }
+    }
+
+    /// The name used in summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Csv => "csv",
+            OutputFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// Checks that `out` may be written: not an input, not an existing file without `force`, not a
+/// folder, and in a folder that exists.
+pub fn check_destination(out: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+    let shown = out.display().to_string();
+    if out.is_dir() {
+        return Err(Error::Usage(format!("{shown}: is a directory")));
+    }
+    let parent = parent_dir(out);
+    if !parent.is_dir() {
+        return Err(Error::Usage(format!(
+            "{shown}: the folder {} does not exist",
+            parent.display()
+        )));
+    }
+    if out.exists() {
+        let same = |p: &Path| match (fs::canonicalize(p), fs::canonicalize(out)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if inputs.iter().any(|p| same(p)) {
+            return Err(Error::Usage(format!(
+                "{shown}: is an input; kddstat never writes over its input"
+            )));
+        }
+        if !force {
+            return Err(Error::Usage(format!(
+                "{shown}: exists; use --force to replace it"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes `out` through a temporary sibling file renamed into place when `fill` succeeds.
+pub fn atomically(out: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: out.display().to_string(),
+        source: e,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kddstat-")
+        .suffix(".tmp")
+        .tempfile_in(parent_dir(out))
+        .map_err(io)?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush().map_err(io)?;
+    }
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(out).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Writes the kept records as CSV in the input's layout: each kept line copied verbatim from the
+/// input text (so numbers keep their spelling and labels their dots), the header line kept if the
+/// input had one. With dropped columns the layout changes, so the output gets a header naming the
+/// columns it keeps.
+pub fn write_csv(w: &mut dyn Write, ds: &Dataset, text: &[u8], plan: &Plan) -> Result<()> {
+    let out = |e: std::io::Error| Error::Output(e);
+    let lines = line_starts(text);
+    let line = |n: usize| -> &[u8] {
+        let start = lines[n - 1];
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+        let l = &text[start..end];
+        l.strip_suffix(b"\r").unwrap_or(l)
+    };
+    let dropped: Vec<bool> = (0..schema::FIELDS_WITH_DIFFICULTY)
+        .map(|i| i < FEATURES.len() && plan.dropped_columns.iter().any(|c| c == FEATURES[i].name))
+        .collect();
+    let filter = |l: &[u8], w: &mut dyn Write| -> std::io::Result<()> {
+        let mut first = true;
+        for (i, field) in l.split(|b| *b == b',').enumerate() {
+            if dropped.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if !first {
+                w.write_all(b",")?;
+            }
+            w.write_all(field)?;
+            first = false;
+        }
+        w.write_all(b"\n")
+    };
+    if plan.dropped_columns.is_empty() {
+        if ds.layout.header {
+            let first_data = ds.lines.first().copied().unwrap_or(1) as usize;
+            let header = (1..first_data)
+                .map(line)
+                .rfind(|l| !l.iter().all(u8::is_ascii_whitespace));
+            if let Some(h) = header {
+                w.write_all(h).map_err(out)?;
+                w.write_all(b"\n").map_err(out)?;
+            }
+        }
+        for (row, &n) in ds.lines.iter().enumerate() {
+            if plan.keep_row[row] {
+                w.write_all(line(n as usize)).map_err(out)?;
+                w.write_all(b"\n").map_err(out)?;
+            }
+        }
+    } else {
+        let mut names: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        names.push(schema::LABEL);
+        if ds.layout.difficulty {
+            names.push(schema::DIFFICULTY);
+        }
+        filter(names.join(",").as_bytes(), w).map_err(out)?;
+        for (row, &n) in ds.lines.iter().enumerate() {
+            if plan.keep_row[row] {
+                filter(line(n as usize), w).map_err(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Byte offset of the start of each line (index 0 is line 1).
+fn line_starts(text: &[u8]) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+        .collect()
+}
+
+/// Writes the kept rows and columns (the derived `category` included) as Parquet.
+pub fn write_parquet(w: &mut dyn Write, ds: &Dataset, plan: &Plan) -> Result<()> {
+    let internal = |e: PolarsError| Error::Internal(format!("writing Parquet: {e}"));
+    let mask = BooleanChunked::from_slice(PlSmallStr::EMPTY, &plan.keep_row);
+    let mut df = ds.frame.filter(&mask).map_err(internal)?;
+    for c in &plan.dropped_columns {
+        df = df.drop(c).map_err(internal)?;
+    }
+    ParquetWriter::new(w).finish(&mut df).map_err(internal)?;
+    Ok(())
+}
+
+/// Writes quarantined lines as CSV: `line,reason,record`.
+pub fn write_quarantine(w: &mut dyn Write, rejected: &[RejectedLine]) -> Result<()> {
+    let mut csv = ::csv::Writer::from_writer(w);
+    let err = |e: ::csv::Error| Error::Output(std::io::Error::other(e));
+    csv.write_record(["line", "reason", "record"])
+        .map_err(err)?;
+    for r in rejected {
+        csv.write_record([r.line.to_string().as_str(), &r.reason, &r.text])
+            .map_err(err)?;
+    }
+    csv.flush().map_err(Error::Output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_starts_index_every_line() {
+        assert_eq!(line_starts(b"a\nbc\n\nd"), [0, 2, 5, 6]);
+    }
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(
+            OutputFormat::for_path(Path::new("x.PARQUET")),
+            OutputFormat::Parquet
+        );
+        assert_eq!(
+            OutputFormat::for_path(Path::new("x.csv")),
+            OutputFormat::Csv
+        );
+        assert_eq!(OutputFormat::for_path(Path::new("x")), OutputFormat::Csv);
+    }
+}
