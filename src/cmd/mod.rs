@@ -3,6 +3,7 @@
 
 pub mod clean;
 pub mod describe;
+pub mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,8 @@ pub enum Command {
     Describe(describe::Args),
     /// Find duplicates, conflicting labels, constant columns and invalid lines; write a cleaned copy.
     Clean(clean::Args),
+    /// Per-class profiles, correlations, feature relevance, skewness and data-quality alerts.
+    Stats(stats::Args),
 }
 
 /// Runs a parsed command line.
@@ -31,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Describe(args) => describe::run(args),
         Command::Clean(args) => clean::run(args),
+        Command::Stats(args) => stats::run(args),
     }
 }
 

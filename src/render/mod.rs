@@ -3,6 +3,7 @@
 
 pub mod clean;
 pub mod describe;
+pub mod stats;
 
 use std::fmt::Write as _;
 use std::io::Write;

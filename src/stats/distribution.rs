@@ -167,6 +167,52 @@ impl Distribution {
         self.variance(ddof).sqrt()
     }
 
+    /// Sample skewness, bias-corrected, as pandas' `Series.skew()`:
+    /// `n √(n−1) / (n−2) · S3 / S2^1.5` with `S2`, `S3` the sums of squared and cubed deviations
+    /// from the mean, sums below 1e-14 in magnitude taken as 0 (pandas' `_zero_out_fperr`); 0 for a
+    /// constant column, `NaN` for fewer than 3 values.
+    pub fn skewness(&self) -> f64 {
+        let n = self.count();
+        if n < 3 {
+            return f64::NAN;
+        }
+        let mean = self.mean();
+        let (mut s2, mut s3) = (Neumaier::default(), Neumaier::default());
+        for (&v, &c) in self.values.iter().zip(&self.counts) {
+            let d = v - mean;
+            let d2 = d * d;
+            s2.add(d2 * c as f64);
+            s3.add(d2 * d * c as f64);
+        }
+        let zero_small = |x: f64| if x.abs() < 1e-14 { 0.0 } else { x };
+        let (s2, s3) = (zero_small(s2.total()), zero_small(s3.total()));
+        if s2 == 0.0 {
+            return 0.0;
+        }
+        let n = n as f64;
+        (n * (n - 1.0).sqrt() / (n - 2.0)) * (s3 / s2.powf(1.5))
+    }
+
+    /// The average rank (1-based, ties sharing the mean of their positions) of each distinct value,
+    /// as pandas' `rank(method="average")`.
+    pub fn average_ranks(&self) -> Vec<f64> {
+        let mut before = 0u64;
+        self.cumulative
+            .iter()
+            .map(|&c| {
+                let r = (before + 1 + c) as f64 / 2.0;
+                before = c;
+                r
+            })
+            .collect()
+    }
+
+    /// The index of `v` among the distinct values, if present.
+    pub fn index_of(&self, v: f64) -> Option<usize> {
+        let i = self.values.partition_point(|x| x.total_cmp(&v).is_lt());
+        (i < self.values.len() && self.values[i] == v).then_some(i)
+    }
+
     /// The `q` quantile (0 <= q <= 1) by numpy's `linear` method.
     pub fn quantile(&self, q: f64) -> f64 {
         let n = self.count();
@@ -313,6 +359,27 @@ mod tests {
         assert!(d.std(1).is_nan());
         assert_eq!(d.std(0), 0.0);
         assert_eq!(d.quantile(0.25), 7.0);
+    }
+
+    #[test]
+    fn skewness_worked_out_by_hand() {
+        // 1 2 2 3 10: mean 3.6; deviations -2.6 -1.6 -1.6 -0.6 6.4; S2 = 53.2;
+        // S3 = -17.576 - 4.096 - 4.096 - 0.216 + 262.144 = 236.16;
+        // skew = 5 * 2 / 3 * 236.16 / 53.2^1.5.
+        let d = ints(&[1, 2, 2, 3, 10]);
+        let expected = 5.0 * 2.0 / 3.0 * 236.16 / 53.2f64.powf(1.5);
+        assert!((d.skewness() - expected).abs() < 1e-12);
+        assert_eq!(ints(&[4, 4, 4]).skewness(), 0.0);
+        assert!(ints(&[1, 2]).skewness().is_nan());
+    }
+
+    #[test]
+    fn average_ranks_share_ties() {
+        // sorted 1 2 2 3 10 -> ranks 1, 2.5, 2.5, 4, 5
+        let d = ints(&[3, 1, 10, 2, 2]);
+        assert_eq!(d.average_ranks(), [1.0, 2.5, 4.0, 5.0]);
+        assert_eq!(d.index_of(3.0), Some(2));
+        assert_eq!(d.index_of(4.0), None);
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! Every figure is defined as its pandas / numpy counterpart (named in each item's docs) and tested
 //! against values computed independently.
 
+pub mod analysis;
+pub mod correlation;
 pub mod describe;
 pub mod distribution;
+pub mod relevance;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -13,8 +16,14 @@ pub use describe::{DescribeOptions, FileSummary, GroupBy, NumericSummary, descri
 pub use distribution::Distribution;
 
 /// A map that keeps its insertion order, serialised as a JSON object in that order.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
 
 impl<V> OrderedMap<V> {
     /// The value under `key`.

@@ -1,0 +1,74 @@
+//! `kddstat stats FILE`: per-class profiles, correlations, relevance, skewness and alerts.
+
+use crate::clean;
+use crate::error::{Error, Result};
+use crate::load::{self, Input, LoadOptions};
+use crate::render::{self, Format};
+use crate::stats::analysis::{StatsOptions, analyse};
+use crate::stats::describe::GroupBy;
+
+use super::describe::By;
+
+/// Arguments of `kddstat stats`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The data file (NSL-KDD or KDD Cup 99, plain, .gz or .zip; `-` for standard input).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Profile per category (default) or per label.
+    #[arg(long, value_enum, value_name = "GROUP", default_value_t = By::Category)]
+    pub by: By,
+    /// List pairs with |Pearson r| or |Spearman rho| at least this.
+    #[arg(long, value_name = "R", default_value_t = 0.9)]
+    pub min_r: f64,
+    /// Equal-frequency bins for the relevance of numeric features.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub bins: usize,
+    /// The member of a .zip archive to read.
+    #[arg(long, value_name = "NAME")]
+    pub entry: Option<String>,
+    /// Do not print warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `kddstat stats`.
+pub fn run(args: Args) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.min_r) {
+        return Err(Error::Usage(format!(
+            "--min-r {} is not in [0, 1]",
+            args.min_r
+        )));
+    }
+    if args.bins < 2 {
+        return Err(Error::Usage("--bins must be at least 2".to_string()));
+    }
+    let options = LoadOptions {
+        entry: args.entry.clone(),
+        set_aside_invalid: false,
+    };
+    let ds = load::load(&Input::from_arg(&args.file), &options)?;
+    if !args.quiet {
+        ds.warnings().iter().for_each(|w| super::warn(w));
+    }
+    let findings = clean::inspect(&ds)?;
+    let stats_options = StatsOptions {
+        by: match args.by {
+            By::Category => GroupBy::Category,
+            By::Label => GroupBy::Label,
+        },
+        min_r: args.min_r,
+        bins: args.bins,
+        ..StatsOptions::default()
+    };
+    let report = analyse(
+        &ds,
+        &stats_options,
+        findings.duplicate_rows,
+        findings.conflicting_rows,
+    )?;
+    render::print(&render::stats::render(&report, args.format)?)
+}
