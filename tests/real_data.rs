@@ -333,3 +333,103 @@ fn clean_copies_a_real_file_byte_for_byte() {
         std::fs::read(dir.join(TEST)).unwrap()
     );
 }
+
+/// Reads a reference file of `tests/reference/`.
+fn reference_file(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `kddstat ARGS --format json` parsed.
+fn json_of(args: &[&std::ffi::OsStr]) -> Value {
+    let out = kddstat()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn close_or_both_null(a: &Value, b: &Value, tolerance: f64, relative: bool, what: &str) {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => {
+            let d = if relative {
+                rel_diff(x, y)
+            } else {
+                (x - y).abs()
+            };
+            assert!(d <= tolerance, "{what}: kddstat {x}, reference {y}");
+        }
+        _ => assert_eq!(a, b, "{what}"),
+    }
+}
+
+#[test]
+fn stats_agree_with_pandas() {
+    let Some(dir) = data_dir(&[TRAIN, TEST]) else {
+        return;
+    };
+    for name in [TRAIN, TEST] {
+        let path = dir.join(name);
+        let ours = json_of(&["stats".as_ref(), path.as_os_str()]);
+        let theirs = reference_file(&format!("stats-{}", name.replace(".txt", ".json")));
+        for m in ["pearson", "spearman"] {
+            for (a, row) in theirs[m].as_object().unwrap() {
+                for (b, v) in row.as_object().unwrap() {
+                    close_or_both_null(&ours[m][a][b], v, 1e-9, false, &format!("{m} {a} {b}"));
+                }
+            }
+        }
+        for (c, v) in theirs["skewness"].as_object().unwrap() {
+            close_or_both_null(&ours["skewness"][c], v, 1e-9, true, &format!("skew {c}"));
+        }
+        let relevance = ours["relevance"].as_array().unwrap();
+        assert_eq!(relevance.len(), 41);
+        for r in relevance {
+            let f = r["feature"].as_str().unwrap();
+            for k in ["mutual_information", "gain_ratio"] {
+                close_or_both_null(&r[k], &theirs["relevance"][f][k], 1e-12, false, f);
+            }
+        }
+        assert_eq!(
+            ours["constant_columns"],
+            serde_json::json!(["num_outbound_cmds"])
+        );
+    }
+}
+
+#[test]
+fn compare_agrees_with_scipy_and_the_published_drift() {
+    let Some(dir) = data_dir(&[TRAIN, TEST]) else {
+        return;
+    };
+    let (train, test) = (dir.join(TRAIN), dir.join(TEST));
+    let ours = json_of(&["compare".as_ref(), train.as_os_str(), test.as_os_str()]);
+    let theirs = reference_file("compare.json");
+    for (c, v) in theirs["numeric"].as_object().unwrap() {
+        close_or_both_null(&ours["numeric"][c]["ks"], &v["ks"], 1e-12, false, c);
+        close_or_both_null(&ours["numeric"][c]["psi"], &v["psi"], 1e-12, false, c);
+    }
+    for (c, v) in theirs["categorical"].as_object().unwrap() {
+        close_or_both_null(&ours["categorical"][c]["tvd"], &v["tvd"], 1e-12, false, c);
+    }
+    // KDDTest+ holds 17 attack types never seen in training, 3,750 rows.
+    assert_eq!(ours["novel_labels"], theirs["novel_labels"]);
+    assert_eq!(ours["novel_labels"].as_object().unwrap().len(), 17);
+    assert_eq!(ours["novel_rows"], 3750);
+    // R2L grows from 0.8% of the training rows to 12% of the test rows.
+    let r2l = &ours["categories"]["R2L"];
+    assert_eq!(
+        (r2l["train"].as_u64(), r2l["test"].as_u64()),
+        (Some(995), Some(2754))
+    );
+    assert!((r2l["train_share"].as_f64().unwrap() - 0.0079).abs() < 1e-4);
+    assert!((r2l["test_share"].as_f64().unwrap() - 0.1222).abs() < 1e-4);
+}

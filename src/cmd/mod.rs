@@ -2,6 +2,7 @@
 //! `run(args) -> Result<()>`.
 
 pub mod clean;
+pub mod compare;
 pub mod describe;
 pub mod stats;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Clean(clean::Args),
     /// Per-class profiles, correlations, feature relevance, skewness and data-quality alerts.
     Stats(stats::Args),
+    /// Drift between a training and a test file: KS, PSI, TVD, novel labels.
+    Compare(compare::Args),
 }
 
 /// Runs a parsed command line.
@@ -35,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Describe(args) => describe::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Stats(args) => stats::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 

@@ -2,6 +2,7 @@
 //! subcommands.
 
 pub mod clean;
+pub mod compare;
 pub mod describe;
 pub mod stats;
 

@@ -49,7 +49,13 @@ fn csv(r: &StatsReport) -> Result<String> {
         }
     }
     for x in &r.relevance {
-        rec("mutual_information", "", &x.feature, "", x.mutual_information)?;
+        rec(
+            "mutual_information",
+            "",
+            &x.feature,
+            "",
+            x.mutual_information,
+        )?;
         rec("gain_ratio", "", &x.feature, "", x.gain_ratio)?;
     }
     for (f, v) in r.skewness.iter() {
@@ -108,7 +114,11 @@ fn text(r: &StatsReport, markdown: bool) -> String {
             }
         }
         for t in tables {
-            out.push_str(&if markdown { t.to_markdown() } else { t.to_text(2) });
+            out.push_str(&if markdown {
+                t.to_markdown()
+            } else {
+                t.to_text(2)
+            });
             out.push('\n');
         }
     };
@@ -123,7 +133,12 @@ fn text(r: &StatsReport, markdown: bool) -> String {
     for a in &r.alerts {
         alerts.push(vec![a.kind.to_string(), a.message.clone()]);
     }
-    section(&mut out, &format!("Alerts ({})", r.alerts.len()), "", &[alerts]);
+    section(
+        &mut out,
+        &format!("Alerts ({})", r.alerts.len()),
+        "",
+        &[alerts],
+    );
 
     let mut rel = Table::new(&[
         ("feature", Align::Left),

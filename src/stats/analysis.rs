@@ -237,7 +237,9 @@ pub fn analyse(
         .zip(&dists)
         .map(|(n, d)| (n.clone(), d.skewness()))
         .collect();
-    let alerts = alerts(ds, options, &names, &dists, &skewness, duplicates, conflicts)?;
+    let alerts = alerts(
+        ds, options, &names, &dists, &skewness, duplicates, conflicts,
+    )?;
     Ok(StatsReport {
         path: ds.name.clone(),
         rows: ds.rows(),
@@ -346,7 +348,12 @@ fn alerts(
         let n = d.count().max(1) as f64;
         if d.distinct() <= 1 {
             let v = d.min();
-            out.push(alert("constant", Some(name), v, format!("{name} is {v} in every row")));
+            out.push(alert(
+                "constant",
+                Some(name),
+                v,
+                format!("{name} is {v} in every row"),
+            ));
             continue;
         }
         let zeros = d.zeros() as f64 / n;
@@ -369,7 +376,10 @@ fn alerts(
     let rows = ds.rows().max(1) as f64;
     if duplicates > 0 {
         let share = duplicates as f64 / rows;
-        let msg = format!("{duplicates} rows ({}) duplicate earlier rows", percent(share));
+        let msg = format!(
+            "{duplicates} rows ({}) duplicate earlier rows",
+            percent(share)
+        );
         out.push(alert("duplicates", None, duplicates as f64, msg));
     }
     if conflicts > 0 {

@@ -166,8 +166,12 @@ mod tests {
 
     #[test]
     fn dot_is_accurate() {
-        let a: Vec<f64> = (0..10_000).map(|i| if i % 2 == 0 { 1e8 } else { 1.0 }).collect();
-        let b: Vec<f64> = (0..10_000).map(|i| if i % 2 == 0 { 1e8 } else { -1.0 }).collect();
+        let a: Vec<f64> = (0..10_000)
+            .map(|i| if i % 2 == 0 { 1e8 } else { 1.0 })
+            .collect();
+        let b: Vec<f64> = (0..10_000)
+            .map(|i| if i % 2 == 0 { 1e8 } else { -1.0 })
+            .collect();
         // 5000 * 1e16 - 5000
         assert_eq!(dot(&a, &b), 5000.0 * 1e16 - 5000.0);
     }

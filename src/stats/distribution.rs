@@ -169,8 +169,8 @@ impl Distribution {
 
     /// Sample skewness, bias-corrected, as pandas' `Series.skew()`:
     /// `n √(n−1) / (n−2) · S3 / S2^1.5` with `S2`, `S3` the sums of squared and cubed deviations
-    /// from the mean, sums below 1e-14 in magnitude taken as 0 (pandas' `_zero_out_fperr`); 0 for a
-    /// constant column, `NaN` for fewer than 3 values.
+    /// from the mean, sums below 1e-14 in magnitude taken as 0; `NaN` for a constant column (as
+    /// pandas 3 gives; pandas 2 gave 0) and for fewer than 3 values.
     pub fn skewness(&self) -> f64 {
         let n = self.count();
         if n < 3 {
@@ -187,7 +187,7 @@ impl Distribution {
         let zero_small = |x: f64| if x.abs() < 1e-14 { 0.0 } else { x };
         let (s2, s3) = (zero_small(s2.total()), zero_small(s3.total()));
         if s2 == 0.0 {
-            return 0.0;
+            return f64::NAN;
         }
         let n = n as f64;
         (n * (n - 1.0).sqrt() / (n - 2.0)) * (s3 / s2.powf(1.5))
@@ -205,6 +205,12 @@ impl Distribution {
                 r
             })
             .collect()
+    }
+
+    /// How many values are `<= v`.
+    pub fn count_at_most(&self, v: f64) -> u64 {
+        let i = self.values.partition_point(|x| *x <= v);
+        if i == 0 { 0 } else { self.cumulative[i - 1] }
     }
 
     /// The index of `v` among the distinct values, if present.
@@ -369,7 +375,7 @@ mod tests {
         let d = ints(&[1, 2, 2, 3, 10]);
         let expected = 5.0 * 2.0 / 3.0 * 236.16 / 53.2f64.powf(1.5);
         assert!((d.skewness() - expected).abs() < 1e-12);
-        assert_eq!(ints(&[4, 4, 4]).skewness(), 0.0);
+        assert!(ints(&[4, 4, 4]).skewness().is_nan());
         assert!(ints(&[1, 2]).skewness().is_nan());
     }
 

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod correlation;
 pub mod describe;
 pub mod distribution;
+pub mod drift;
 pub mod relevance;
 
 use serde::Serialize;

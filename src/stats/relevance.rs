@@ -1,8 +1,10 @@
 //! Relevance of each feature to the attack category: mutual information and information-gain ratio.
 //!
-//! Numeric features are discretised into equal-frequency bins first: the edges are the quantiles at
-//! 1/B, 2/B, ... (numpy's linear method), duplicates removed, each bin closed on the right, as
-//! pandas' `qcut(x, B, duplicates="drop")`. Heavily tied columns so get fewer than B bins.
+//! Numeric features are discretised into equal-frequency bins first: the edges are the distinct
+//! quantiles at 1/B, 2/B, ..., (B−1)/B (numpy's linear method), and the bins are
+//! (−∞, e₁], (e₁, e₂], ..., (e_k, ∞). Heavily tied columns get fewer than B bins. This differs from
+//! pandas' `qcut(x, B, duplicates="drop")`, which also makes the minimum and maximum edges and so
+//! puts all of a 60/40 binary column such as `logged_in` into one bin, hiding its relevance.
 //! Categorical features use their values.
 //!
 //! - mutual information `I(X; Y) = Σ p(x,y) ln(p(x,y) / (p(x) p(y)))`, in nats (natural logarithm,
