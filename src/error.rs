@@ -131,6 +131,14 @@ pub enum Error {
     /// The command line asks for something that does not exist (exit status 2).
     #[error("{0}")]
     Usage(String),
+    /// A model file that cannot be used.
+    #[error("{path}: {message}")]
+    Model {
+        /// The model file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A fault of kddstat itself, not of the input (please report it).
     #[error("internal error: {0}")]
     Internal(String),

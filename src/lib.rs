@@ -31,7 +31,9 @@
 
 pub mod clean;
 pub mod cmd;
+pub mod detect;
 pub mod error;
+pub mod evaluate;
 pub mod load;
 pub mod render;
 pub mod schema;

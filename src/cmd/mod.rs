@@ -4,6 +4,9 @@
 pub mod clean;
 pub mod compare;
 pub mod describe;
+pub mod evaluate;
+pub mod fit;
+pub mod score;
 pub mod stats;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +33,13 @@ pub enum Command {
     Stats(stats::Args),
     /// Drift between a training and a test file: KS, PSI, TVD, novel labels.
     Compare(compare::Args),
+    /// Fit an anomaly detector on normal traffic and save it as a JSON model.
+    Fit(fit::Args),
+    /// Score records with a saved model: one CSV line per record.
+    Score(score::Args),
+    /// Fit (or read) detectors and measure them on test files: ROC AUC, AP, detection rates, score
+    /// distributions per attack class.
+    Evaluate(evaluate::Args),
 }
 
 /// Runs a parsed command line.
@@ -39,6 +49,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Clean(args) => clean::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Fit(args) => fit::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
     }
 }
 

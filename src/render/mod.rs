@@ -4,6 +4,7 @@
 pub mod clean;
 pub mod compare;
 pub mod describe;
+pub mod evaluate;
 pub mod stats;
 
 use std::fmt::Write as _;

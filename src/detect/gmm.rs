@@ -1,0 +1,295 @@
+//! The Gaussian-mixture detector: negative log-likelihood under a mixture fitted to normal traffic.
+//!
+//! Diagonal covariance by default, fitted by our own EM: initial responsibilities from a k-means
+//! run (the k-means detector's, same seed), then E and M steps until the mean log-likelihood gains
+//! less than 1e-3 or after 100 iterations, with `reg_covar` (1e-6, as scikit-learn's) added to every
+//! variance. Sums over rows are taken over fixed blocks of rows and the block results added in
+//! order, so the fit does not depend on the number of threads. `full` covariance uses
+//! linfa-clustering's `GaussianMixture` (slow on 122 columns: use it on small data).
+
+use linfa::prelude::*;
+use linfa_clustering::GaussianMixtureModel;
+use ndarray::{Array2, ArrayView1, Axis};
+use rand_xoshiro::Xoshiro256Plus;
+use rand_xoshiro::rand_core::SeedableRng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::kmeans::KMeansDetector;
+use crate::error::{Error, Result};
+
+/// Rows per block of the parallel sums.
+const BLOCK: usize = 2048;
+/// Variance floor added in the M step.
+pub const REG_COVAR: f64 = 1e-6;
+
+/// Covariance structure of the mixture components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Covariance {
+    /// One variance per feature and component (our EM).
+    Diag,
+    /// Full covariance matrices (linfa-clustering).
+    Full,
+}
+
+/// A fitted mixture: weights, means and, per component, either variances (diagonal) or a lower
+/// Cholesky factor of the precision matrix (full), flattened row-major.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gmm {
+    /// Number of components.
+    pub components: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Covariance structure.
+    pub covariance: Covariance,
+    /// Mixture weights.
+    pub weights: Vec<f64>,
+    /// Component means.
+    pub means: Vec<Vec<f64>>,
+    /// Diagonal: variances per component. Full: the precision matrix, row-major.
+    pub spread: Vec<Vec<f64>>,
+    /// Diagonal: log-determinant term per component; full: log-determinant of the precision.
+    pub log_norm: Vec<f64>,
+}
+
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+fn logsumexp(v: &[f64]) -> f64 {
+    let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
+impl Gmm {
+    /// log w_k + log N(x | k) for each component.
+    fn component_log_densities(&self, row: ArrayView1<'_, f64>, out: &mut [f64]) {
+        let d = row.len() as f64;
+        for (k, o) in out.iter_mut().enumerate().take(self.components) {
+            let mean = &self.means[k];
+            let q = match self.covariance {
+                Covariance::Diag => row
+                    .iter()
+                    .zip(mean)
+                    .zip(&self.spread[k])
+                    .map(|((x, m), v)| (x - m) * (x - m) / v)
+                    .sum::<f64>(),
+                Covariance::Full => {
+                    let p = &self.spread[k];
+                    let n = mean.len();
+                    let diff: Vec<f64> = row.iter().zip(mean).map(|(x, m)| x - m).collect();
+                    let mut q = 0.0;
+                    for i in 0..n {
+                        let mut s = 0.0;
+                        for j in 0..n {
+                            s += p[i * n + j] * diff[j];
+                        }
+                        q += diff[i] * s;
+                    }
+                    q
+                }
+            };
+            *o = self.weights[k].ln() - 0.5 * (d * LN_2PI + q) + self.log_norm[k];
+        }
+    }
+
+    /// Fits on the encoded fitting rows.
+    pub fn fit(
+        x: &Array2<f64>,
+        components: usize,
+        seed: u64,
+        covariance: Covariance,
+    ) -> Result<Gmm> {
+        if components == 0 || components > x.nrows() {
+            return Err(Error::Usage(format!(
+                "--components {components} must be between 1 and the number of fitting rows"
+            )));
+        }
+        match covariance {
+            Covariance::Diag => Self::fit_diag(x, components, seed),
+            Covariance::Full => Self::fit_full(x, components, seed),
+        }
+    }
+
+    fn fit_full(x: &Array2<f64>, components: usize, seed: u64) -> Result<Gmm> {
+        let rng = Xoshiro256Plus::seed_from_u64(seed);
+        let data = DatasetBase::from(x.view());
+        let model = GaussianMixtureModel::params_with_rng(components, rng)
+            .reg_covariance(REG_COVAR)
+            .fit(&data)
+            .map_err(|e| Error::Usage(format!("full-covariance mixture: {e}")))?;
+        let d = x.ncols();
+        let mut spread = Vec::new();
+        let mut log_norm = Vec::new();
+        for p in model.precisions().axis_iter(Axis(0)) {
+            spread.push(p.iter().cloned().collect::<Vec<f64>>());
+            // log det(precision) via its Cholesky factor.
+            let mut l = vec![0.0f64; d * d];
+            let mut logdet = 0.0;
+            for i in 0..d {
+                for j in 0..=i {
+                    let mut s = p[[i, j]];
+                    for k in 0..j {
+                        s -= l[i * d + k] * l[j * d + k];
+                    }
+                    if i == j {
+                        if s <= 0.0 {
+                            return Err(Error::Internal(
+                                "a precision matrix is not positive definite".into(),
+                            ));
+                        }
+                        l[i * d + i] = s.sqrt();
+                        logdet += 2.0 * s.sqrt().ln();
+                    } else {
+                        l[i * d + j] = s / l[j * d + j];
+                    }
+                }
+            }
+            log_norm.push(0.5 * logdet);
+        }
+        Ok(Gmm {
+            components,
+            seed,
+            covariance: Covariance::Full,
+            weights: model.weights().to_vec(),
+            means: model
+                .means()
+                .axis_iter(Axis(0))
+                .map(|r| r.to_vec())
+                .collect(),
+            spread,
+            log_norm,
+        })
+    }
+
+    fn fit_diag(x: &Array2<f64>, components: usize, seed: u64) -> Result<Gmm> {
+        let (n, d) = (x.nrows(), x.ncols());
+        let km = KMeansDetector::fit(x, components, seed, 1)?;
+        // Responsibilities start as the k-means memberships.
+        let mut resp = Array2::<f64>::zeros((n, components));
+        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+            resp[[i, km.nearest(row).0]] = 1.0;
+        }
+        let mut gmm = Gmm {
+            components,
+            seed,
+            covariance: Covariance::Diag,
+            weights: vec![0.0; components],
+            means: vec![vec![0.0; d]; components],
+            spread: vec![vec![1.0; d]; components],
+            log_norm: vec![0.0; components],
+        };
+        let mut previous = f64::NEG_INFINITY;
+        for _ in 0..100 {
+            gmm.m_step(x, &resp);
+            let mean_ll = gmm.e_step(x, &mut resp);
+            if (mean_ll - previous).abs() < 1e-3 {
+                break;
+            }
+            previous = mean_ll;
+        }
+        Ok(gmm)
+    }
+
+    /// Weighted sums per block, added in block order (deterministic whatever the threads).
+    fn m_step(&mut self, x: &Array2<f64>, resp: &Array2<f64>) {
+        let (n, d, k) = (x.nrows(), x.ncols(), self.components);
+        let blocks: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let (mut nk, mut sx, mut sxx) = (vec![0.0; k], vec![0.0; k * d], vec![0.0; k * d]);
+                for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
+                    let row = x.row(i);
+                    for c in 0..k {
+                        let r = resp[[i, c]];
+                        if r == 0.0 {
+                            continue;
+                        }
+                        nk[c] += r;
+                        for (j, v) in row.iter().enumerate() {
+                            sx[c * d + j] += r * v;
+                            sxx[c * d + j] += r * v * v;
+                        }
+                    }
+                }
+                (nk, sx, sxx)
+            })
+            .collect();
+        let (mut nk, mut sx, mut sxx) = (vec![0.0; k], vec![0.0; k * d], vec![0.0; k * d]);
+        for (a, b, c) in blocks {
+            nk.iter_mut().zip(a).for_each(|(t, v)| *t += v);
+            sx.iter_mut().zip(b).for_each(|(t, v)| *t += v);
+            sxx.iter_mut().zip(c).for_each(|(t, v)| *t += v);
+        }
+        for c in 0..k {
+            let count = nk[c] + 10.0 * f64::EPSILON;
+            self.weights[c] = count / n as f64;
+            let mut log_det = 0.0;
+            for j in 0..d {
+                let mean = sx[c * d + j] / count;
+                let var = (sxx[c * d + j] / count - mean * mean).max(0.0) + REG_COVAR;
+                self.means[c][j] = mean;
+                self.spread[c][j] = var;
+                log_det += var.ln();
+            }
+            self.log_norm[c] = -0.5 * log_det;
+        }
+    }
+
+    /// Updates the responsibilities; returns the mean log-likelihood.
+    fn e_step(&self, x: &Array2<f64>, resp: &mut Array2<f64>) -> f64 {
+        let n = x.nrows();
+        let k = self.components;
+        let Some(r) = resp.as_slice_mut() else {
+            return f64::NAN;
+        };
+        let sums: Vec<f64> = r
+            .par_chunks_mut(BLOCK * k)
+            .enumerate()
+            .map(|(b, chunk)| {
+                let mut total = 0.0;
+                let mut lp = vec![0.0; k];
+                for (o, out) in chunk.chunks_mut(k).enumerate() {
+                    self.component_log_densities(x.row(b * BLOCK + o), &mut lp);
+                    let l = logsumexp(&lp);
+                    total += l;
+                    for c in 0..k {
+                        out[c] = (lp[c] - l).exp();
+                    }
+                }
+                total
+            })
+            .collect();
+        sums.iter().sum::<f64>() / n as f64
+    }
+
+    /// Negative log-likelihood of each row.
+    pub fn score(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
+        let d = x.ncols();
+        let consistent = self.weights.len() == self.components
+            && self.means.len() == self.components
+            && self.spread.len() == self.components
+            && self.log_norm.len() == self.components
+            && self.means.iter().all(|m| m.len() == d)
+            && self.spread.iter().all(|s| match self.covariance {
+                Covariance::Diag => s.len() == d && s.iter().all(|v| *v > 0.0),
+                Covariance::Full => s.len() == d * d,
+            });
+        if !consistent {
+            return Err(Error::Usage(
+                "the mixture does not match its encoder (was the model file edited?)".into(),
+            ));
+        }
+        let rows: Vec<ArrayView1<'_, f64>> = x.axis_iter(Axis(0)).collect();
+        Ok(rows
+            .par_iter()
+            .map(|r| {
+                let mut lp = vec![0.0; self.components];
+                self.component_log_densities(r.view(), &mut lp);
+                -logsumexp(&lp)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,481 @@
+//! Detection stage: anomaly detectors fitted on normal traffic, saved as versioned JSON models.
+//!
+//! Every detector gives each record a score, higher meaning more anomalous, and carries a threshold
+//! calibrated on its fitting rows at a false-alarm rate (`far`, 1% by default: the 99th percentile of
+//! the fitting scores, numpy's linear method); a record is anomalous when its score exceeds it.
+//! Detectors are fitted on the `normal` rows of the training file unless asked to use all rows.
+
+pub mod encode;
+pub mod gmm;
+pub mod iforest;
+pub mod kmeans;
+pub mod zscore;
+
+use std::path::Path;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::load::Dataset;
+use crate::schema::{self, Category};
+use crate::stats::Distribution;
+use encode::Encoder;
+
+/// The model file format's name.
+pub const FORMAT: &str = "kddstat-model";
+/// The model file format's version; a file of another version is refused.
+pub const FORMAT_VERSION: u32 = 1;
+/// Points of a member's score distribution kept for rank normalisation in an ensemble.
+const ECDF_POINTS: usize = 1001;
+
+/// The detectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorName {
+    /// Mean (or maximum) absolute z-score of the raw numeric features.
+    Zscore,
+    /// Distance to the nearest k-means centroid.
+    Kmeans,
+    /// Negative log-likelihood under a Gaussian mixture.
+    Gmm,
+    /// Isolation Forest.
+    Iforest,
+    /// Mean of the members' rank-normalised scores.
+    Ensemble,
+}
+
+impl DetectorName {
+    /// The name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectorName::Zscore => "zscore",
+            DetectorName::Kmeans => "kmeans",
+            DetectorName::Gmm => "gmm",
+            DetectorName::Iforest => "iforest",
+            DetectorName::Ensemble => "ensemble",
+        }
+    }
+}
+
+/// Parameters of a fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// Which detector.
+    pub detector: DetectorName,
+    /// Fit on every row instead of the normal ones.
+    pub fit_on_all: bool,
+    /// False-alarm rate the threshold is calibrated to.
+    pub far: f64,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// z-score: how |z| are combined.
+    pub aggregate: zscore::Aggregate,
+    /// z-score: median and MAD.
+    pub robust: bool,
+    /// k-means: clusters.
+    pub k: usize,
+    /// k-means: initialisations.
+    pub n_init: usize,
+    /// GMM: components.
+    pub components: usize,
+    /// GMM: covariance structure.
+    pub covariance: gmm::Covariance,
+    /// Isolation Forest: trees.
+    pub trees: usize,
+    /// Isolation Forest: rows per tree.
+    pub sample: usize,
+    /// Ensemble: its members.
+    pub members: Vec<DetectorName>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            detector: DetectorName::Zscore,
+            fit_on_all: false,
+            far: 0.01,
+            seed: 42,
+            aggregate: zscore::Aggregate::Mean,
+            robust: false,
+            k: 8,
+            n_init: 1,
+            components: 8,
+            covariance: gmm::Covariance::Diag,
+            trees: 100,
+            sample: 256,
+            members: vec![
+                DetectorName::Zscore,
+                DetectorName::Kmeans,
+                DetectorName::Gmm,
+                DetectorName::Iforest,
+            ],
+        }
+    }
+}
+
+/// A fitted detector's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Fitted {
+    /// z-score.
+    Zscore(zscore::ZScore),
+    /// k-means.
+    Kmeans(kmeans::KMeansDetector),
+    /// Gaussian mixture.
+    Gmm(gmm::Gmm),
+    /// Isolation Forest.
+    Iforest(iforest::IsolationForest),
+    /// Ensemble of members, each with points of its fitting-score distribution.
+    Ensemble {
+        /// The members.
+        members: Vec<Member>,
+    },
+}
+
+/// A member of an ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Its state.
+    pub detector: Box<Fitted>,
+    /// Quantiles 0, 0.001, ..., 1 of its scores on the fitting rows.
+    pub quantiles: Vec<f64>,
+}
+
+/// Where a model was fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// The training file as named.
+    pub file: String,
+    /// SHA-256 of its (decompressed) bytes.
+    pub sha256: String,
+    /// Its rows.
+    pub rows: usize,
+    /// Rows the detector was fitted on.
+    pub fit_rows: usize,
+}
+
+/// A fitted model, as saved by `kddstat fit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`] when written by this kddstat.
+    pub format_version: u32,
+    /// The 41 feature names of the schema the model was fitted with.
+    pub features: Vec<String>,
+    /// The parameters.
+    pub parameters: FitOptions,
+    /// The encoder (absent for the z-score detector, which uses raw values).
+    pub encoder: Option<Encoder>,
+    /// The fitted state.
+    pub detector: Fitted,
+    /// Scores above this are anomalous.
+    pub threshold: f64,
+    /// The training data.
+    pub training: Training,
+}
+
+/// SHA-256 of bytes, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether a detector needs the encoding.
+fn needs_encoding(d: DetectorName, members: &[DetectorName]) -> bool {
+    match d {
+        DetectorName::Zscore => false,
+        DetectorName::Ensemble => members.iter().any(|m| needs_encoding(*m, &[])),
+        _ => true,
+    }
+}
+
+/// Rows of `x` where `keep` is true.
+fn select_rows(x: &Array2<f64>, keep: &[bool]) -> Array2<f64> {
+    let rows: Vec<usize> = (0..x.nrows()).filter(|&i| keep[i]).collect();
+    x.select(ndarray::Axis(0), &rows)
+}
+
+fn fit_one(
+    name: DetectorName,
+    ds: &Dataset,
+    fit_rows: &[bool],
+    encoded_fit: Option<&Array2<f64>>,
+    o: &FitOptions,
+) -> Result<Fitted> {
+    let x = || encoded_fit.ok_or_else(|| Error::Internal("the encoding is missing".to_string()));
+    Ok(match name {
+        DetectorName::Zscore => {
+            Fitted::Zscore(zscore::ZScore::fit(ds, fit_rows, o.aggregate, o.robust)?)
+        }
+        DetectorName::Kmeans => {
+            Fitted::Kmeans(kmeans::KMeansDetector::fit(x()?, o.k, o.seed, o.n_init)?)
+        }
+        DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit(x()?, o.components, o.seed, o.covariance)?),
+        DetectorName::Iforest => Fitted::Iforest(iforest::IsolationForest::fit(
+            x()?,
+            o.trees,
+            o.sample,
+            o.seed,
+        )?),
+        DetectorName::Ensemble => {
+            return Err(Error::Usage(
+                "an ensemble cannot be a member of an ensemble".into(),
+            ));
+        }
+    })
+}
+
+impl Fitted {
+    /// Scores every row (`encoded`: the rows' encoding, when the detector needs one).
+    fn score(&self, ds: &Dataset, encoded: Option<&Array2<f64>>) -> Result<Vec<f64>> {
+        let x = || {
+            encoded.ok_or_else(|| {
+                Error::Usage("the model has no encoder (was the file edited?)".into())
+            })
+        };
+        match self {
+            Fitted::Zscore(z) => z.score(ds),
+            Fitted::Kmeans(k) => k.score(x()?),
+            Fitted::Gmm(g) => g.score(x()?),
+            Fitted::Iforest(f) => f.score(x()?),
+            Fitted::Ensemble { members } => {
+                let mut total = vec![0.0; ds.rows()];
+                for m in members {
+                    let scores = m.detector.score(ds, encoded)?;
+                    for (t, s) in total.iter_mut().zip(scores) {
+                        *t += ecdf(&m.quantiles, s);
+                    }
+                }
+                let k = members.len().max(1) as f64;
+                total.iter_mut().for_each(|t| *t /= k);
+                Ok(total)
+            }
+        }
+    }
+}
+
+/// The share of the fitting scores at or below `s`, interpolated between stored quantiles.
+fn ecdf(quantiles: &[f64], s: f64) -> f64 {
+    let n = quantiles.len();
+    if n < 2 {
+        return 0.5;
+    }
+    let i = quantiles.partition_point(|q| *q <= s);
+    if i == 0 {
+        return 0.0;
+    }
+    if i == n {
+        return 1.0;
+    }
+    let (lo, hi) = (quantiles[i - 1], quantiles[i]);
+    let frac = if hi > lo { (s - lo) / (hi - lo) } else { 0.0 };
+    ((i - 1) as f64 + frac) / (n - 1) as f64
+}
+
+fn quantiles_of(scores: &[f64], points: usize) -> Vec<f64> {
+    let d = Distribution::from_f64(&[scores]);
+    (0..points)
+        .map(|i| d.quantile(i as f64 / (points - 1) as f64))
+        .collect()
+}
+
+/// Which rows a detector is fitted on.
+pub fn fit_rows(ds: &Dataset, all: bool) -> Result<Vec<bool>> {
+    Ok(ds
+        .str_values(schema::CATEGORY)?
+        .map(|c| all || c == Category::Normal.as_str())
+        .collect())
+}
+
+/// Fits a model on `ds`, whose decompressed bytes hash to `sha256`.
+pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
+    if !(o.far > 0.0 && o.far < 1.0) {
+        return Err(Error::Usage(format!("--far {} is not in (0, 1)", o.far)));
+    }
+    let rows = fit_rows(ds, o.fit_on_all)?;
+    let fit_count = rows.iter().filter(|r| **r).count();
+    if fit_count < 2 {
+        return Err(Error::Usage(format!(
+            "{}: {} rows to fit on; at least 2 are needed (no normal rows? try --fit-on all)",
+            ds.name, fit_count
+        )));
+    }
+    let fit_ds_rows = &rows;
+    let encoder = if needs_encoding(o.detector, &o.members) {
+        Some(Encoder::fit(ds, fit_ds_rows)?)
+    } else {
+        None
+    };
+    let encoded_all = match &encoder {
+        Some(e) => Some(e.transform(ds)?),
+        None => None,
+    };
+    let encoded_fit = encoded_all.as_ref().map(|x| select_rows(x, fit_ds_rows));
+    let detector = if o.detector == DetectorName::Ensemble {
+        if o.members.is_empty() {
+            return Err(Error::Usage("an ensemble needs members".into()));
+        }
+        let mut members = Vec::new();
+        for &m in &o.members {
+            let fitted = fit_one(m, ds, fit_ds_rows, encoded_fit.as_ref(), o)?;
+            let scores = fitted.score(ds, encoded_all.as_ref())?;
+            let fit_scores: Vec<f64> = scores
+                .into_iter()
+                .zip(fit_ds_rows)
+                .filter(|(_, k)| **k)
+                .map(|(s, _)| s)
+                .collect();
+            members.push(Member {
+                detector: Box::new(fitted),
+                quantiles: quantiles_of(&fit_scores, ECDF_POINTS),
+            });
+        }
+        Fitted::Ensemble { members }
+    } else {
+        fit_one(o.detector, ds, fit_ds_rows, encoded_fit.as_ref(), o)?
+    };
+    let scores = detector.score(ds, encoded_all.as_ref())?;
+    let fit_scores: Vec<f64> = scores
+        .into_iter()
+        .zip(fit_ds_rows)
+        .filter(|(_, k)| **k)
+        .map(|(s, _)| s)
+        .collect();
+    let threshold = Distribution::from_f64(&[&fit_scores]).quantile(1.0 - o.far);
+    Ok(Model {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        features: schema::FEATURES
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect(),
+        parameters: o.clone(),
+        encoder,
+        detector,
+        threshold,
+        training: Training {
+            file: ds.name.clone(),
+            sha256,
+            rows: ds.rows(),
+            fit_rows: fit_count,
+        },
+    })
+}
+
+impl Model {
+    /// A short name: the detector and its main parameter.
+    pub fn label(&self) -> String {
+        let p = &self.parameters;
+        match p.detector {
+            DetectorName::Zscore => format!(
+                "zscore ({}{})",
+                match p.aggregate {
+                    zscore::Aggregate::Mean => "mean",
+                    zscore::Aggregate::Max => "max",
+                },
+                if p.robust { ", robust" } else { "" }
+            ),
+            DetectorName::Kmeans => format!("kmeans (k={})", p.k),
+            DetectorName::Gmm => format!("gmm ({} components)", p.components),
+            DetectorName::Iforest => format!("iforest ({} trees)", p.trees),
+            DetectorName::Ensemble => format!(
+                "ensemble ({})",
+                p.members
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            ),
+        }
+    }
+
+    /// Scores every row of `ds`.
+    pub fn score(&self, ds: &Dataset) -> Result<Vec<f64>> {
+        let encoded = match &self.encoder {
+            Some(e) => Some(e.transform(ds)?),
+            None => None,
+        };
+        self.detector.score(ds, encoded.as_ref())
+    }
+
+    /// Reads and checks a model file.
+    pub fn read(path: &Path) -> Result<Model> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Model {
+            path: shown.clone(),
+            message: format!("not a JSON file ({e})"),
+        })?;
+        if value.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+            return Err(Error::Model {
+                path: shown,
+                message: "not a kddstat model file".to_string(),
+            });
+        }
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(Error::Model {
+                    path: shown,
+                    message: format!(
+                        "model format version {v}; this kddstat reads version {FORMAT_VERSION}: fit it again"
+                    ),
+                });
+            }
+            None => {
+                return Err(Error::Model {
+                    path: shown,
+                    message: "no format version".to_string(),
+                });
+            }
+        }
+        let model: Model = serde_json::from_value(value).map_err(|e| Error::Model {
+            path: shown.clone(),
+            message: format!("damaged or edited ({e})"),
+        })?;
+        let ours: Vec<&str> = schema::FEATURES.iter().map(|f| f.name).collect();
+        if model.features.iter().map(String::as_str).ne(ours) {
+            return Err(Error::Model {
+                path: shown,
+                message: "fitted on another schema (its feature names differ)".to_string(),
+            });
+        }
+        if !model.threshold.is_finite() {
+            return Err(Error::Model {
+                path: shown,
+                message: "damaged or edited (its threshold is not a number)".to_string(),
+            });
+        }
+        Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecdf_interpolates() {
+        let q = [0.0, 1.0, 2.0];
+        assert_eq!(ecdf(&q, -1.0), 0.0);
+        assert_eq!(ecdf(&q, 0.5), 0.25);
+        assert_eq!(ecdf(&q, 2.0), 1.0);
+        assert_eq!(ecdf(&q, 3.0), 1.0);
+    }
+
+    #[test]
+    fn sha256_of_abc() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

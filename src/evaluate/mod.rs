@@ -1,0 +1,243 @@
+//! Evaluation stage: how well detectors separate attacks (positives) from normal traffic, overall,
+//! per category and per label, and how their scores spread across attack classes.
+
+pub mod metrics;
+
+use serde::Serialize;
+
+use crate::detect::Model;
+use crate::error::Result;
+use crate::load::Dataset;
+use crate::schema::{self, Category};
+use crate::stats::{Distribution, OrderedMap, value_counts};
+
+/// Quantiles of the scores of one group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spread {
+    /// Rows in the group.
+    pub rows: usize,
+    /// Smallest score.
+    pub min: f64,
+    /// 5th percentile.
+    pub p5: f64,
+    /// First quartile.
+    pub q25: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub q75: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Largest score.
+    pub max: f64,
+}
+
+impl Spread {
+    fn of(scores: &[f64]) -> Spread {
+        let d = Distribution::from_f64(&[scores]);
+        Spread {
+            rows: scores.len(),
+            min: d.min(),
+            p5: d.quantile(0.05),
+            q25: d.quantile(0.25),
+            median: d.quantile(0.5),
+            q75: d.quantile(0.75),
+            p95: d.quantile(0.95),
+            max: d.max(),
+        }
+    }
+}
+
+/// Figures of one category against the normal rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryFigures {
+    /// Rows of the category.
+    pub rows: usize,
+    /// ROC AUC of the category against all normal rows of the file.
+    pub roc_auc: f64,
+    /// Share of its rows flagged.
+    pub detection_rate: f64,
+}
+
+/// Figures of one label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelFigures {
+    /// Its category.
+    pub category: String,
+    /// Rows.
+    pub count: usize,
+    /// Share flagged.
+    pub detection_rate: f64,
+}
+
+/// One detector on one test file. `roc_auc` holds `overall` and one entry per attack category.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestFigures {
+    /// The test file.
+    pub file: String,
+    /// Its rows.
+    pub rows: usize,
+    /// ROC AUC overall (`overall`) and per category (each against all normal rows).
+    pub roc_auc: OrderedMap<f64>,
+    /// Average precision (attacks positive).
+    pub average_precision: f64,
+    /// Share of attacks flagged at the threshold.
+    pub detection_rate: f64,
+    /// Share of normal rows flagged.
+    pub false_alarm_rate: f64,
+    /// Share of flagged rows that are attacks.
+    pub precision: f64,
+    /// Harmonic mean of precision and detection rate.
+    pub f1: f64,
+    /// Per attack category.
+    pub per_category: OrderedMap<CategoryFigures>,
+    /// Per label, most frequent first.
+    pub per_label: OrderedMap<LabelFigures>,
+    /// Score quantiles per category.
+    pub scores_by_category: OrderedMap<Spread>,
+    /// Score quantiles per label.
+    pub scores_by_label: OrderedMap<Spread>,
+}
+
+/// One detector on every test file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DetectorFigures {
+    /// The detector and its main parameter.
+    pub detector: String,
+    /// Its threshold.
+    pub threshold: f64,
+    /// Rows it was fitted on.
+    pub fit_rows: usize,
+    /// Per test file.
+    pub tests: Vec<TestFigures>,
+}
+
+/// The evaluation of every detector. Its JSON form is documented in the README ("evaluate").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The training file.
+    pub train: String,
+    /// Per detector.
+    pub detectors: Vec<DetectorFigures>,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Figures of scores on a test file.
+pub fn figures(ds: &Dataset, scores: &[f64], threshold: f64) -> Result<TestFigures> {
+    let categories: Vec<&str> = ds.str_values(schema::CATEGORY)?.collect();
+    let labels: Vec<&str> = ds.str_values(schema::LABEL)?.collect();
+    let normal = Category::Normal.as_str();
+    let attack: Vec<bool> = categories.iter().map(|c| *c != normal).collect();
+    let flagged: Vec<bool> = scores.iter().map(|s| *s > threshold).collect();
+    let count = |pred: &dyn Fn(usize) -> bool| (0..scores.len()).filter(|&i| pred(i)).count();
+    let positives = count(&|i| attack[i]);
+    let negatives = scores.len() - positives;
+    let tp = count(&|i| attack[i] && flagged[i]);
+    let fp = count(&|i| !attack[i] && flagged[i]);
+    let detection_rate = ratio(tp, positives);
+    let precision = ratio(tp, tp + fp);
+    let f1 = if precision + detection_rate > 0.0 {
+        2.0 * precision * detection_rate / (precision + detection_rate)
+    } else {
+        f64::NAN
+    };
+    let mut roc = vec![("overall".to_string(), metrics::roc_auc(scores, &attack))];
+    let mut per_category = Vec::new();
+    let mut by_category = Vec::new();
+    for c in Category::ALL {
+        let name = c.as_str();
+        let members: Vec<usize> = (0..scores.len())
+            .filter(|&i| categories[i] == name)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let group: Vec<f64> = members.iter().map(|&i| scores[i]).collect();
+        by_category.push((name.to_string(), Spread::of(&group)));
+        if c == Category::Normal {
+            continue;
+        }
+        // This category against every normal row.
+        let (mut s, mut y) = (Vec::new(), Vec::new());
+        for i in 0..scores.len() {
+            if categories[i] == name || categories[i] == normal {
+                s.push(scores[i]);
+                y.push(categories[i] == name);
+            }
+        }
+        let auc = metrics::roc_auc(&s, &y);
+        roc.push((name.to_string(), auc));
+        per_category.push((
+            name.to_string(),
+            CategoryFigures {
+                rows: members.len(),
+                roc_auc: auc,
+                detection_rate: ratio(
+                    members.iter().filter(|&&i| flagged[i]).count(),
+                    members.len(),
+                ),
+            },
+        ));
+    }
+    let mut per_label = Vec::new();
+    let mut by_label = Vec::new();
+    for (label, n) in value_counts(labels.iter().copied()) {
+        let members: Vec<usize> = (0..scores.len()).filter(|&i| labels[i] == label).collect();
+        let group: Vec<f64> = members.iter().map(|&i| scores[i]).collect();
+        by_label.push((label.clone(), Spread::of(&group)));
+        per_label.push((
+            label.clone(),
+            LabelFigures {
+                category: schema::category_of(&label).as_str().to_string(),
+                count: n as usize,
+                detection_rate: ratio(
+                    members.iter().filter(|&&i| flagged[i]).count(),
+                    members.len(),
+                ),
+            },
+        ));
+    }
+    Ok(TestFigures {
+        file: ds.name.clone(),
+        rows: ds.rows(),
+        roc_auc: OrderedMap(roc),
+        average_precision: metrics::average_precision(scores, &attack),
+        detection_rate,
+        false_alarm_rate: ratio(fp, negatives),
+        precision,
+        f1,
+        per_category: OrderedMap(per_category),
+        per_label: OrderedMap(per_label),
+        scores_by_category: OrderedMap(by_category),
+        scores_by_label: OrderedMap(by_label),
+    })
+}
+
+/// Evaluates fitted models on test files.
+pub fn evaluate(train: &str, models: &[Model], tests: &[Dataset]) -> Result<Evaluation> {
+    let mut detectors = Vec::new();
+    for m in models {
+        let mut per_test = Vec::new();
+        for t in tests {
+            let scores = m.score(t)?;
+            per_test.push(figures(t, &scores, m.threshold)?);
+        }
+        detectors.push(DetectorFigures {
+            detector: m.label(),
+            threshold: m.threshold,
+            fit_rows: m.training.fit_rows,
+            tests: per_test,
+        });
+    }
+    Ok(Evaluation {
+        train: train.to_string(),
+        detectors,
+    })
+}
