@@ -162,6 +162,17 @@ impl Error {
     }
 }
 
+impl From<csv::Error> for Error {
+    /// A CSV writer's failure is an output failure; an I/O error inside it (a closed pipe) keeps
+    /// its kind.
+    fn from(e: csv::Error) -> Self {
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => Error::Output(io),
+            other => Error::Output(io::Error::other(format!("{other:?}"))),
+        }
+    }
+}
+
 impl From<fmt::Error> for Error {
     fn from(_: fmt::Error) -> Self {
         Error::Output(io::Error::other("formatting failed"))

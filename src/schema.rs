@@ -115,6 +115,11 @@ pub const MAX_DIFFICULTY: i64 = 21;
 pub const FIELDS_WITH_DIFFICULTY: usize = N_FEATURES + 2;
 /// Fields per line of a KDD Cup 99 file, or an NSL-KDD file without difficulty.
 pub const FIELDS_WITHOUT_DIFFICULTY: usize = N_FEATURES + 1;
+/// Fields per line of unlabelled records (the features alone).
+pub const FIELDS_WITHOUT_LABEL: usize = N_FEATURES;
+/// The label of records whose class is not known (unlabelled files, rebuilt connections): its
+/// category is `unknown`, and it raises no warning.
+pub const UNKNOWN_LABEL: &str = "unknown";
 
 /// The name of the field at a 0-based position of a line: a feature, then `label`, then
 /// `difficulty`; `(extra field)` past those.

@@ -277,3 +277,13 @@ fn several_files_in_order() {
     assert_eq!(v["files"][1]["path"], fixture("kdd99_header.csv"));
     assert!(v["files"][1]["numeric"].get("difficulty").is_none());
 }
+
+#[test]
+fn unlabelled_records() {
+    let ds = load_path(fixture_path("unlabelled.txt")).unwrap();
+    assert!(!ds.layout.label && !ds.layout.difficulty);
+    assert_eq!(ds.layout.describe(), "unlabelled layout, 41 fields");
+    assert!(ds.unknown_labels.is_empty());
+    let cats: Vec<&str> = ds.str_values("category").unwrap().collect();
+    assert_eq!(cats, ["unknown"; 4]);
+}

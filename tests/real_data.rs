@@ -433,3 +433,65 @@ fn compare_agrees_with_scipy_and_the_published_drift() {
     assert!((r2l["train_share"].as_f64().unwrap() - 0.0079).abs() < 1e-4);
     assert!((r2l["test_share"].as_f64().unwrap() - 0.1222).abs() < 1e-4);
 }
+
+/// `evaluate --format json` on the NSL-KDD files with the given detectors and extra arguments.
+fn evaluation(dir: &Path, detectors: &str, extra: &[&str]) -> Value {
+    let out = kddstat()
+        .arg("evaluate")
+        .arg("--train")
+        .arg(dir.join(TRAIN))
+        .arg("--test")
+        .arg(dir.join(TEST))
+        .arg("--test")
+        .arg(dir.join(TEST21))
+        .args(["--detector", detectors, "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn auc(v: &Value, detector: usize, test: usize, key: &str) -> f64 {
+    v["detectors"][detector]["tests"][test]["roc_auc"][key]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn zscore_auc_equals_the_independent_computation() {
+    let Some(dir) = data_dir(&[TRAIN, TEST, TEST21]) else {
+        return;
+    };
+    let v = evaluation(&dir, "zscore", &[]);
+    let r4 = |x: f64| (x * 1e4).round() / 1e4;
+    assert_eq!(r4(auc(&v, 0, 0, "overall")), 0.9093);
+    assert_eq!(r4(auc(&v, 0, 0, "DoS")), 0.9510);
+    assert_eq!(r4(auc(&v, 0, 0, "Probe")), 0.9824);
+    assert_eq!(r4(auc(&v, 0, 0, "R2L")), 0.7303);
+    assert_eq!(r4(auc(&v, 0, 0, "U2R")), 0.9345);
+    assert_eq!(r4(auc(&v, 0, 1, "overall")), 0.7070);
+    let max = evaluation(&dir, "zscore", &["--agg", "max"]);
+    assert_eq!(r4(auc(&max, 0, 0, "overall")), 0.8792);
+}
+
+#[test]
+fn learned_detectors_reach_their_quality_bars() {
+    let Some(dir) = data_dir(&[TRAIN, TEST, TEST21]) else {
+        return;
+    };
+    let v = evaluation(&dir, "kmeans,iforest,gmm", &[]);
+    let (kmeans, iforest, gmm) = (
+        auc(&v, 0, 0, "overall"),
+        auc(&v, 1, 0, "overall"),
+        auc(&v, 2, 0, "overall"),
+    );
+    eprintln!("KDDTest+ ROC AUC: kmeans {kmeans:.4}, iforest {iforest:.4}, gmm {gmm:.4}");
+    assert!(kmeans >= 0.94, "kmeans {kmeans}");
+    assert!(iforest >= 0.94, "iforest {iforest}");
+    assert!(gmm >= 0.93, "gmm {gmm}");
+}

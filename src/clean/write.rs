@@ -96,6 +96,14 @@ pub fn atomically(out: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -
         fill(&mut w)?;
         w.flush().map_err(io)?;
     }
+    // A temporary file is private (0600); the result gets the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(out).map_err(|e| io(e.error))?;
     Ok(())
@@ -150,7 +158,9 @@ pub fn write_csv(w: &mut dyn Write, ds: &Dataset, text: &[u8], plan: &Plan) -> R
         }
     } else {
         let mut names: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-        names.push(schema::LABEL);
+        if ds.layout.label {
+            names.push(schema::LABEL);
+        }
         if ds.layout.difficulty {
             names.push(schema::DIFFICULTY);
         }
@@ -186,7 +196,7 @@ pub fn write_parquet(w: &mut dyn Write, ds: &Dataset, plan: &Plan) -> Result<()>
 /// Writes quarantined lines as CSV: `line,reason,record`.
 pub fn write_quarantine(w: &mut dyn Write, rejected: &[RejectedLine]) -> Result<()> {
     let mut csv = ::csv::Writer::from_writer(w);
-    let err = |e: ::csv::Error| Error::Output(std::io::Error::other(e));
+    let err = Error::from;
     csv.write_record(["line", "reason", "record"])
         .map_err(err)?;
     for r in rejected {

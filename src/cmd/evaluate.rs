@@ -58,10 +58,25 @@ pub fn run(args: Args) -> Result<()> {
         warn(&ds);
         let sha = detect::sha256_hex(&raw.bytes);
         drop(raw);
+        let needs = args
+            .detector
+            .iter()
+            .any(|&d| detect::needs_encoding(d, &args.params.members));
+        let prepared = if needs {
+            Some(detect::Prepared::new(
+                &ds,
+                args.params.fit_on == super::fit::FitOn::All,
+            )?)
+        } else {
+            None
+        };
         let models = args
             .detector
             .iter()
-            .map(|&d| detect::fit(&ds, sha.clone(), &args.params.options(d)))
+            .map(|&d| {
+                let o = args.params.options(d);
+                detect::fit_prepared(&ds, sha.clone(), &o, prepared.as_ref())
+            })
             .collect::<Result<Vec<Model>>>()?;
         (ds.name.clone(), models)
     } else {
@@ -78,6 +93,12 @@ pub fn run(args: Args) -> Result<()> {
         .map(|t| {
             let ds = load::load(&Input::from_arg(t), &options)?;
             warn(&ds);
+            if !ds.layout.label {
+                return Err(Error::Usage(format!(
+                    "{}: has no labels, and evaluate needs them (kddstat score scores unlabelled records)",
+                    ds.name
+                )));
+            }
             Ok(ds)
         })
         .collect::<Result<Vec<_>>>()?;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::clean::write;
-use crate::detect::{self, DetectorName, FitOptions, gmm, zscore};
+use crate::detect::{self, DetectorName, FitOptions, gmm, kmeans, zscore};
 use crate::error::{Error, Result};
 use crate::load::{self, Input, LoadOptions};
 use crate::render::{self, thousands};
@@ -32,6 +32,9 @@ pub struct DetectorArgs {
     /// kmeans: independent initialisations (the lowest inertia is kept).
     #[arg(long, default_value_t = 1)]
     pub n_init: usize,
+    /// kmeans: implementation (native is the fast one; linfa is linfa-clustering's).
+    #[arg(long, value_enum, default_value_t = kmeans::Engine::Native)]
+    pub kmeans_engine: kmeans::Engine,
     /// gmm: number of components.
     #[arg(long, default_value_t = 8)]
     pub components: usize,
@@ -75,6 +78,7 @@ impl DetectorArgs {
             robust: self.robust,
             k: self.k,
             n_init: self.n_init,
+            kmeans_engine: self.kmeans_engine,
             components: self.components,
             covariance: self.covariance,
             trees: self.trees,

@@ -39,7 +39,7 @@ fn write_scores(
     threshold: f64,
 ) -> Result<()> {
     let mut csv = ::csv::Writer::from_writer(w);
-    let err = |e: ::csv::Error| Error::Output(std::io::Error::other(e));
+    let err = Error::from;
     csv.write_record(["line", "label", "category", "score", "anomalous"])
         .map_err(err)?;
     let labels = ds.str_values(schema::LABEL)?;

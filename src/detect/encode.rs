@@ -47,6 +47,13 @@ pub fn numeric_column(ds: &Dataset, name: &str) -> Result<Vec<f64>> {
     })
 }
 
+/// The raw inputs of the encoding: each numeric feature as a column of `f64` (after `log1p` where
+/// it applies), each categorical feature as the vocabulary index of every row (`None` when absent).
+struct Inputs {
+    numeric: Vec<Vec<f64>>,
+    codes: Vec<Vec<Option<u32>>>,
+}
+
 impl Encoder {
     /// Fits the encoder: vocabulary from all rows of `ds`, scaling from the rows where `fit_rows`
     /// is true.
@@ -71,31 +78,48 @@ impl Encoder {
             mean: Vec::new(),
             scale: Vec::new(),
         };
-        let raw = enc.raw(ds)?;
         let n = fit_rows.iter().filter(|f| **f).count();
         if n == 0 {
             return Err(Error::Usage(format!("{}: no rows to fit on", ds.name)));
         }
-        let width = enc.width();
-        let (mean, scale): (Vec<f64>, Vec<f64>) = (0..width)
-            .into_par_iter()
-            .map(|j| {
-                let column = raw.column(j);
-                let values = || {
-                    column
-                        .iter()
-                        .zip(fit_rows)
-                        .filter(|(_, f)| **f)
-                        .map(|(v, _)| *v)
-                };
-                let mean = values().sum::<f64>() / n as f64;
-                let var = values().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-                let sd = var.sqrt();
-                (mean, if sd > 0.0 { sd } else { 1.0 })
+        let inputs = enc.inputs(ds)?;
+        let nf = n as f64;
+        let moments = |values: &mut dyn Iterator<Item = f64>| -> (f64, f64) {
+            let v: Vec<f64> = values.collect();
+            let mean = v.iter().sum::<f64>() / nf;
+            let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / nf;
+            (mean, var.sqrt())
+        };
+        let mut stats: Vec<(f64, f64)> = inputs
+            .numeric
+            .par_iter()
+            .map(|col| {
+                let mut it = col
+                    .iter()
+                    .zip(fit_rows)
+                    .filter(|(_, k)| **k)
+                    .map(|(v, _)| *v);
+                moments(&mut it)
             })
-            .unzip();
-        enc.mean = mean;
-        enc.scale = scale;
+            .collect();
+        for (codes, (_, vocab)) in inputs.codes.iter().zip(&enc.vocabulary) {
+            let mut counts = vec![0u64; vocab.len()];
+            for (c, _) in codes.iter().zip(fit_rows).filter(|(_, k)| **k) {
+                if let Some(c) = c {
+                    counts[*c as usize] += 1;
+                }
+            }
+            // A 0/1 column with share p: mean p, standard deviation √(p (1 − p)).
+            stats.extend(counts.iter().map(|&c| {
+                let p = c as f64 / nf;
+                (p, (p * (1.0 - p)).max(0.0).sqrt())
+            }));
+        }
+        enc.mean = stats.iter().map(|s| s.0).collect();
+        enc.scale = stats
+            .iter()
+            .map(|s| if s.1 > 0.0 { s.1 } else { 1.0 })
+            .collect();
         Ok(enc)
     }
 
@@ -113,45 +137,67 @@ impl Encoder {
         names
     }
 
-    /// The unscaled encoding (log1p and one-hot applied).
-    fn raw(&self, ds: &Dataset) -> Result<Array2<f64>> {
-        let rows = ds.rows();
-        let mut m = Array2::<f64>::zeros((rows, self.width()));
-        for (j, name) in self.numeric.iter().enumerate() {
-            let values = numeric_column(ds, name)?;
-            let log = self.log1p.contains(name);
-            for (i, v) in values.into_iter().enumerate() {
-                m[[i, j]] = if log { v.ln_1p() } else { v };
-            }
-        }
-        let mut offset = self.numeric.len();
-        for (f, vocab) in &self.vocabulary {
-            for (i, v) in ds.str_values(f)?.enumerate() {
-                if let Ok(k) = vocab.binary_search_by(|x| x.as_str().cmp(v)) {
-                    m[[i, offset + k]] = 1.0;
+    fn inputs(&self, ds: &Dataset) -> Result<Inputs> {
+        let numeric = self
+            .numeric
+            .iter()
+            .map(|name| {
+                let mut v = numeric_column(ds, name)?;
+                if self.log1p.contains(name) {
+                    v.iter_mut().for_each(|x| *x = x.ln_1p());
                 }
-            }
-            offset += vocab.len();
-        }
-        Ok(m)
+                Ok(v)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let codes = self
+            .vocabulary
+            .iter()
+            .map(|(f, vocab)| {
+                Ok(ds
+                    .str_values(f)?
+                    .map(|v| {
+                        vocab
+                            .binary_search_by(|x| x.as_str().cmp(v))
+                            .ok()
+                            .map(|i| i as u32)
+                    })
+                    .collect())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Inputs { numeric, codes })
     }
 
-    /// Encodes and standardises every row of `ds`.
+    /// Encodes and standardises every row of `ds` into a row-major matrix.
     pub fn transform(&self, ds: &Dataset) -> Result<Array2<f64>> {
-        if self.mean.len() != self.width() || self.scale.len() != self.width() {
+        let width = self.width();
+        if self.mean.len() != width || self.scale.len() != width {
             return Err(Error::Usage(
                 "the model's encoder is inconsistent (was the file edited?)".to_string(),
             ));
         }
-        let mut m = self.raw(ds)?;
-        let width = self.width().max(1);
-        if let Some(data) = m.as_slice_mut() {
-            data.par_chunks_mut(width).for_each(|row| {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = (*v - self.mean[j]) / self.scale[j];
+        let inputs = self.inputs(ds)?;
+        let rows = ds.rows();
+        // The value of a one-hot column where the value is absent.
+        let zero: Vec<f64> = (0..width).map(|j| -self.mean[j] / self.scale[j]).collect();
+        let mut data = vec![0.0f64; rows * width];
+        let p = self.numeric.len();
+        data.par_chunks_mut(width.max(1))
+            .enumerate()
+            .for_each(|(i, row)| {
+                for (j, col) in inputs.numeric.iter().enumerate() {
+                    row[j] = (col[i] - self.mean[j]) / self.scale[j];
+                }
+                row[p..].copy_from_slice(&zero[p..]);
+                let mut offset = p;
+                for (codes, (_, vocab)) in inputs.codes.iter().zip(&self.vocabulary) {
+                    if let Some(c) = codes[i] {
+                        let j = offset + c as usize;
+                        row[j] = (1.0 - self.mean[j]) / self.scale[j];
+                    }
+                    offset += vocab.len();
                 }
             });
-        }
-        Ok(m)
+        Array2::from_shape_vec((rows, width), data)
+            .map_err(|e| Error::Internal(format!("encoding: {e}")))
     }
 }

@@ -64,8 +64,20 @@ fn logsumexp(v: &[f64]) -> f64 {
 }
 
 impl Gmm {
-    /// log w_k + log N(x | k) for each component.
-    fn component_log_densities(&self, row: ArrayView1<'_, f64>, out: &mut [f64]) {
+    /// Inverse variances per component (diagonal), so that the densities multiply.
+    fn inverse_variances(&self) -> Vec<Vec<f64>> {
+        match self.covariance {
+            Covariance::Diag => self
+                .spread
+                .iter()
+                .map(|v| v.iter().map(|x| 1.0 / x).collect())
+                .collect(),
+            Covariance::Full => Vec::new(),
+        }
+    }
+
+    /// log w_k + log N(x | k) for each component (`inv`: from [`Self::inverse_variances`]).
+    fn component_log_densities(&self, inv: &[Vec<f64>], row: ArrayView1<'_, f64>, out: &mut [f64]) {
         let d = row.len() as f64;
         for (k, o) in out.iter_mut().enumerate().take(self.components) {
             let mean = &self.means[k];
@@ -73,8 +85,8 @@ impl Gmm {
                 Covariance::Diag => row
                     .iter()
                     .zip(mean)
-                    .zip(&self.spread[k])
-                    .map(|((x, m), v)| (x - m) * (x - m) / v)
+                    .zip(&inv[k])
+                    .map(|((x, m), p)| (x - m) * (x - m) * p)
                     .sum::<f64>(),
                 Covariance::Full => {
                     let p = &self.spread[k];
@@ -208,9 +220,11 @@ impl Gmm {
                             continue;
                         }
                         nk[c] += r;
-                        for (j, v) in row.iter().enumerate() {
-                            sx[c * d + j] += r * v;
-                            sxx[c * d + j] += r * v * v;
+                        let (a, b) = (&mut sx[c * d..(c + 1) * d], &mut sxx[c * d..(c + 1) * d]);
+                        for ((a, b), v) in a.iter_mut().zip(b.iter_mut()).zip(row.iter()) {
+                            let rv = r * v;
+                            *a += rv;
+                            *b += rv * v;
                         }
                     }
                 }
@@ -245,6 +259,7 @@ impl Gmm {
         let Some(r) = resp.as_slice_mut() else {
             return f64::NAN;
         };
+        let inv = self.inverse_variances();
         let sums: Vec<f64> = r
             .par_chunks_mut(BLOCK * k)
             .enumerate()
@@ -252,7 +267,7 @@ impl Gmm {
                 let mut total = 0.0;
                 let mut lp = vec![0.0; k];
                 for (o, out) in chunk.chunks_mut(k).enumerate() {
-                    self.component_log_densities(x.row(b * BLOCK + o), &mut lp);
+                    self.component_log_densities(&inv, x.row(b * BLOCK + o), &mut lp);
                     let l = logsumexp(&lp);
                     total += l;
                     for c in 0..k {
@@ -282,12 +297,13 @@ impl Gmm {
                 "the mixture does not match its encoder (was the model file edited?)".into(),
             ));
         }
+        let inv = self.inverse_variances();
         let rows: Vec<ArrayView1<'_, f64>> = x.axis_iter(Axis(0)).collect();
         Ok(rows
             .par_iter()
             .map(|r| {
                 let mut lp = vec![0.0; self.components];
-                self.component_log_densities(r.view(), &mut lp);
+                self.component_log_densities(&inv, r.view(), &mut lp);
                 -logsumexp(&lp)
             })
             .collect())

@@ -78,6 +78,8 @@ pub struct FitOptions {
     pub k: usize,
     /// k-means: initialisations.
     pub n_init: usize,
+    /// k-means: which implementation.
+    pub kmeans_engine: kmeans::Engine,
     /// GMM: components.
     pub components: usize,
     /// GMM: covariance structure.
@@ -101,6 +103,7 @@ impl Default for FitOptions {
             robust: false,
             k: 8,
             n_init: 1,
+            kmeans_engine: kmeans::Engine::Native,
             components: 8,
             covariance: gmm::Covariance::Diag,
             trees: 100,
@@ -186,7 +189,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Whether a detector needs the encoding.
-fn needs_encoding(d: DetectorName, members: &[DetectorName]) -> bool {
+pub fn needs_encoding(d: DetectorName, members: &[DetectorName]) -> bool {
     match d {
         DetectorName::Zscore => false,
         DetectorName::Ensemble => members.iter().any(|m| needs_encoding(*m, &[])),
@@ -212,9 +215,13 @@ fn fit_one(
         DetectorName::Zscore => {
             Fitted::Zscore(zscore::ZScore::fit(ds, fit_rows, o.aggregate, o.robust)?)
         }
-        DetectorName::Kmeans => {
-            Fitted::Kmeans(kmeans::KMeansDetector::fit(x()?, o.k, o.seed, o.n_init)?)
-        }
+        DetectorName::Kmeans => Fitted::Kmeans(kmeans::KMeansDetector::fit_with(
+            x()?,
+            o.k,
+            o.seed,
+            o.n_init,
+            o.kmeans_engine,
+        )?),
         DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit(x()?, o.components, o.seed, o.covariance)?),
         DetectorName::Iforest => Fitted::Iforest(iforest::IsolationForest::fit(
             x()?,
@@ -231,6 +238,76 @@ fn fit_one(
 }
 
 impl Fitted {
+    /// Checks the state's dimensions against the encoding width (`None` without an encoder).
+    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+        let need = |w: Option<usize>| w.ok_or_else(|| "it has no encoder".to_string());
+        match self {
+            Fitted::Zscore(z) => {
+                let bad = |s: f64| s.is_nan() || s <= 0.0;
+                if z.features
+                    .iter()
+                    .any(|(n, _, s)| schema::feature(n).is_none() || bad(*s))
+                {
+                    return Err("a z-score feature is unknown or has no positive scale".into());
+                }
+            }
+            Fitted::Kmeans(k) => {
+                let w = need(width)?;
+                if k.centroids.is_empty() || k.centroids.iter().any(|c| c.len() != w) {
+                    return Err("its centroids do not match its encoder".into());
+                }
+            }
+            Fitted::Gmm(g) => {
+                let w = need(width)?;
+                let per = match g.covariance {
+                    gmm::Covariance::Diag => w,
+                    gmm::Covariance::Full => w * w,
+                };
+                let ok = g.components > 0
+                    && [
+                        g.weights.len(),
+                        g.means.len(),
+                        g.spread.len(),
+                        g.log_norm.len(),
+                    ]
+                    .iter()
+                    .all(|&n| n == g.components)
+                    && g.means.iter().all(|m| m.len() == w)
+                    && g.spread.iter().all(|s| s.len() == per)
+                    && g.weights.iter().all(|x| *x > 0.0);
+                if !ok {
+                    return Err("its mixture does not match its encoder".into());
+                }
+            }
+            Fitted::Iforest(f) => {
+                let w = need(width)?;
+                let ok = f.width == w
+                    && !f.forest.is_empty()
+                    && f.forest.iter().all(|t| {
+                        !t.is_empty()
+                            && t.iter().all(|n| {
+                                n.feature == u32::MAX
+                                    || ((n.feature as usize) < w
+                                        && (n.left as usize) < t.len()
+                                        && (n.right as usize) < t.len())
+                            })
+                    });
+                if !ok {
+                    return Err("its forest does not match its encoder".into());
+                }
+            }
+            Fitted::Ensemble { members } => {
+                if members.is_empty() {
+                    return Err("its ensemble has no members".into());
+                }
+                for m in members {
+                    m.detector.check(width)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Scores every row (`encoded`: the rows' encoding, when the detector needs one).
     fn score(&self, ds: &Dataset, encoded: Option<&Array2<f64>>) -> Result<Vec<f64>> {
         let x = || {
@@ -292,8 +369,52 @@ pub fn fit_rows(ds: &Dataset, all: bool) -> Result<Vec<bool>> {
         .collect())
 }
 
+/// The encoding of a training file, shared by the detectors fitted on it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Which rows are fitted on.
+    pub rows: Vec<bool>,
+    /// The encoder fitted on those rows.
+    pub encoder: Encoder,
+    /// Every row encoded.
+    pub all: Array2<f64>,
+    /// The fitting rows encoded.
+    pub fit: Array2<f64>,
+}
+
+impl Prepared {
+    /// Fits the encoder on the rows `fit_on_all` selects and encodes the file.
+    pub fn new(ds: &Dataset, fit_on_all: bool) -> Result<Prepared> {
+        let rows = fit_rows(ds, fit_on_all)?;
+        let encoder = Encoder::fit(ds, &rows)?;
+        let all = encoder.transform(ds)?;
+        let fit = select_rows(&all, &rows);
+        Ok(Prepared {
+            rows,
+            encoder,
+            all,
+            fit,
+        })
+    }
+}
+
 /// Fits a model on `ds`, whose decompressed bytes hash to `sha256`.
 pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
+    let prepared = if needs_encoding(o.detector, &o.members) {
+        Some(Prepared::new(ds, o.fit_on_all)?)
+    } else {
+        None
+    };
+    fit_prepared(ds, sha256, o, prepared.as_ref())
+}
+
+/// Fits a model with an encoding prepared beforehand (it must use the same `fit_on` choice).
+pub fn fit_prepared(
+    ds: &Dataset,
+    sha256: String,
+    o: &FitOptions,
+    prepared: Option<&Prepared>,
+) -> Result<Model> {
     if !(o.far > 0.0 && o.far < 1.0) {
         return Err(Error::Usage(format!("--far {} is not in (0, 1)", o.far)));
     }
@@ -301,52 +422,52 @@ pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
     let fit_count = rows.iter().filter(|r| **r).count();
     if fit_count < 2 {
         return Err(Error::Usage(format!(
-            "{}: {} rows to fit on; at least 2 are needed (no normal rows? try --fit-on all)",
-            ds.name, fit_count
+            "{}: too few rows to fit on ({fit_count}); at least 2 are needed{}",
+            ds.name,
+            if o.fit_on_all {
+                ""
+            } else {
+                " (few normal rows? try --fit-on all)"
+            }
         )));
     }
-    let fit_ds_rows = &rows;
-    let encoder = if needs_encoding(o.detector, &o.members) {
-        Some(Encoder::fit(ds, fit_ds_rows)?)
+    let prepared = if needs_encoding(o.detector, &o.members) {
+        match prepared {
+            Some(p) if p.rows == rows => Some(p),
+            _ => return Err(Error::Internal("the prepared encoding does not fit".into())),
+        }
     } else {
         None
     };
-    let encoded_all = match &encoder {
-        Some(e) => Some(e.transform(ds)?),
-        None => None,
+    let encoded_all = prepared.map(|p| &p.all);
+    let encoded_fit = prepared.map(|p| &p.fit);
+    let fit_scores = |scores: Vec<f64>| -> Vec<f64> {
+        scores
+            .into_iter()
+            .zip(&rows)
+            .filter(|(_, k)| **k)
+            .map(|(s, _)| s)
+            .collect()
     };
-    let encoded_fit = encoded_all.as_ref().map(|x| select_rows(x, fit_ds_rows));
     let detector = if o.detector == DetectorName::Ensemble {
         if o.members.is_empty() {
             return Err(Error::Usage("an ensemble needs members".into()));
         }
         let mut members = Vec::new();
         for &m in &o.members {
-            let fitted = fit_one(m, ds, fit_ds_rows, encoded_fit.as_ref(), o)?;
-            let scores = fitted.score(ds, encoded_all.as_ref())?;
-            let fit_scores: Vec<f64> = scores
-                .into_iter()
-                .zip(fit_ds_rows)
-                .filter(|(_, k)| **k)
-                .map(|(s, _)| s)
-                .collect();
+            let fitted = fit_one(m, ds, &rows, encoded_fit, o)?;
+            let scores = fit_scores(fitted.score(ds, encoded_all)?);
             members.push(Member {
                 detector: Box::new(fitted),
-                quantiles: quantiles_of(&fit_scores, ECDF_POINTS),
+                quantiles: quantiles_of(&scores, ECDF_POINTS),
             });
         }
         Fitted::Ensemble { members }
     } else {
-        fit_one(o.detector, ds, fit_ds_rows, encoded_fit.as_ref(), o)?
+        fit_one(o.detector, ds, &rows, encoded_fit, o)?
     };
-    let scores = detector.score(ds, encoded_all.as_ref())?;
-    let fit_scores: Vec<f64> = scores
-        .into_iter()
-        .zip(fit_ds_rows)
-        .filter(|(_, k)| **k)
-        .map(|(s, _)| s)
-        .collect();
-    let threshold = Distribution::from_f64(&[&fit_scores]).quantile(1.0 - o.far);
+    let scores = fit_scores(detector.score(ds, encoded_all)?);
+    let threshold = Distribution::from_f64(&[&scores]).quantile(1.0 - o.far);
     Ok(Model {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
@@ -355,7 +476,7 @@ pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
             .map(|f| f.name.to_string())
             .collect(),
         parameters: o.clone(),
-        encoder,
+        encoder: prepared.map(|p| p.encoder.clone()),
         detector,
         threshold,
         training: Training {
@@ -403,6 +524,16 @@ impl Model {
         self.detector.score(ds, encoded.as_ref())
     }
 
+    /// Scores every row of `ds` given its encoding by this model's encoder.
+    pub fn score_encoded(&self, ds: &Dataset, encoded: Option<&Array2<f64>>) -> Result<Vec<f64>> {
+        self.detector.score(ds, encoded)
+    }
+
+    /// Whether the model needs the encoding.
+    pub fn needs_encoding(&self) -> bool {
+        needs_encoding(self.parameters.detector, &self.parameters.members)
+    }
+
     /// Reads and checks a model file.
     pub fn read(path: &Path) -> Result<Model> {
         let shown = path.display().to_string();
@@ -446,6 +577,22 @@ impl Model {
             return Err(Error::Model {
                 path: shown,
                 message: "fitted on another schema (its feature names differ)".to_string(),
+            });
+        }
+        let width = match &model.encoder {
+            Some(e) if e.mean.len() != e.width() || e.scale.len() != e.width() => {
+                return Err(Error::Model {
+                    path: shown,
+                    message: "damaged or edited (its encoder is inconsistent)".to_string(),
+                });
+            }
+            Some(e) => Some(e.width()),
+            None => None,
+        };
+        if let Err(why) = model.detector.check(width) {
+            return Err(Error::Model {
+                path: shown,
+                message: format!("damaged or edited ({why})"),
             });
         }
         if !model.threshold.is_finite() {

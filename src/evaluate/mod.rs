@@ -222,12 +222,31 @@ pub fn figures(ds: &Dataset, scores: &[f64], threshold: f64) -> Result<TestFigur
 
 /// Evaluates fitted models on test files.
 pub fn evaluate(train: &str, models: &[Model], tests: &[Dataset]) -> Result<Evaluation> {
+    // Each test file is encoded once per distinct encoder.
+    let mut encodings: Vec<(usize, usize, ndarray::Array2<f64>)> = Vec::new();
+    for (t, test) in tests.iter().enumerate() {
+        for (i, m) in models.iter().enumerate() {
+            let Some(e) = &m.encoder else { continue };
+            let seen = encodings
+                .iter()
+                .any(|(tt, j, _)| *tt == t && models[*j].encoder.as_ref() == Some(e));
+            if !seen {
+                encodings.push((t, i, e.transform(test)?));
+            }
+        }
+    }
     let mut detectors = Vec::new();
     for m in models {
         let mut per_test = Vec::new();
-        for t in tests {
-            let scores = m.score(t)?;
-            per_test.push(figures(t, &scores, m.threshold)?);
+        for (t, test) in tests.iter().enumerate() {
+            let encoded = m.encoder.as_ref().and_then(|e| {
+                encodings
+                    .iter()
+                    .find(|(tt, j, _)| *tt == t && models[*j].encoder.as_ref() == Some(e))
+                    .map(|(_, _, x)| x)
+            });
+            let scores = m.score_encoded(test, encoded)?;
+            per_test.push(figures(test, &scores, m.threshold)?);
         }
         detectors.push(DetectorFigures {
             detector: m.label(),

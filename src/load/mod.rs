@@ -29,6 +29,8 @@ pub use source::Input;
 pub struct Layout {
     /// The first line is a header row.
     pub header: bool,
+    /// Each line has a label (41 fields without one).
+    pub label: bool,
     /// Each line ends with the difficulty level (43 fields, NSL-KDD).
     pub difficulty: bool,
     /// Labels end with a dot (`normal.`), as in the original KDD Cup 99 files.
@@ -38,15 +40,12 @@ pub struct Layout {
 impl Layout {
     /// A short description for people: "NSL-KDD (43 fields)", "KDD Cup 99 with header (42 fields)".
     pub fn describe(&self) -> String {
-        let family = if self.difficulty {
-            "NSL-KDD"
+        let (family, fields) = if !self.label {
+            ("unlabelled", schema::FIELDS_WITHOUT_LABEL)
+        } else if self.difficulty {
+            ("NSL-KDD", schema::FIELDS_WITH_DIFFICULTY)
         } else {
-            "KDD Cup 99"
-        };
-        let fields = if self.difficulty {
-            schema::FIELDS_WITH_DIFFICULTY
-        } else {
-            schema::FIELDS_WITHOUT_DIFFICULTY
+            ("KDD Cup 99", schema::FIELDS_WITHOUT_DIFFICULTY)
         };
         let mut extras = Vec::new();
         if self.header {
@@ -243,11 +242,11 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
         Some(n) => n,
         None => {
             let n = first_line.split(',').count();
-            if n != schema::FIELDS_WITH_DIFFICULTY && n != schema::FIELDS_WITHOUT_DIFFICULTY {
+            if !LINE_WIDTHS.contains(&n) {
                 return Err(Error::FieldCount {
                     path: name,
                     line: skipped + 1,
-                    expected: "42 or 43".to_string(),
+                    expected: "41, 42 or 43".to_string(),
                     found: n,
                     truncated: first_end == body.len() && !body.ends_with('\n'),
                 });
@@ -305,6 +304,7 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
     }
     let layout = Layout {
         header,
+        label: fields > schema::FIELDS_WITHOUT_LABEL,
         difficulty: fields == schema::FIELDS_WITH_DIFFICULTY,
         dotted_labels: parsed.iter().map(|p| p.dotted).sum::<usize>() * 2 > rows,
     };
@@ -335,6 +335,13 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
     })
 }
 
+/// The field counts a line may have: features only, with the label, with label and difficulty.
+const LINE_WIDTHS: [usize; 3] = [
+    schema::FIELDS_WITHOUT_LABEL,
+    schema::FIELDS_WITHOUT_DIFFICULTY,
+    schema::FIELDS_WITH_DIFFICULTY,
+];
+
 /// A first line is a header when its first field is not a number (every record starts with the
 /// numeric `duration`) and neither are most of the others (a record has 38 numeric fields, so a
 /// record with a bad `duration` is still read as a record and its error reported as such).
@@ -356,11 +363,11 @@ fn is_header(first_line: &str) -> bool {
 fn check_header(name: &str, line: &str) -> Result<usize> {
     let names: Vec<&str> = line.split(',').collect();
     let n = names.len();
-    if n != schema::FIELDS_WITH_DIFFICULTY && n != schema::FIELDS_WITHOUT_DIFFICULTY {
+    if !LINE_WIDTHS.contains(&n) {
         return Err(Error::Header {
             path: name.to_string(),
             message: format!(
-                "the first line is not a record and not a KDD header: it has {n} fields, expected 42 or 43"
+                "the first line is not a record and not a KDD header: it has {n} fields, expected 41, 42 or 43"
             ),
         });
     }
@@ -488,12 +495,14 @@ mod tests {
     fn layout_descriptions() {
         let nsl = Layout {
             header: false,
+            label: true,
             difficulty: true,
             dotted_labels: false,
         };
         assert_eq!(nsl.describe(), "NSL-KDD layout, 43 fields");
         let kdd = Layout {
             header: true,
+            label: true,
             difficulty: false,
             dotted_labels: true,
         };

@@ -138,7 +138,7 @@ pub(crate) fn split_pieces(text: &str) -> Vec<&str> {
     pieces
 }
 
-/// Parses all pieces in parallel. `fields` is 42 or 43 (with difficulty). Returns the pieces in order,
+/// Parses all pieces in parallel. `fields` is 41 (no label), 42 or 43 (with difficulty). Returns the pieces in order,
 /// or the error on the earliest bad line with its line number counted from the start of `pieces[0]`.
 pub(crate) fn parse_pieces<'a>(
     pieces: &[&'a str],
@@ -239,18 +239,24 @@ fn parse_line<'a>(
             }
         }
     }
-    let raw_label = cursor.next().unwrap_or("");
+    let with_label = fields > schema::FIELDS_WITHOUT_LABEL;
+    let raw_label = if with_label {
+        cursor.next()
+    } else {
+        Some(schema::UNKNOWN_LABEL)
+    };
     let with_difficulty = fields == schema::FIELDS_WITH_DIFFICULTY;
     let raw_difficulty = if with_difficulty {
         cursor.next()
     } else {
         Some("")
     };
-    if raw_difficulty.is_none() || cursor.next().is_some() {
+    if raw_label.is_none() || raw_difficulty.is_none() || cursor.next().is_some() {
         if let Some(e) = count_error() {
             return Err(e);
         }
     }
+    let raw_label = raw_label.unwrap_or("");
     let (label, dotted) = match raw_label.strip_suffix('.') {
         Some(l) => (l, true),
         None => (raw_label, false),
@@ -339,7 +345,7 @@ fn parse_piece(
         let category = *label_cache
             .entry(label)
             .or_insert_with(|| schema::category_of(label));
-        if category == Category::Unknown {
+        if category == Category::Unknown && label != schema::UNKNOWN_LABEL {
             *p.unknown.entry(label).or_insert(0) += 1;
         }
         if with_difficulty {

@@ -24,7 +24,7 @@ pub fn render(r: &DriftReport, format: Format) -> Result<String> {
 
 fn csv(r: &DriftReport) -> Result<String> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let err = |e: ::csv::Error| Error::Output(std::io::Error::other(e));
+    let err = Error::from;
     w.write_record(["statistic", "column", "key", "value"])
         .map_err(err)?;
     let mut rec = |a: &str, b: &str, c: &str, v: String| w.write_record([a, b, c, &v]).map_err(err);

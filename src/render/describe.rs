@@ -59,7 +59,7 @@ fn json(files: &[FileSummary], top: Option<usize>) -> Result<String> {
 fn csv(files: &[FileSummary], top: Option<usize>) -> Result<String> {
     let files = truncated(files, top);
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let io = |e: ::csv::Error| crate::error::Error::Output(std::io::Error::other(e));
+    let io = crate::error::Error::from;
     w.write_record(["file", "group", "column", "statistic", "key", "value"])
         .map_err(io)?;
     for f in &files {

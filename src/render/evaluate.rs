@@ -24,7 +24,7 @@ pub fn render(e: &Evaluation, format: Format) -> Result<String> {
 
 fn csv(e: &Evaluation) -> Result<String> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let err = |e: ::csv::Error| Error::Output(std::io::Error::other(e));
+    let err = Error::from;
     w.write_record(["detector", "test", "group", "statistic", "value"])
         .map_err(err)?;
     for d in &e.detectors {

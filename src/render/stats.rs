@@ -27,7 +27,7 @@ pub fn render(r: &StatsReport, format: Format) -> Result<String> {
 
 fn csv(r: &StatsReport) -> Result<String> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let err = |e: ::csv::Error| Error::Output(std::io::Error::other(e));
+    let err = Error::from;
     w.write_record(["statistic", "group", "feature", "other", "value"])
         .map_err(err)?;
     let mut rec = |a: &str, b: &str, c: &str, d: &str, v: f64| {

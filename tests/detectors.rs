@@ -1,0 +1,316 @@
+//! `kddstat fit`, `score` and `evaluate` on fixtures: model files, their errors, score files,
+//! reproducibility. (The detectors' figures on the real data are in `real_data.rs`; the metrics are
+//! checked by hand in `src/evaluate/metrics.rs`.)
+
+mod common;
+
+use std::path::Path;
+
+use common::{fixture, fixture_path, kddstat};
+
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    kddstat().args(args).current_dir(dir).output().unwrap()
+}
+
+fn fit(dir: &Path, detector: &str, out: &str, extra: &[&str]) {
+    let input = fixture_path("dups_conflicts.txt");
+    let mut args = vec![
+        "fit",
+        "--detector",
+        detector,
+        input.to_str().unwrap(),
+        "-o",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    let o = run(dir, &args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn every_detector_fits_scores_and_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    for (d, extra) in [
+        ("zscore", vec![]),
+        ("kmeans", vec!["--k", "2"]),
+        ("gmm", vec!["--components", "2"]),
+        ("iforest", vec!["--trees", "10", "--sample", "4"]),
+        (
+            "ensemble",
+            vec![
+                "--members",
+                "zscore,iforest",
+                "--trees",
+                "5",
+                "--sample",
+                "4",
+            ],
+        ),
+    ] {
+        let model = format!("{d}.json");
+        fit(dir.path(), d, &model, &extra);
+        let m = kddstat::detect::Model::read(&dir.path().join(&model)).unwrap();
+        assert_eq!(m.format_version, kddstat::detect::FORMAT_VERSION);
+        assert_eq!(m.training.rows, 8);
+        assert_eq!(m.training.fit_rows, 5); // the normal rows
+        assert_eq!(m.training.sha256.len(), 64);
+        let o = run(
+            dir.path(),
+            &[
+                "score",
+                "--model",
+                &model,
+                fixture_path("tiny.txt").to_str().unwrap(),
+            ],
+        );
+        assert!(
+            o.status.success(),
+            "{d}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = String::from_utf8(o.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "line,label,category,score,anomalous");
+        assert_eq!(lines.len(), 5);
+        assert!(lines[1].starts_with("1,normal,normal,"));
+        assert!(lines[3].starts_with("3,neptune,DoS,"));
+        for l in &lines[1..] {
+            let f: Vec<&str> = l.split(',').collect();
+            let score: f64 = f[3].parse().unwrap();
+            assert_eq!(f[4] == "1", score > m.threshold, "{d}: {l}");
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture_path("dups_conflicts.txt");
+    let fit_with = |threads: &str, out: &str| {
+        let o = kddstat()
+            .args([
+                "fit",
+                "--detector",
+                "ensemble",
+                "--k",
+                "2",
+                "--components",
+                "2",
+            ])
+            .args(["--sample", "4", "--seed", "7"])
+            .arg(&input)
+            .args(["-o", out])
+            .current_dir(dir.path())
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(dir.path().join(out)).unwrap()
+    };
+    let a = fit_with("1", "a.json");
+    let b = fit_with("2", "b.json");
+    assert_eq!(a, b);
+    let c = fit_with("2", "c.json");
+    assert_eq!(a, c);
+}
+
+fn model_error(dir: &Path, content: &str) -> String {
+    std::fs::write(dir.join("m.json"), content).unwrap();
+    let o = run(
+        dir,
+        &[
+            "score",
+            "--model",
+            "m.json",
+            fixture_path("tiny.txt").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    e
+}
+
+#[test]
+fn damaged_edited_or_foreign_models_are_refused_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fit(dir.path(), "kmeans", "good.json", &["--k", "2"]);
+    let good = std::fs::read_to_string(dir.path().join("good.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+
+    assert_eq!(
+        model_error(dir.path(), "{not json"),
+        "kddstat: error: m.json: not a JSON file (key must be a string at line 1 column 2)\n"
+    );
+    assert_eq!(
+        model_error(dir.path(), "{\"some\": \"json\"}"),
+        "kddstat: error: m.json: not a kddstat model file\n"
+    );
+    v["format_version"] = 99.into();
+    assert_eq!(
+        model_error(dir.path(), &v.to_string()),
+        "kddstat: error: m.json: model format version 99; this kddstat reads version 1: fit it again\n"
+    );
+    v["format_version"] = 1.into();
+    v["features"][4] = "bytes_out".into();
+    assert_eq!(
+        model_error(dir.path(), &v.to_string()),
+        "kddstat: error: m.json: fitted on another schema (its feature names differ)\n"
+    );
+    v["features"][4] = "src_bytes".into();
+    v["threshold"] = "high".into();
+    assert!(
+        model_error(dir.path(), &v.to_string())
+            .starts_with("kddstat: error: m.json: damaged or edited")
+    );
+    v["threshold"] = 1.0.into();
+    v["detector"]["centroids"][0] = serde_json::json!([1.0, 2.0]);
+    assert_eq!(
+        model_error(dir.path(), &v.to_string()),
+        "kddstat: error: m.json: damaged or edited (its centroids do not match its encoder)\n"
+    );
+    // Cut short.
+    assert!(
+        model_error(dir.path(), &good[..good.len() / 2])
+            .starts_with("kddstat: error: m.json: not a JSON file")
+    );
+}
+
+#[test]
+fn score_writes_a_file_atomically_and_protects_existing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    fit(dir.path(), "zscore", "z.json", &[]);
+    let tiny = fixture_path("tiny.txt");
+    let o = run(
+        dir.path(),
+        &[
+            "score",
+            "--model",
+            "z.json",
+            tiny.to_str().unwrap(),
+            "-o",
+            "s.csv",
+        ],
+    );
+    assert!(o.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("s.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "score",
+            "--model",
+            "z.json",
+            tiny.to_str().unwrap(),
+            "-o",
+            "s.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(
+        dir.path(),
+        &[
+            "score",
+            "--model",
+            "z.json",
+            tiny.to_str().unwrap(),
+            "-o",
+            "z.json",
+            "--force",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "kddstat: error: z.json: is an input; kddstat never writes over its input\n"
+    );
+}
+
+#[test]
+fn evaluate_reports_every_detector_and_test_file() {
+    let o = kddstat()
+        .args(["evaluate", "--train", &fixture("dups_conflicts.txt")])
+        .args([
+            "--test",
+            &fixture("tiny.txt"),
+            "--test",
+            &fixture("dups_conflicts.txt"),
+        ])
+        .args([
+            "--detector",
+            "zscore,iforest",
+            "--sample",
+            "4",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = v["detectors"].as_array().unwrap();
+    assert_eq!(d.len(), 2);
+    let t = &d[0]["tests"][0];
+    assert_eq!(t["file"], fixture("tiny.txt"));
+    assert!(t["roc_auc"]["overall"].is_number());
+    assert!(t["roc_auc"]["DoS"].is_number());
+    assert_eq!(t["per_label"]["neptune"]["count"], 1);
+    assert_eq!(t["scores_by_category"]["normal"]["rows"], 2);
+    assert!(t["scores_by_label"]["ipsweep"]["median"].is_number());
+    // Training on a file without normal rows is a clear error.
+    let o = kddstat()
+        .args([
+            "fit",
+            "--detector",
+            "zscore",
+            &fixture("kdd99_header.csv"),
+            "-o",
+        ])
+        .arg(tempfile::tempdir().unwrap().path().join("m.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("too few rows to fit on (1); at least 2 are needed")
+    );
+}
+
+#[test]
+fn unlabelled_records_are_scored_but_not_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    fit(dir.path(), "zscore", "z.json", &[]);
+    let unlabelled = fixture_path("unlabelled.txt");
+    let o = run(
+        dir.path(),
+        &["score", "--model", "z.json", unlabelled.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty()); // no warning for the unknown label
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("1,unknown,unknown,")
+    );
+    let o = kddstat()
+        .args(["evaluate", "--train", &fixture("dups_conflicts.txt")])
+        .args(["--test", &fixture("unlabelled.txt"), "--detector", "zscore"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "kddstat: error: {}: has no labels, and evaluate needs them (kddstat score scores unlabelled records)\n",
+            fixture("unlabelled.txt")
+        )
+    );
+}
