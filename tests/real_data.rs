@@ -495,3 +495,26 @@ fn learned_detectors_reach_their_quality_bars() {
     assert!(iforest >= 0.94, "iforest {iforest}");
     assert!(gmm >= 0.93, "gmm {gmm}");
 }
+
+#[test]
+fn detectors_give_the_same_bytes_on_one_thread_and_on_all() {
+    let Some(dir) = data_dir(&[TRAIN, TEST]) else {
+        return;
+    };
+    let run = |threads: Option<&str>| {
+        let mut cmd = kddstat();
+        cmd.arg("evaluate")
+            .arg("--train")
+            .arg(dir.join(TRAIN))
+            .arg("--test")
+            .arg(dir.join(TEST))
+            .args(["--detector", "kmeans,gmm,iforest", "--format", "json"]);
+        if let Some(n) = threads {
+            cmd.env("RAYON_NUM_THREADS", n);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(run(Some("1")), run(None));
+}

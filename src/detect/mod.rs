@@ -502,7 +502,16 @@ impl Model {
                 if p.robust { ", robust" } else { "" }
             ),
             DetectorName::Kmeans => format!("kmeans (k={})", p.k),
-            DetectorName::Gmm => format!("gmm ({} components)", p.components),
+            DetectorName::Gmm => format!(
+                "gmm ({} component{}{})",
+                p.components,
+                if p.components == 1 { "" } else { "s" },
+                if p.covariance == gmm::Covariance::Full {
+                    ", full"
+                } else {
+                    ""
+                }
+            ),
             DetectorName::Iforest => format!("iforest ({} trees)", p.trees),
             DetectorName::Ensemble => format!(
                 "ensemble ({})",
