@@ -70,7 +70,7 @@ pub fn inspect(ds: &Dataset) -> Result<Findings> {
     let dups = dups?;
     let vectors = vectors?;
     let duplicate_indices: Vec<u32> = dups.iter().flat_map(|g| g[1..].iter().copied()).collect();
-    let labels = rows::codes(ds.str_values(schema::LABEL)?);
+    let labels = ds.str_codes(schema::LABEL)?;
     let mut conflicting_indices = Vec::new();
     let mut conflicting_vectors = 0;
     for group in &vectors {

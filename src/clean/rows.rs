@@ -2,8 +2,6 @@
 //! hash, and rows with equal hashes are compared value by value, so a hash collision can never
 //! merge two different rows.
 
-use foldhash::{HashMap, HashMapExt};
-
 use crate::error::Result;
 use crate::load::Dataset;
 use crate::schema::{self, Kind};
@@ -39,7 +37,7 @@ impl<'a> Keys<'a> {
                 Keys::Float(c, s)
             }
             Some(Kind::Categorical) | None if column != schema::DIFFICULTY => {
-                Keys::Codes(codes(ds.str_values(column)?))
+                Keys::Codes(ds.str_codes(column)?)
             }
             _ => {
                 let c = ds.i64_chunks(column)?;
@@ -81,17 +79,6 @@ impl<'a> Keys<'a> {
             Keys::Codes(v) => v.iter().for_each(|&c| mix(u64::from(c))),
         }
     }
-}
-
-/// Codes for string values: the first value seen gets 0, the next new one 1, and so on.
-pub(crate) fn codes<'a>(values: impl Iterator<Item = &'a str>) -> Vec<u32> {
-    let mut map: HashMap<&str, u32> = HashMap::with_capacity(256);
-    values
-        .map(|v| {
-            let next = map.len() as u32;
-            *map.entry(v).or_insert(next)
-        })
-        .collect()
 }
 
 /// A 64 x 64 -> 128-bit multiply folded to 64 bits: a fast, well-mixing step.
@@ -143,11 +130,6 @@ pub fn equal_row_groups(ds: &Dataset, columns: &[&str]) -> Result<Vec<Vec<u32>>>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_follow_first_appearance() {
-        assert_eq!(codes(["b", "a", "b", "c"].into_iter()), [0, 1, 0, 2]);
-    }
 
     #[test]
     fn fold_multiply_mixes() {

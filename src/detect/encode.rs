@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::load::Dataset;
-use crate::schema::{self, Kind};
+use crate::schema;
 
 /// Features that are log-transformed before scaling.
 pub const LOG1P: [&str; 3] = ["duration", "src_bytes", "dst_bytes"];
@@ -32,19 +32,6 @@ pub struct Encoder {
     pub mean: Vec<f64>,
     /// Standard deviation (ddof = 0) of each output column over the fitting rows, 0 replaced by 1.
     pub scale: Vec<f64>,
-}
-
-/// A numeric feature's values as `f64`, in row order.
-pub fn numeric_column(ds: &Dataset, name: &str) -> Result<Vec<f64>> {
-    let kind = schema::feature(name).map(|f| f.kind);
-    Ok(if kind == Some(Kind::Rate) {
-        ds.f64_chunks(name)?.concat()
-    } else {
-        ds.i64_chunks(name)?
-            .iter()
-            .flat_map(|c| c.iter().map(|&v| v as f64))
-            .collect()
-    })
 }
 
 /// The raw inputs of the encoding: each numeric feature as a column of `f64` (after `log1p` where
@@ -142,7 +129,7 @@ impl Encoder {
             .numeric
             .iter()
             .map(|name| {
-                let mut v = numeric_column(ds, name)?;
+                let mut v = ds.f64_values(name)?;
                 if self.log1p.contains(name) {
                     v.iter_mut().for_each(|x| *x = x.ln_1p());
                 }

@@ -140,22 +140,7 @@ mod native {
     use rayon::prelude::*;
 
     use super::BLOCK;
-
-    fn dot(a: &[f64], b: &[f64]) -> f64 {
-        let mut lanes = [0.0f64; 4];
-        let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-        let (ra, rb) = (ca.remainder(), cb.remainder());
-        for (x, y) in ca.zip(cb) {
-            for k in 0..4 {
-                lanes[k] += x[k] * y[k];
-            }
-        }
-        let mut s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-        for (x, y) in ra.iter().zip(rb) {
-            s += x * y;
-        }
-        s
-    }
+    use crate::stats::correlation::dot;
 
     /// Squared distance from every row to its nearest centre, and that centre's index. The centres
     /// are transposed so that one pass over a row feeds the dot products with every centre.

@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::encode::numeric_column;
 use crate::error::Result;
 use crate::load::Dataset;
 use crate::schema;
@@ -49,7 +48,8 @@ impl ZScore {
         let mut features = Vec::new();
         let mut skipped = Vec::new();
         for f in schema::numeric_features() {
-            let values: Vec<f64> = numeric_column(ds, f.name)?
+            let values: Vec<f64> = ds
+                .f64_values(f.name)?
                 .into_iter()
                 .zip(fit_rows)
                 .filter(|(_, k)| **k)
@@ -83,7 +83,7 @@ impl ZScore {
         let n = ds.rows();
         let mut acc = vec![0.0f64; n];
         for (name, centre, scale) in &self.features {
-            let values = numeric_column(ds, name)?;
+            let values = ds.f64_values(name)?;
             for (a, v) in acc.iter_mut().zip(values) {
                 let z = ((v - centre) / scale).abs();
                 match self.aggregate {

@@ -140,6 +140,31 @@ impl Dataset {
         Ok(ca.downcast_iter().map(|a| a.values().as_slice()).collect())
     }
 
+    /// A numeric column's values as `f64`, in row order (integers converted, rates as they are).
+    pub fn f64_values(&self, column: &str) -> Result<Vec<f64>> {
+        let is_float = matches!(self.column(column)?.dtype(), DataType::Float64);
+        Ok(if is_float {
+            self.f64_chunks(column)?.concat()
+        } else {
+            self.i64_chunks(column)?
+                .iter()
+                .flat_map(|c| c.iter().map(|&v| v as f64))
+                .collect()
+        })
+    }
+
+    /// Codes for a `String` column's values: the first value seen is 0, the next new one 1, ...
+    pub fn str_codes(&self, column: &str) -> Result<Vec<u32>> {
+        let mut map: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
+        Ok(self
+            .str_values(column)?
+            .map(|v| {
+                let next = map.len() as u32;
+                *map.entry(v).or_insert(next)
+            })
+            .collect())
+    }
+
     /// The values of a `String` column, in row order.
     pub fn str_values(&self, column: &str) -> Result<impl Iterator<Item = &str> + '_> {
         let ca = self

@@ -4,17 +4,12 @@ use std::fmt::Write as _;
 
 use super::{Format, thousands};
 use crate::clean::Summary;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Renders a clean summary as a table (lines for people) or JSON.
 pub fn render(s: &Summary, format: Format) -> Result<String> {
     match format {
-        Format::Json => {
-            let mut out = serde_json::to_string_pretty(s)
-                .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-            out.push('\n');
-            Ok(out)
-        }
+        Format::Json => super::json(s),
         _ => Ok(text(s)),
     }
 }

@@ -10,12 +10,7 @@ use crate::stats::drift::DriftReport;
 /// Renders a drift report.
 pub fn render(r: &DriftReport, format: Format) -> Result<String> {
     match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(r)
-                .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-            s.push('\n');
-            Ok(s)
-        }
+        Format::Json => super::json(r),
         Format::Csv => csv(r),
         Format::Table => Ok(text(r, false)),
         Format::Markdown => Ok(text(r, true)),
@@ -51,10 +46,7 @@ fn csv(r: &DriftReport) -> Result<String> {
         rec("train_share", "category", c, exact(s.train_share))?;
         rec("test_share", "category", c, exact(s.test_share))?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    super::csv_text(w)
 }
 
 /// `1 row`, `3,750 rows`.

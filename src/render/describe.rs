@@ -50,10 +50,7 @@ fn truncated(files: &[FileSummary], top: Option<usize>) -> Vec<FileSummary> {
 
 fn json(files: &[FileSummary], top: Option<usize>) -> Result<String> {
     let files = truncated(files, top);
-    let mut s = serde_json::to_string_pretty(&JsonOut { files: &files })
-        .map_err(|e| crate::error::Error::Output(std::io::Error::other(e)))?;
-    s.push('\n');
-    Ok(s)
+    super::json(&JsonOut { files: &files })
 }
 
 fn csv(files: &[FileSummary], top: Option<usize>) -> Result<String> {
@@ -87,8 +84,7 @@ fn csv(files: &[FileSummary], top: Option<usize>) -> Result<String> {
             }
         }
     }
-    let bytes = w.into_inner().map_err(|e| io(e.into_error().into()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    super::csv_text(w)
 }
 
 fn numeric_fields(s: &NumericSummary) -> [(&'static str, String); 10] {

@@ -10,12 +10,7 @@ use crate::stats::OrderedMap;
 /// Renders an evaluation.
 pub fn render(e: &Evaluation, format: Format) -> Result<String> {
     match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(e)
-                .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-            s.push('\n');
-            Ok(s)
-        }
+        Format::Json => super::json(e),
         Format::Csv => csv(e),
         Format::Table => Ok(text(e, false)),
         Format::Markdown => Ok(text(e, true)),
@@ -54,10 +49,7 @@ fn csv(e: &Evaluation) -> Result<String> {
             }
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    super::csv_text(w)
 }
 
 fn spread_fields(s: &Spread) -> [(&'static str, f64); 7] {

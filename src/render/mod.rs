@@ -188,6 +188,22 @@ pub fn exact(v: f64) -> String {
     }
 }
 
+/// Pretty JSON with a final line end.
+pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    let mut s =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Output(std::io::Error::other(e)))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// The text a CSV writer over memory has produced.
+pub fn csv_text(w: ::csv::Writer<Vec<u8>>) -> Result<String> {
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Writes a string to standard output, mapping failures to [`Error::Output`].
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();

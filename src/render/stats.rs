@@ -13,12 +13,7 @@ const GROUPS_PER_TABLE: usize = 7;
 /// Renders a stats report.
 pub fn render(r: &StatsReport, format: Format) -> Result<String> {
     match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(r)
-                .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-            s.push('\n');
-            Ok(s)
-        }
+        Format::Json => super::json(r),
         Format::Csv => csv(r),
         Format::Table => Ok(text(r, false)),
         Format::Markdown => Ok(text(r, true)),
@@ -70,10 +65,7 @@ fn csv(r: &StatsReport) -> Result<String> {
             a.value,
         )?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    super::csv_text(w)
 }
 
 fn profile_tables(

@@ -143,18 +143,6 @@ fn to_nested(m: &Matrix) -> OrderedMap<OrderedMap<f64>> {
     )
 }
 
-/// A numeric feature's values, whole and as `f64`.
-fn as_f64(ds: &Dataset, name: &str, kind: Kind) -> Result<Vec<f64>> {
-    Ok(if kind.is_integer() {
-        ds.i64_chunks(name)?
-            .iter()
-            .flat_map(|c| c.iter().map(|&v| v as f64))
-            .collect()
-    } else {
-        ds.f64_chunks(name)?.concat()
-    })
-}
-
 /// Analyses a dataset. `duplicates` and `conflicts` (rows) come from the cleaning stage.
 pub fn analyse(
     ds: &Dataset,
@@ -168,7 +156,7 @@ pub fn analyse(
     let names: Vec<String> = numeric.iter().map(|(n, _)| n.to_string()).collect();
     let columns: Vec<Vec<f64>> = numeric
         .par_iter()
-        .map(|&(n, k)| as_f64(ds, n, k))
+        .map(|&(n, _)| ds.f64_values(n))
         .collect::<Result<_>>()?;
     let dists: Vec<Distribution> = columns
         .par_iter()
@@ -263,7 +251,7 @@ fn relevance_ranking(
     dists: &[Distribution],
     bins: usize,
 ) -> Result<Vec<Relevance>> {
-    let target = codes(ds.str_values(schema::CATEGORY)?);
+    let target = ds.str_codes(schema::CATEGORY)?;
     let mut out: Vec<Relevance> = numeric
         .par_iter()
         .zip(columns.par_iter().zip(dists.par_iter()))
@@ -288,7 +276,7 @@ fn relevance_ranking(
         })
         .collect();
     for f in schema::categorical_features() {
-        let x = codes(ds.str_values(f.name)?);
+        let x = ds.str_codes(f.name)?;
         let bins = x.iter().copied().max().map_or(0, |m| m as usize + 1);
         let (mi, gr) = relevance::mutual_information(&x, &target);
         out.push(Relevance {
@@ -304,16 +292,6 @@ fn relevance_ranking(
             .then_with(|| a.feature.cmp(&b.feature))
     });
     Ok(out)
-}
-
-fn codes<'a>(values: impl Iterator<Item = &'a str>) -> Vec<u32> {
-    let mut map: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
-    values
-        .map(|v| {
-            let next = map.len() as u32;
-            *map.entry(v).or_insert(next)
-        })
-        .collect()
 }
 
 /// A share as a percentage with two decimals, more where two would round a share below 1 up to
