@@ -170,6 +170,15 @@ fn damaged_edited_or_foreign_models_are_refused_with_one_line() {
         model_error(dir.path(), &v.to_string()),
         "kddstat: error: m.json: damaged or edited (its centroids do not match its encoder)\n"
     );
+    // A variance of 0 in a mixture.
+    fit(dir.path(), "gmm", "g.json", &["--components", "2"]);
+    let mut g: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("g.json")).unwrap()).unwrap();
+    g["detector"]["spread"][0][3] = 0.0.into();
+    assert_eq!(
+        model_error(dir.path(), &g.to_string()),
+        "kddstat: error: m.json: damaged or edited (its mixture does not match its encoder)\n"
+    );
     // Cut short.
     assert!(
         model_error(dir.path(), &good[..good.len() / 2])

@@ -274,6 +274,8 @@ impl Fitted {
                     .all(|&n| n == g.components)
                     && g.means.iter().all(|m| m.len() == w)
                     && g.spread.iter().all(|s| s.len() == per)
+                    && (g.covariance == gmm::Covariance::Full
+                        || g.spread.iter().flatten().all(|v| *v > 0.0))
                     && g.weights.iter().all(|x| *x > 0.0);
                 if !ok {
                     return Err("its mixture does not match its encoder".into());
