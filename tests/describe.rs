@@ -287,3 +287,18 @@ fn unlabelled_records() {
     let cats: Vec<&str> = ds.str_values("category").unwrap().collect();
     assert_eq!(cats, ["unknown"; 4]);
 }
+
+#[test]
+fn column_accessors() {
+    let ds = load_path(fixture_path("tiny.txt")).unwrap();
+    // Codes follow first appearance: normal normal neptune ipsweep.
+    assert_eq!(ds.str_codes("label").unwrap(), [0, 0, 1, 2]);
+    assert_eq!(
+        ds.f64_values("src_bytes").unwrap(),
+        [100.0, 200.0, 300.0, 1000.0]
+    );
+    assert_eq!(
+        ds.f64_values("same_srv_rate").unwrap(),
+        [1.0, 0.5, 0.05, 1.0]
+    );
+}
