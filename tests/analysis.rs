@@ -7,13 +7,7 @@ mod common;
 use common::{fixture, kddstat};
 
 fn stdout(args: &[&str]) -> String {
-    let out = kddstat().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(common::stdout_of(kddstat().args(args))).unwrap()
 }
 
 #[test]

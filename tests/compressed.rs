@@ -6,13 +6,7 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{fixture_path, kddstat};
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
+use common::{fixture_path, gzip, kddstat, stdout_of};
 
 fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -36,19 +30,14 @@ fn tiny() -> Vec<u8> {
 
 /// `describe --format json` of a file, with its path left out.
 fn summary(path: &Path, extra: &[&str]) -> serde_json::Value {
-    let out = kddstat()
-        .arg("describe")
-        .args(extra)
-        .args(["--format", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        kddstat()
+            .arg("describe")
+            .args(extra)
+            .args(["--format", "json"])
+            .arg(path),
     );
-    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     v["files"][0]["path"] = serde_json::Value::Null;
     v
 }

@@ -78,13 +78,7 @@ fn groups_by_category() {
 }
 
 fn stdout(args: &[&str]) -> String {
-    let out = kddstat().arg("describe").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(common::stdout_of(kddstat().arg("describe").args(args))).unwrap()
 }
 
 #[test]

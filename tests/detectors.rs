@@ -6,10 +6,15 @@ mod common;
 
 use std::path::Path;
 
-use common::{fixture, fixture_path, kddstat};
+use common::{fixture, fixture_path, kddstat, stdout_of};
 
 fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     kddstat().args(args).current_dir(dir).output().unwrap()
+}
+
+/// Runs kddstat in `dir`, requires success, returns stdout.
+fn succeed(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8(stdout_of(kddstat().args(args).current_dir(dir))).unwrap()
 }
 
 fn fit(dir: &Path, detector: &str, out: &str, extra: &[&str]) {
@@ -23,8 +28,7 @@ fn fit(dir: &Path, detector: &str, out: &str, extra: &[&str]) {
         out,
     ];
     args.extend_from_slice(extra);
-    let o = run(dir, &args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    succeed(dir, &args);
 }
 
 #[test]
@@ -54,21 +58,11 @@ fn every_detector_fits_scores_and_round_trips() {
         assert_eq!(m.training.rows, 8);
         assert_eq!(m.training.fit_rows, 5); // the normal rows
         assert_eq!(m.training.sha256.len(), 64);
-        let o = run(
+        let tiny = fixture_path("tiny.txt");
+        let text = succeed(
             dir.path(),
-            &[
-                "score",
-                "--model",
-                &model,
-                fixture_path("tiny.txt").to_str().unwrap(),
-            ],
+            &["score", "--model", &model, tiny.to_str().unwrap()],
         );
-        assert!(
-            o.status.success(),
-            "{d}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let text = String::from_utf8(o.stdout).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "line,label,category,score,anomalous");
         assert_eq!(lines.len(), 5);
@@ -191,18 +185,8 @@ fn score_writes_a_file_atomically_and_protects_existing_ones() {
     let dir = tempfile::tempdir().unwrap();
     fit(dir.path(), "zscore", "z.json", &[]);
     let tiny = fixture_path("tiny.txt");
-    let o = run(
-        dir.path(),
-        &[
-            "score",
-            "--model",
-            "z.json",
-            tiny.to_str().unwrap(),
-            "-o",
-            "s.csv",
-        ],
-    );
-    assert!(o.status.success());
+    let args = ["score", "--model", "z.json", tiny.to_str().unwrap()];
+    succeed(dir.path(), &[&args[..], &["-o", "s.csv"]].concat());
     assert_eq!(
         std::fs::read_to_string(dir.path().join("s.csv"))
             .unwrap()

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{data_dir, kddstat, rel_diff};
+use common::{data_dir, gzip, kddstat, rel_diff, same_on_one_thread_and_on_all, stdout_of};
 use kddstat::load::{Input, LoadOptions, load, load_path};
 use kddstat::stats::{DescribeOptions, FileSummary, GroupBy, NumericSummary, describe};
 use serde_json::Value;
@@ -144,13 +144,8 @@ fn the_binary_prints_the_same_figures() {
     let Some(dir) = data_dir(&[TEST]) else {
         return;
     };
-    let out = kddstat()
-        .args(["describe", "--format", "json"])
-        .arg(dir.join(TEST))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = dir.join(TEST);
+    let v = json_of(&["describe".as_ref(), path.as_os_str()]);
     let file = &v["files"][0];
     assert_eq!(file["rows"], 22_544);
     let theirs = reference(TEST);
@@ -174,18 +169,12 @@ fn same_bytes_on_one_thread_and_on_all() {
     let Some(dir) = data_dir(&[TRAIN]) else {
         return;
     };
-    let run = |threads: Option<&str>| {
+    same_on_one_thread_and_on_all(|| {
         let mut cmd = kddstat();
         cmd.args(["describe", "--format", "json", "--by", "label"])
             .arg(dir.join(TRAIN));
-        if let Some(n) = threads {
-            cmd.env("RAYON_NUM_THREADS", n);
-        }
-        let out = cmd.output().unwrap();
-        assert!(out.status.success());
-        out.stdout
-    };
-    assert_eq!(run(Some("1")), run(None));
+        cmd
+    });
 }
 
 #[test]
@@ -229,13 +218,10 @@ fn gzip_of_a_real_file_gives_the_same_frame() {
     let Some(dir) = data_dir(&[TEST]) else {
         return;
     };
-    use std::io::Write;
     let data = std::fs::read(dir.join(TEST)).unwrap();
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(&data).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let gz = tmp.path().join("KDDTest+.txt.gz");
-    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    std::fs::write(&gz, gzip(&data)).unwrap();
     let a = load_path(dir.join(TEST)).unwrap();
     let b = load_path(&gz).unwrap();
     assert!(a.frame.equals(&b.frame));
@@ -344,17 +330,7 @@ fn reference_file(name: &str) -> Value {
 
 /// `kddstat ARGS --format json` parsed.
 fn json_of(args: &[&std::ffi::OsStr]) -> Value {
-    let out = kddstat()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&stdout_of(kddstat().args(args).args(["--format", "json"]))).unwrap()
 }
 
 fn close_or_both_null(a: &Value, b: &Value, tolerance: f64, relative: bool, what: &str) {
@@ -436,24 +412,19 @@ fn compare_agrees_with_scipy_and_the_published_drift() {
 
 /// `evaluate --format json` on the NSL-KDD files with the given detectors and extra arguments.
 fn evaluation(dir: &Path, detectors: &str, extra: &[&str]) -> Value {
-    let out = kddstat()
-        .arg("evaluate")
-        .arg("--train")
-        .arg(dir.join(TRAIN))
-        .arg("--test")
-        .arg(dir.join(TEST))
-        .arg("--test")
-        .arg(dir.join(TEST21))
-        .args(["--detector", detectors, "--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        kddstat()
+            .arg("evaluate")
+            .arg("--train")
+            .arg(dir.join(TRAIN))
+            .arg("--test")
+            .arg(dir.join(TEST))
+            .arg("--test")
+            .arg(dir.join(TEST21))
+            .args(["--detector", detectors, "--format", "json"])
+            .args(extra),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&out).unwrap()
 }
 
 fn auc(v: &Value, detector: usize, test: usize, key: &str) -> f64 {
@@ -501,7 +472,7 @@ fn detectors_give_the_same_bytes_on_one_thread_and_on_all() {
     let Some(dir) = data_dir(&[TRAIN, TEST]) else {
         return;
     };
-    let run = |threads: Option<&str>| {
+    same_on_one_thread_and_on_all(|| {
         let mut cmd = kddstat();
         cmd.arg("evaluate")
             .arg("--train")
@@ -509,12 +480,6 @@ fn detectors_give_the_same_bytes_on_one_thread_and_on_all() {
             .arg("--test")
             .arg(dir.join(TEST))
             .args(["--detector", "kmeans,gmm,iforest", "--format", "json"]);
-        if let Some(n) = threads {
-            cmd.env("RAYON_NUM_THREADS", n);
-        }
-        let out = cmd.output().unwrap();
-        assert!(out.status.success());
-        out.stdout
-    };
-    assert_eq!(run(Some("1")), run(None));
+        cmd
+    });
 }

@@ -104,16 +104,18 @@ fn constant_columns(ds: &Dataset) -> Result<(Vec<String>, Vec<String>)> {
     let mut in_normal = Vec::new();
     for f in &FEATURES {
         let keys = rows::Keys::of(ds, f.name)?;
-        let n = ds.rows();
-        let first = keys.get(0);
-        if (1..n).all(|r| keys.get(r) == first) {
+        let first = keys.iter().next();
+        if keys.iter().all(|k| Some(k) == first) {
             everywhere.push(f.name.to_string());
             continue;
         }
-        let mut normal_rows = (0..n).filter(|&r| normal[r]);
-        if let Some(r0) = normal_rows.next() {
-            let v = keys.get(r0);
-            if normal_rows.all(|r| keys.get(r) == v) {
+        let mut in_normal_rows = keys
+            .iter()
+            .zip(&normal)
+            .filter(|(_, n)| **n)
+            .map(|(k, _)| k);
+        if let Some(v) = in_normal_rows.next() {
+            if in_normal_rows.all(|k| k == v) {
                 in_normal.push(f.name.to_string());
             }
         }

@@ -60,23 +60,23 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// Every row's key, in row order.
+    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = u64> + '_> {
+        match self {
+            Keys::Int(chunks, _) => {
+                Box::new(chunks.iter().flat_map(|c| c.iter().map(|&v| v as u64)))
+            }
+            Keys::Float(chunks, _) => {
+                Box::new(chunks.iter().flat_map(|c| c.iter().map(|v| v.to_bits())))
+            }
+            Keys::Codes(v) => Box::new(v.iter().map(|&c| u64::from(c))),
+        }
+    }
+
     /// Mixes every row's key into `hashes`, in row order.
     fn mix_into(&self, hashes: &mut [u64]) {
-        let mut row = 0;
-        let mut mix = |k: u64| {
-            hashes[row] = fold_multiply(hashes[row] ^ k, 0x9E37_79B9_7F4A_7C15);
-            row += 1;
-        };
-        match self {
-            Keys::Int(chunks, _) => chunks
-                .iter()
-                .flat_map(|c| c.iter())
-                .for_each(|&v| mix(v as u64)),
-            Keys::Float(chunks, _) => chunks
-                .iter()
-                .flat_map(|c| c.iter())
-                .for_each(|&v| mix(v.to_bits())),
-            Keys::Codes(v) => v.iter().for_each(|&c| mix(u64::from(c))),
+        for (h, k) in hashes.iter_mut().zip(self.iter()) {
+            *h = fold_multiply(*h ^ k, 0x9E37_79B9_7F4A_7C15);
         }
     }
 }

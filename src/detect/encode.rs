@@ -45,6 +45,17 @@ impl Encoder {
     /// Fits the encoder: vocabulary from all rows of `ds`, scaling from the rows where `fit_rows`
     /// is true.
     pub fn fit(ds: &Dataset, fit_rows: &[bool]) -> Result<Encoder> {
+        Ok(Self::fit_inputs(ds, fit_rows)?.0)
+    }
+
+    /// Fits the encoder and encodes every row of `ds`, reading the columns once.
+    pub fn fit_transform(ds: &Dataset, fit_rows: &[bool]) -> Result<(Encoder, Array2<f64>)> {
+        let (encoder, inputs) = Self::fit_inputs(ds, fit_rows)?;
+        let x = encoder.encode(&inputs, ds.rows())?;
+        Ok((encoder, x))
+    }
+
+    fn fit_inputs(ds: &Dataset, fit_rows: &[bool]) -> Result<(Encoder, Inputs)> {
         let numeric: Vec<String> = schema::numeric_features()
             .map(|f| f.name.to_string())
             .collect();
@@ -107,7 +118,7 @@ impl Encoder {
             .iter()
             .map(|s| if s.1 > 0.0 { s.1 } else { 1.0 })
             .collect();
-        Ok(enc)
+        Ok((enc, inputs))
     }
 
     /// Number of output columns.
@@ -156,14 +167,16 @@ impl Encoder {
 
     /// Encodes and standardises every row of `ds` into a row-major matrix.
     pub fn transform(&self, ds: &Dataset) -> Result<Array2<f64>> {
+        self.encode(&self.inputs(ds)?, ds.rows())
+    }
+
+    fn encode(&self, inputs: &Inputs, rows: usize) -> Result<Array2<f64>> {
         let width = self.width();
         if self.mean.len() != width || self.scale.len() != width {
             return Err(Error::Usage(
                 "the model's encoder is inconsistent (was the file edited?)".to_string(),
             ));
         }
-        let inputs = self.inputs(ds)?;
-        let rows = ds.rows();
         // The value of a one-hot column where the value is absent.
         let zero: Vec<f64> = (0..width).map(|j| -self.mean[j] / self.scale[j]).collect();
         let mut data = vec![0.0f64; rows * width];

@@ -388,8 +388,7 @@ impl Prepared {
     /// Fits the encoder on the rows `fit_on_all` selects and encodes the file.
     pub fn new(ds: &Dataset, fit_on_all: bool) -> Result<Prepared> {
         let rows = fit_rows(ds, fit_on_all)?;
-        let encoder = Encoder::fit(ds, &rows)?;
-        let all = encoder.transform(ds)?;
+        let (encoder, all) = Encoder::fit_transform(ds, &rows)?;
         let fit = select_rows(&all, &rows);
         Ok(Prepared {
             rows,

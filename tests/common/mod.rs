@@ -54,3 +54,29 @@ pub fn rel_diff(a: f64, b: f64) -> f64 {
         (a - b).abs() / a.abs().max(b.abs())
     }
 }
+
+/// Runs a command, requires success (showing its stderr otherwise) and returns its stdout.
+pub fn stdout_of(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Requires the same stdout, to the byte, on one thread and on all (`make` builds the command).
+pub fn same_on_one_thread_and_on_all(make: impl Fn() -> Command) {
+    let one = stdout_of(make().env("RAYON_NUM_THREADS", "1"));
+    let all = stdout_of(&mut make());
+    assert!(one == all, "output differs between one thread and all");
+}
+
+/// gzip-compressed bytes.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
