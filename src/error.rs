@@ -139,6 +139,22 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A download failed (HTTP error, cut connection, checksum mismatch).
+    #[error("{url}: {message}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// Default input files that are not there, with how to get them.
+    #[error("{path}: not found; {hint}")]
+    Missing {
+        /// The path looked for.
+        path: String,
+        /// How to get the file.
+        hint: String,
+    },
     /// A fault of kddstat itself, not of the input (please report it).
     #[error("internal error: {0}")]
     Internal(String),

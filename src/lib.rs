@@ -14,7 +14,11 @@
 //! - [`clean`]: duplicates, conflicting labels, constant columns, and cleaned copies written
 //!   atomically;
 //! - [`stats`]: exact statistics defined as their pandas / numpy counterparts (`describe`);
+//! - [`detect`] and [`evaluate`]: anomaly detectors fitted on normal traffic, and how well they
+//!   separate attacks (ROC AUC, average precision, curves, rates per category and label);
 //! - [`render`]: tables, Markdown, CSV and JSON output;
+//! - [`report`]: the offline HTML/SVG report folder built from all the stages above;
+//! - [`fetch`]: downloads the NSL-KDD files from a mirror, verified by SHA-256;
 //! - [`cmd`]: one module per subcommand, each a small `run(args)`.
 //!
 //! ```no_run
@@ -34,8 +38,10 @@ pub mod cmd;
 pub mod detect;
 pub mod error;
 pub mod evaluate;
+pub mod fetch;
 pub mod load;
 pub mod render;
+pub mod report;
 pub mod schema;
 pub mod stats;
 

@@ -44,6 +44,31 @@ pub struct Feature {
     pub kind: Kind,
 }
 
+impl Feature {
+    /// The unit of a numeric feature's values, for axis titles (empty for categorical ones).
+    pub fn unit(&self) -> &'static str {
+        match (self.kind, self.name) {
+            (Kind::Categorical, _) => "",
+            (Kind::Binary, _) => "0 or 1",
+            (Kind::Rate, _) => "share of connections",
+            (_, "duration") => "seconds",
+            (_, "src_bytes" | "dst_bytes") => "bytes",
+            (_, "wrong_fragment") => "fragments",
+            (_, "urgent") => "urgent packets",
+            (_, "count" | "srv_count") => "connections in the last 2 s",
+            (_, "dst_host_count" | "dst_host_srv_count") => "of the last 100 connections",
+            (_, "num_failed_logins" | "su_attempted") => "attempts",
+            (_, "num_outbound_cmds") => "commands",
+            (_, "num_shells") => "shell prompts",
+            (_, "num_root") => "root accesses",
+            (_, "num_file_creations" | "num_access_files") => "file operations",
+            (_, "num_compromised") => "compromised conditions",
+            (_, "hot") => "hot indicators",
+            _ => "count",
+        }
+    }
+}
+
 const fn f(name: &'static str, kind: Kind) -> Feature {
     Feature { name, kind }
 }

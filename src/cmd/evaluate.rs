@@ -58,26 +58,12 @@ pub fn run(args: Args) -> Result<()> {
         warn(&ds);
         let sha = detect::sha256_hex(&raw.bytes);
         drop(raw);
-        let needs = args
+        let options: Vec<_> = args
             .detector
             .iter()
-            .any(|&d| detect::needs_encoding(d, &args.params.members));
-        let prepared = if needs {
-            Some(detect::Prepared::new(
-                &ds,
-                args.params.fit_on == super::fit::FitOn::All,
-            )?)
-        } else {
-            None
-        };
-        let models = args
-            .detector
-            .iter()
-            .map(|&d| {
-                let o = args.params.options(d);
-                detect::fit_prepared(&ds, sha.clone(), &o, prepared.as_ref())
-            })
-            .collect::<Result<Vec<Model>>>()?;
+            .map(|&d| args.params.options(d))
+            .collect();
+        let models = detect::fit_many(&ds, &sha, &options)?;
         (ds.name.clone(), models)
     } else {
         let models = args

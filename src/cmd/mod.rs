@@ -5,7 +5,9 @@ pub mod clean;
 pub mod compare;
 pub mod describe;
 pub mod evaluate;
+pub mod fetch;
 pub mod fit;
+pub mod report;
 pub mod score;
 pub mod stats;
 
@@ -40,6 +42,11 @@ pub enum Command {
     /// Fit (or read) detectors and measure them on test files: ROC AUC, AP, detection rates, score
     /// distributions per attack class.
     Evaluate(evaluate::Args),
+    /// Write the offline HTML/SVG report of a training file and test files: distributions, drift,
+    /// detectors and their scores per attack class.
+    Report(report::Args),
+    /// Download the NSL-KDD text files from a public mirror, verified by SHA-256.
+    Fetch(fetch::Args),
 }
 
 /// Runs a parsed command line.
@@ -52,6 +59,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit::run(args),
         Command::Score(args) => score::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Fetch(args) => fetch::run(args),
     }
 }
 

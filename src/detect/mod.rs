@@ -409,6 +409,27 @@ pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
     fit_prepared(ds, sha256, o, prepared.as_ref())
 }
 
+/// Fits several detectors on `ds` (whose decompressed bytes hash to `sha256`), encoding the file
+/// once for all those that need it.
+pub fn fit_many(ds: &Dataset, sha256: &str, options: &[FitOptions]) -> Result<Vec<Model>> {
+    // At most two encodings: fitted on the normal rows, or on all of them.
+    let mut prepared: [Option<Prepared>; 2] = [None, None];
+    let mut models = Vec::with_capacity(options.len());
+    for o in options {
+        let slot = usize::from(o.fit_on_all);
+        if needs_encoding(o.detector, &o.members) && prepared[slot].is_none() {
+            prepared[slot] = Some(Prepared::new(ds, o.fit_on_all)?);
+        }
+        models.push(fit_prepared(
+            ds,
+            sha256.to_string(),
+            o,
+            prepared[slot].as_ref(),
+        )?);
+    }
+    Ok(models)
+}
+
 /// Fits a model with an encoding prepared beforehand (it must use the same `fit_on` choice).
 pub fn fit_prepared(
     ds: &Dataset,

@@ -220,34 +220,80 @@ pub fn figures(ds: &Dataset, scores: &[f64], threshold: f64) -> Result<TestFigur
     })
 }
 
-/// Evaluates fitted models on test files.
-pub fn evaluate(train: &str, models: &[Model], tests: &[Dataset]) -> Result<Evaluation> {
-    // Each test file is encoded once per distinct encoder.
-    let mut encodings: Vec<(usize, usize, ndarray::Array2<f64>)> = Vec::new();
-    for (t, test) in tests.iter().enumerate() {
-        for (i, m) in models.iter().enumerate() {
-            let Some(e) = &m.encoder else { continue };
-            let seen = encodings
-                .iter()
-                .any(|(tt, j, _)| *tt == t && models[*j].encoder.as_ref() == Some(e));
-            if !seen {
-                encodings.push((t, i, e.transform(test)?));
+/// The encodings of test files by the models' encoders: each test file is encoded once per
+/// distinct encoder.
+#[derive(Debug, Default)]
+pub struct Encodings {
+    /// `(test index, index of the first model with this encoder, matrix)`.
+    entries: Vec<(usize, usize, ndarray::Array2<f64>)>,
+}
+
+impl Encodings {
+    /// Encodes every test file with every distinct encoder of `models`.
+    pub fn new(models: &[Model], tests: &[Dataset]) -> Result<Encodings> {
+        let mut entries: Vec<(usize, usize, ndarray::Array2<f64>)> = Vec::new();
+        for (t, test) in tests.iter().enumerate() {
+            for (i, m) in models.iter().enumerate() {
+                let Some(e) = &m.encoder else { continue };
+                let seen = entries
+                    .iter()
+                    .any(|(tt, j, _)| *tt == t && models[*j].encoder.as_ref() == Some(e));
+                if !seen {
+                    entries.push((t, i, e.transform(test)?));
+                }
             }
         }
+        Ok(Encodings { entries })
     }
+
+    /// Test file `test` as encoded by model `model`'s encoder (`None` if it has none).
+    pub fn get(
+        &self,
+        models: &[Model],
+        model: usize,
+        test: usize,
+    ) -> Option<&ndarray::Array2<f64>> {
+        let e = models[model].encoder.as_ref()?;
+        self.entries
+            .iter()
+            .find(|(t, j, _)| *t == test && models[*j].encoder.as_ref() == Some(e))
+            .map(|(_, _, x)| x)
+    }
+}
+
+/// Scores of every model on every test file: `scores[model][test][row]`.
+pub fn score_all(
+    models: &[Model],
+    tests: &[Dataset],
+    encodings: &Encodings,
+) -> Result<Vec<Vec<Vec<f64>>>> {
+    models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            tests
+                .iter()
+                .enumerate()
+                .map(|(t, test)| m.score_encoded(test, encodings.get(models, i, t)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The evaluation of scores computed beforehand (`scores[model][test][row]`, as [`score_all`]).
+pub fn evaluate_scores(
+    train: &str,
+    models: &[Model],
+    tests: &[Dataset],
+    scores: &[Vec<Vec<f64>>],
+) -> Result<Evaluation> {
     let mut detectors = Vec::new();
-    for m in models {
-        let mut per_test = Vec::new();
-        for (t, test) in tests.iter().enumerate() {
-            let encoded = m.encoder.as_ref().and_then(|e| {
-                encodings
-                    .iter()
-                    .find(|(tt, j, _)| *tt == t && models[*j].encoder.as_ref() == Some(e))
-                    .map(|(_, _, x)| x)
-            });
-            let scores = m.score_encoded(test, encoded)?;
-            per_test.push(figures(test, &scores, m.threshold)?);
-        }
+    for (m, per_model) in models.iter().zip(scores) {
+        let per_test = tests
+            .iter()
+            .zip(per_model)
+            .map(|(test, s)| figures(test, s, m.threshold))
+            .collect::<Result<Vec<_>>>()?;
         detectors.push(DetectorFigures {
             detector: m.label(),
             threshold: m.threshold,
@@ -259,4 +305,11 @@ pub fn evaluate(train: &str, models: &[Model], tests: &[Dataset]) -> Result<Eval
         train: train.to_string(),
         detectors,
     })
+}
+
+/// Evaluates fitted models on test files.
+pub fn evaluate(train: &str, models: &[Model], tests: &[Dataset]) -> Result<Evaluation> {
+    let encodings = Encodings::new(models, tests)?;
+    let scores = score_all(models, tests, &encodings)?;
+    evaluate_scores(train, models, tests, &scores)
 }

@@ -1,0 +1,498 @@
+//! Section 4, detectors: fitted on the normal rows of the training file, scored on each test file;
+//! ROC and precision-recall curves, box plots of the scores per attack category and label,
+//! detection rates per label at the threshold, k-means cluster compositions and the AUC table.
+
+use ndarray::Axis;
+use plotters::style::RGBColor;
+use rayon::prelude::*;
+
+use super::html::{Block, Cell, Figure, Section, Table};
+use super::plot::{BarChart, Bars, BoxChart, BoxFigures, LineChart, Scale, WIDTH};
+use super::{ClusterComposition, Curves, palette, short, slugs};
+use crate::detect::{self, FitOptions, Fitted};
+use crate::error::Result;
+use crate::evaluate::{self, Encodings, Evaluation, Spread, TestFigures, metrics};
+use crate::load::Dataset;
+use crate::schema::{self, Category};
+use crate::stats::OrderedMap;
+
+/// Curves are thinned to points at least this far apart (in rate units) before drawing.
+const CURVE_STEP: f64 = 0.004;
+
+/// What the detector stage computed.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    /// The evaluation (as `kddstat evaluate`).
+    pub evaluation: Evaluation,
+    /// Thinned curves per detector and test file.
+    pub curves: Vec<Curves>,
+    /// k-means cluster compositions per test file.
+    pub clusters: Vec<ClusterComposition>,
+}
+
+/// Fits the detectors on `train` and scores the test files.
+pub fn run(
+    train: &Dataset,
+    sha256: &str,
+    tests: &[Dataset],
+    options: &[FitOptions],
+) -> Result<Detected> {
+    let models = detect::fit_many(train, sha256, options)?;
+    let encodings = Encodings::new(&models, tests)?;
+    let scores = evaluate::score_all(&models, tests, &encodings)?;
+    let evaluation = evaluate::evaluate_scores(&train.name, &models, tests, &scores)?;
+    let attack: Vec<Vec<bool>> = tests
+        .iter()
+        .map(|t| {
+            Ok(t.str_values(schema::CATEGORY)?
+                .map(|c| c != Category::Normal.as_str())
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let mut curves = Vec::new();
+    for (m, per_test) in models.iter().zip(&scores) {
+        for ((t, s), y) in tests.iter().zip(per_test).zip(&attack) {
+            curves.push(Curves {
+                detector: m.label(),
+                test: t.name.clone(),
+                roc: metrics::thin(&metrics::roc_curve(s, y), CURVE_STEP),
+                precision_recall: metrics::thin(&metrics::pr_curve(s, y), CURVE_STEP),
+            });
+        }
+    }
+    let mut clusters = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        let Fitted::Kmeans(km) = &m.detector else {
+            continue;
+        };
+        for (t, test) in tests.iter().enumerate() {
+            let Some(x) = encodings.get(&models, i, t) else {
+                continue;
+            };
+            let rows: Vec<_> = x.axis_iter(Axis(0)).collect();
+            let assigned: Vec<usize> = rows.par_iter().map(|r| km.nearest(r.view()).0).collect();
+            let mut counts = vec![[0u64; 6]; km.centroids.len()];
+            for (c, cat) in assigned.iter().zip(test.str_values(schema::CATEGORY)?) {
+                let k = Category::ALL
+                    .iter()
+                    .position(|x| x.as_str() == cat)
+                    .unwrap_or(5);
+                counts[*c][k] += 1;
+            }
+            clusters.push(ClusterComposition {
+                detector: m.label(),
+                test: test.name.clone(),
+                clusters: counts
+                    .iter()
+                    .map(|n| {
+                        OrderedMap(
+                            Category::ALL
+                                .iter()
+                                .zip(n)
+                                .filter(|(_, k)| **k > 0)
+                                .map(|(c, k)| (c.as_str().to_string(), *k))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(Detected {
+        evaluation,
+        curves,
+        clusters,
+    })
+}
+
+fn box_of(s: &Spread) -> BoxFigures {
+    BoxFigures {
+        low: s.p5,
+        q1: s.q25,
+        median: s.median,
+        q3: s.q75,
+        high: s.p95,
+    }
+}
+
+/// A scale that shows every box: log where the figures span more than three decades.
+fn scale_for(rows: &[(String, BoxFigures, RGBColor)], threshold: f64) -> Scale {
+    let values: Vec<f64> = rows
+        .iter()
+        .flat_map(|(_, b, _)| [b.low, b.q1, b.median, b.q3, b.high])
+        .chain([threshold])
+        .filter(|v| v.is_finite())
+        .collect();
+    let max = values.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    let positive_min = values
+        .iter()
+        .filter(|v| v.abs() > 0.0)
+        .map(|v| v.abs())
+        .fold(f64::INFINITY, f64::min);
+    if max < 1000.0 * positive_min.max(1.0) {
+        Scale::Linear
+    } else if values.iter().all(|v| *v >= 0.0) {
+        Scale::Log1p
+    } else {
+        Scale::SymLog
+    }
+}
+
+fn category_legend() -> Vec<(String, RGBColor)> {
+    Category::ALL[..5]
+        .iter()
+        .map(|&c| (c.as_str().to_string(), palette::category(c)))
+        .collect()
+}
+
+fn boxes(detector: &str, threshold: f64, t: &TestFigures, by_label: bool) -> Result<String> {
+    let rows: Vec<(String, BoxFigures, RGBColor)> = if by_label {
+        let mut labels: Vec<(&str, &Spread)> = t.scores_by_label.iter().collect();
+        labels.sort_by_key(|(l, s)| (schema::category_of(l), std::cmp::Reverse(s.rows)));
+        labels
+            .into_iter()
+            .map(|(l, s)| {
+                (
+                    format!("{l} ({})", s.rows),
+                    box_of(s),
+                    palette::category(schema::category_of(l)),
+                )
+            })
+            .collect()
+    } else {
+        t.scores_by_category
+            .iter()
+            .map(|(c, s)| {
+                (
+                    format!("{c} ({})", s.rows),
+                    box_of(s),
+                    palette::category_named(c),
+                )
+            })
+            .collect()
+    };
+    let scale = scale_for(&rows, threshold);
+    BoxChart {
+        title: format!(
+            "{detector} on {}: scores per {}",
+            short(&t.file),
+            if by_label { "label" } else { "category" }
+        ),
+        value_desc: "anomaly score".into(),
+        rows,
+        threshold: Some(threshold),
+        scale,
+        legend: if by_label {
+            category_legend()
+        } else {
+            Vec::new()
+        },
+    }
+    .draw()
+}
+
+fn curve_chart(
+    title: String,
+    roc: bool,
+    series: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+) -> Result<String> {
+    LineChart {
+        title,
+        x_desc: if roc {
+            "false-positive rate (normal rows flagged)".into()
+        } else {
+            "recall (attacks flagged)".into()
+        },
+        y_desc: if roc {
+            "true-positive rate (attacks flagged)".into()
+        } else {
+            "precision (flagged rows that are attacks)".into()
+        },
+        series,
+        x_range: (0.0, 1.0),
+        y_range: (0.0, 1.0),
+        x_scale: Scale::Linear,
+        diagonal: roc,
+        legend_low: true,
+        width: WIDTH,
+    }
+    .draw()
+}
+
+fn auc_table(e: &Evaluation) -> Table {
+    let mut t = Table::new(
+        "detectors",
+        &[
+            "detector",
+            "test file",
+            "ROC AUC",
+            "DoS",
+            "Probe",
+            "R2L",
+            "U2R",
+            "average precision",
+            "detection rate",
+            "false-alarm rate",
+            "precision",
+            "F1",
+            "threshold",
+        ],
+    );
+    for d in &e.detectors {
+        for x in &d.tests {
+            let auc = |k: &str| Cell::Number(x.roc_auc.get(k).copied().unwrap_or(f64::NAN));
+            t.rows.push(vec![
+                Cell::Text(d.detector.clone()),
+                Cell::Text(short(&x.file).to_string()),
+                auc("overall"),
+                auc("DoS"),
+                auc("Probe"),
+                auc("R2L"),
+                auc("U2R"),
+                Cell::Number(x.average_precision),
+                Cell::Share(x.detection_rate),
+                Cell::Share(x.false_alarm_rate),
+                Cell::Number(x.precision),
+                Cell::Number(x.f1),
+                Cell::Number(d.threshold),
+            ]);
+        }
+    }
+    t
+}
+
+/// The detectors section.
+pub fn section(d: &Detected) -> Result<Section> {
+    let e = &d.evaluation;
+    let files: Vec<String> = e.detectors[0]
+        .tests
+        .iter()
+        .map(|t| t.file.clone())
+        .collect();
+    let test_ids = slugs(&files);
+    let tests: Vec<String> = files.iter().map(|f| short(f).to_string()).collect();
+    let detector_names: Vec<String> = e.detectors.iter().map(|x| x.detector.clone()).collect();
+    let detector_ids = slugs(&detector_names);
+    let mut blocks = vec![
+        Block::Text(format!(
+            "Each detector is fitted on the normal rows of {} and its threshold set so that 1% of \
+             them score above it (unless --far says otherwise). ROC AUC per category: that \
+             category's rows against all normal rows.",
+            short(&e.train)
+        )),
+        Block::Table(auc_table(e)),
+    ];
+
+    // Curves, one chart per test file and kind.
+    blocks.push(Block::Heading("ROC and precision-recall curves".into()));
+    let mut figs = Vec::new();
+    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+        for roc in [true, false] {
+            let series = d
+                .curves
+                .iter()
+                .filter(|c| c.test == files[ti])
+                .enumerate()
+                .map(|(i, c)| {
+                    let x = &e.detectors[i].tests[ti];
+                    let (name, points) = if roc {
+                        (
+                            format!(
+                                "{} (AUC {:.3})",
+                                c.detector,
+                                x.roc_auc.get("overall").copied().unwrap_or(f64::NAN)
+                            ),
+                            c.roc.clone(),
+                        )
+                    } else {
+                        (
+                            format!("{} (AP {:.3})", c.detector, x.average_precision),
+                            c.precision_recall.clone(),
+                        )
+                    };
+                    (name, palette::series(i), points)
+                })
+                .collect();
+            let kind = if roc { "ROC" } else { "Precision-recall" };
+            figs.push(Figure {
+                name: format!("{}-{id}", if roc { "roc" } else { "pr" }),
+                caption: format!(
+                    "{kind} curves of every detector on {test} (attacks are the positives)."
+                ),
+                svg: curve_chart(format!("{kind} curves, {test}"), roc, series)?,
+                wide: false,
+            });
+        }
+    }
+    blocks.push(Block::Figures(figs));
+
+    // Box plots.
+    blocks.push(Block::Heading(
+        "Scores per attack category and label".into(),
+    ));
+    blocks.push(Block::Text(
+        "Boxes from the first to the third quartile with the median; whiskers from the 5th to the \
+         95th percentile; the vertical line is the detector's threshold. Rows are labelled with \
+         their counts."
+            .into(),
+    ));
+    let jobs: Vec<(usize, usize, bool)> = (0..e.detectors.len())
+        .flat_map(|i| (0..tests.len()).flat_map(move |t| [(i, t, false), (i, t, true)]))
+        .collect();
+    let box_figures: Vec<Figure> = jobs
+        .par_iter()
+        .map(|&(i, t, by_label)| {
+            let det = &e.detectors[i];
+            let x = &det.tests[t];
+            Ok(Figure {
+                name: format!(
+                    "scores-{}-{}-{}",
+                    if by_label { "label" } else { "category" },
+                    detector_ids[i],
+                    test_ids[t]
+                ),
+                caption: format!(
+                    "{} scores on {} per {}.",
+                    det.detector,
+                    short(&x.file),
+                    if by_label { "label" } else { "attack category" }
+                ),
+                svg: boxes(&det.detector, det.threshold, x, by_label)?,
+                wide: false,
+            })
+        })
+        .collect::<Result<_>>()?;
+    for chunk in box_figures.chunks(2) {
+        blocks.push(Block::Figures(chunk.to_vec()));
+    }
+
+    // Detection rate per label.
+    blocks.push(Block::Heading(
+        "Detection rate per label at the threshold".into(),
+    ));
+    let mut figs = Vec::new();
+    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+        let first = &e.detectors[0].tests[ti];
+        let mut labels: Vec<(&str, usize)> =
+            first.per_label.iter().map(|(l, f)| (l, f.count)).collect();
+        labels.sort_by_key(|(l, n)| (schema::category_of(l), std::cmp::Reverse(*n)));
+        let rows = labels
+            .iter()
+            .map(|(l, n)| {
+                let segs = e
+                    .detectors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, det)| {
+                        let rate = det.tests[ti]
+                            .per_label
+                            .get(l)
+                            .map_or(f64::NAN, |f| f.detection_rate);
+                        (rate, palette::series(i))
+                    })
+                    .collect();
+                (format!("{l} ({n})"), segs)
+            })
+            .collect();
+        let chart = BarChart {
+            title: format!("Share of each label flagged, {test}"),
+            value_desc: "share of the label's rows above the threshold".into(),
+            rows,
+            mode: Bars::Grouped,
+            scale: Scale::Linear,
+            max: Some(1.0),
+            legend: detector_names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), palette::series(i)))
+                .collect(),
+        };
+        figs.push(Figure {
+            name: format!("detection-{id}"),
+            caption: format!(
+                "Share of each label's rows of {test} that each detector flags (for normal: the false-alarm rate)."
+            ),
+            svg: chart.draw()?,
+            wide: false,
+        });
+    }
+    blocks.push(Block::Figures(figs));
+
+    if !d.clusters.is_empty() {
+        blocks.push(Block::Heading("k-means clusters".into()));
+        blocks.push(Block::Text(
+            "Rows of each test file assigned to each k-means cluster (the nearest centroid), \
+             stacked by attack category: clusters that attract attacks show where the normal \
+             profile of the training file is close to them."
+                .into(),
+        ));
+        let mut figs = Vec::new();
+        let mut tables = Vec::new();
+        let ids = slugs(
+            &d.clusters
+                .iter()
+                .map(|c| format!("{} {}", c.detector, c.test))
+                .collect::<Vec<_>>(),
+        );
+        for (c, id) in d.clusters.iter().zip(&ids) {
+            let rows = c
+                .clusters
+                .iter()
+                .enumerate()
+                .map(|(k, m)| {
+                    let segs = Category::ALL
+                        .iter()
+                        .map(|&cat| {
+                            let n = m.get(cat.as_str()).copied().unwrap_or(0);
+                            (n as f64, palette::category(cat))
+                        })
+                        .collect();
+                    (format!("cluster {k}"), segs)
+                })
+                .collect();
+            let chart = BarChart {
+                title: format!("{} clusters, {}", c.detector, short(&c.test)),
+                value_desc: "rows".into(),
+                rows,
+                mode: Bars::Stacked,
+                scale: Scale::Linear,
+                max: None,
+                legend: category_legend(),
+            };
+            figs.push(Figure {
+                name: format!("clusters-{id}"),
+                caption: format!(
+                    "Rows of {} per {} cluster, by category.",
+                    short(&c.test),
+                    c.detector
+                ),
+                svg: chart.draw()?,
+                wide: false,
+            });
+            let mut t = Table::new(format!("clusters-{id}"), &["cluster"]);
+            for cat in Category::ALL {
+                t.header.push(cat.as_str().into());
+            }
+            for (k, m) in c.clusters.iter().enumerate() {
+                let mut row = vec![Cell::Count(k as u64)];
+                row.extend(
+                    Category::ALL
+                        .iter()
+                        .map(|cat| Cell::Count(m.get(cat.as_str()).copied().unwrap_or(0))),
+                );
+                t.rows.push(row);
+            }
+            tables.push(t);
+        }
+        blocks.push(Block::Figures(figs));
+        blocks.extend(tables.into_iter().map(Block::Table));
+    }
+    Ok(Section {
+        id: "detectors".into(),
+        title: "Detectors".into(),
+        intro: "Anomaly detectors fitted on normal traffic only, and how well their scores \
+                separate each attack category and label from normal rows in the test files."
+            .into(),
+        blocks,
+    })
+}

@@ -1,0 +1,296 @@
+//! The report page: one self-contained HTML file (inline stylesheet, no script, no external
+//! resource) that shows the SVG plots with `<img>` and the tables inline. Every string is escaped.
+
+use std::fmt::Write as _;
+
+use crate::render::{compact, thousands};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text (left-aligned).
+    Text(String),
+    /// A count (thousands separators on the page, plain in CSV).
+    Count(u64),
+    /// A measure (seven significant characters on the page, full precision in CSV).
+    Number(f64),
+    /// A share in [0, 1] (a percentage on the page, the fraction in CSV).
+    Share(f64),
+}
+
+impl Cell {
+    fn html(&self) -> String {
+        match self {
+            Cell::Text(t) => escape(t),
+            Cell::Count(n) => thousands(*n),
+            Cell::Number(v) if v.is_nan() => "–".into(),
+            Cell::Number(v) => compact(*v),
+            Cell::Share(v) if v.is_nan() => "–".into(),
+            Cell::Share(v) => format!("{:.2}%", 100.0 * v),
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Count(n) => n.to_string(),
+            Cell::Number(v) | Cell::Share(v) if v.is_nan() => String::new(),
+            Cell::Number(v) | Cell::Share(v) => v.to_string(),
+        }
+    }
+
+    fn numeric(&self) -> bool {
+        !matches!(self, Cell::Text(_))
+    }
+}
+
+/// A table shown on the page and written to `tables/NAME.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// File name without `.csv`.
+    pub name: String,
+    /// Column headers.
+    pub header: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A table with these headers.
+    pub fn new(name: impl Into<String>, header: &[&str]) -> Table {
+        Table {
+            name: name.into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The CSV text: a header line and one line per row, numbers at full precision.
+    pub fn to_csv(&self) -> crate::Result<String> {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let fail = |e: ::csv::Error| crate::Error::Output(std::io::Error::other(e.to_string()));
+        w.write_record(&self.header).map_err(fail)?;
+        for r in &self.rows {
+            w.write_record(r.iter().map(Cell::csv)).map_err(fail)?;
+        }
+        crate::render::csv_text(w)
+    }
+
+    fn to_html(&self, out: &mut String) {
+        out.push_str("<div class=\"table\"><table>\n<thead><tr>");
+        for h in &self.header {
+            let _ = write!(out, "<th>{}</th>", escape(h));
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for r in &self.rows {
+            out.push_str("<tr>");
+            for c in r {
+                let class = if c.numeric() { " class=\"n\"" } else { "" };
+                let _ = write!(out, "<td{class}>{}</td>", c.html());
+            }
+            out.push_str("</tr>\n");
+        }
+        let _ = write!(
+            out,
+            "</tbody></table><p class=\"csv\"><a href=\"tables/{0}.csv\">tables/{0}.csv</a></p></div>\n",
+            escape(&self.name)
+        );
+    }
+}
+
+/// A plot shown on the page and written to `plots/NAME.svg`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File name without `.svg`.
+    pub name: String,
+    /// What it shows (the image's alternative text and caption).
+    pub caption: String,
+    /// The SVG text.
+    pub svg: String,
+    /// Shown at full width (else two a row).
+    pub wide: bool,
+}
+
+/// A piece of a section.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// A heading inside a section.
+    Heading(String),
+    /// A paragraph of text.
+    Text(String),
+    /// Figures shown side by side.
+    Figures(Vec<Figure>),
+    /// A table.
+    Table(Table),
+    /// A list of short items.
+    List(Vec<String>),
+}
+
+/// A section of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// Anchor.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// What the section shows, in a sentence.
+    pub intro: String,
+    /// Its content.
+    pub blocks: Vec<Block>,
+}
+
+impl Section {
+    /// Every figure of the section.
+    pub fn figures(&self) -> impl Iterator<Item = &Figure> {
+        self.blocks.iter().flat_map(|b| match b {
+            Block::Figures(f) => f.as_slice(),
+            _ => &[],
+        })
+    }
+
+    /// Every table of the section.
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Table(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
+const STYLE: &str =
+    "body{font-family:sans-serif;margin:0 auto;max-width:1320px;padding:0 16px 40px;color:#222}
+h1{margin-top:24px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:40px}
+nav ul{display:flex;flex-wrap:wrap;gap:16px;list-style:none;padding:0}
+.figs{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+figure{margin:0;border:1px solid #e4e4e4;padding:4px;background:#fff;max-width:calc(50% - 16px)}
+figure.wide{max-width:100%}
+figure img{display:block;max-width:100%;height:auto}
+figcaption{font-size:12px;color:#555;max-width:640px;padding:2px 4px}
+.table{overflow-x:auto;margin:8px 0}table{border-collapse:collapse;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 8px}th{background:#f4f4f4;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.csv{font-size:12px;margin:2px 0}
+.meta{color:#555;font-size:13px}";
+
+/// The whole page.
+pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        escape(title),
+        escape(title)
+    );
+    for m in meta {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(m));
+    }
+    out.push_str("<nav><ul>\n");
+    for s in sections {
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#{}\">{}</a></li>",
+            escape(&s.id),
+            escape(&s.title)
+        );
+    }
+    out.push_str("</ul></nav>\n");
+    for s in sections {
+        let _ = write!(
+            out,
+            "<section id=\"{}\">\n<h2>{}</h2>\n<p>{}</p>\n",
+            escape(&s.id),
+            escape(&s.title),
+            escape(&s.intro)
+        );
+        for b in &s.blocks {
+            match b {
+                Block::Heading(h) => {
+                    let _ = writeln!(out, "<h3>{}</h3>", escape(h));
+                }
+                Block::Text(t) => {
+                    let _ = writeln!(out, "<p>{}</p>", escape(t));
+                }
+                Block::List(items) => {
+                    out.push_str("<ul>\n");
+                    for i in items {
+                        let _ = writeln!(out, "<li>{}</li>", escape(i));
+                    }
+                    out.push_str("</ul>\n");
+                }
+                Block::Table(t) => t.to_html(&mut out),
+                Block::Figures(figs) => {
+                    out.push_str("<div class=\"figs\">\n");
+                    for f in figs {
+                        let _ = writeln!(
+                            out,
+                            "<figure{}><img src=\"plots/{}.svg\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+                            if f.wide { " class=\"wide\"" } else { "" },
+                            escape(&f.name),
+                            escape(&f.caption),
+                            escape(&f.caption)
+                        );
+                    }
+                    out.push_str("</div>\n");
+                }
+            }
+        }
+        out.push_str("</section>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_is_escaped() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;"
+        );
+        let mut t = Table::new("t", &["label"]);
+        t.rows.push(vec![Cell::Text("<b>x</b>".into())]);
+        let s = Section {
+            id: "a".into(),
+            title: "A".into(),
+            intro: "i".into(),
+            blocks: vec![Block::Table(t), Block::List(vec!["<i>".into()])],
+        };
+        let html = page("<t>", &[], &[s]);
+        assert!(!html.contains("<b>x") && !html.contains("<i>") && !html.contains("<t>"));
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));
+    }
+
+    #[test]
+    fn cells_on_the_page_and_in_csv() {
+        let mut t = Table::new("t", &["a", "b", "c"]);
+        t.rows.push(vec![
+            Cell::Count(12345),
+            Cell::Share(0.123456),
+            Cell::Number(f64::NAN),
+        ]);
+        assert_eq!(t.to_csv().unwrap(), "a,b,c\n12345,0.123456,\n");
+        let mut html = String::new();
+        t.to_html(&mut html);
+        assert!(html.contains(">12,345<") && html.contains(">12.35%<") && html.contains(">–<"));
+    }
+}

@@ -1,0 +1,364 @@
+//! Report stage: turns a training file and test files into an offline report folder:
+//! `index.html` (no script, no external resource), `plots/*.svg`, `tables/*.csv` and
+//! `summary.json` (every figure shown, in the JSON conventions of the other commands).
+//!
+//! It reuses the other stages: [`clean::inspect`](crate::clean::inspect) for duplicates and
+//! conflicts, [`stats::analyse`](crate::stats::analyse) for profiles, correlations, relevance and
+//! alerts, [`stats::compare`](crate::stats::compare) for drift, [`detect`](crate::detect) and
+//! [`evaluate`](crate::evaluate) for the detectors. Sections, in order: overview, features, train vs
+//! test, detectors. The same inputs and options (seed included) give the same bytes.
+
+mod detectors;
+mod drift;
+mod features;
+pub mod html;
+pub mod output;
+mod overview;
+pub mod palette;
+pub mod plot;
+
+use serde::Serialize;
+
+use crate::clean::Findings;
+use crate::detect::FitOptions;
+use crate::error::{Error, Result};
+use crate::evaluate::Evaluation;
+use crate::evaluate::metrics::Point;
+use crate::load::Dataset;
+use crate::stats::OrderedMap;
+use crate::stats::analysis::{self, StatsOptions, StatsReport};
+use crate::stats::drift::{self as drift_stats, DriftReport};
+use html::Section;
+
+/// Name of the report format in `summary.json`.
+pub const FORMAT: &str = "kddstat-report";
+/// Version of the `summary.json` layout.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a report is made with.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The detectors to fit (none: no detector section).
+    pub detectors: Vec<FitOptions>,
+    /// Services shown in the service bars.
+    pub top_services: usize,
+    /// Most relevant numeric features overlaid per category.
+    pub overlays: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            detectors: Vec::new(),
+            top_services: 15,
+            overlays: 6,
+        }
+    }
+}
+
+/// The stages, as reported to a progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Duplicates, conflicts, statistics and drift.
+    Statistics,
+    /// Fitting and scoring the detectors.
+    Detectors,
+    /// Drawing the plots and the page.
+    Plots,
+}
+
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 3] = [Stage::Statistics, Stage::Detectors, Stage::Plots];
+
+    /// Words for a progress bar.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Statistics => "statistics and drift",
+            Stage::Detectors => "fitting and scoring detectors",
+            Stage::Plots => "drawing plots",
+        }
+    }
+}
+
+/// Rows of one file, its findings and its distributions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileOverview {
+    /// The file as named.
+    pub file: String,
+    /// Its rows.
+    pub rows: usize,
+    /// Duplicates, conflicts and constant columns (as `kddstat clean`).
+    pub findings: Findings,
+    /// Rows per category.
+    pub categories: OrderedMap<u64>,
+    /// Rows per label, most frequent first.
+    pub labels: OrderedMap<u64>,
+    /// Rows per difficulty level (`null` without the column).
+    pub difficulty: Option<OrderedMap<u64>>,
+}
+
+/// The bins of a histogram as drawn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistogramFigures {
+    /// `linear` or `log` (bins equally wide in log10(1 + value)).
+    pub scale: &'static str,
+    /// `[from, to, rows]` per bin; a bin holds the values `from <= v < to` (the last one also `to`).
+    pub bins: Vec<[f64; 3]>,
+}
+
+/// The curves of one detector on one test file, thinned for drawing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Curves {
+    /// The detector.
+    pub detector: String,
+    /// The test file.
+    pub test: String,
+    /// `[false-positive rate, true-positive rate]` points.
+    pub roc: Vec<Point>,
+    /// `[recall, precision]` points.
+    pub precision_recall: Vec<Point>,
+}
+
+/// How the rows of a test file fall into the k-means clusters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterComposition {
+    /// The detector.
+    pub detector: String,
+    /// The test file.
+    pub test: String,
+    /// Per cluster, rows per category.
+    pub clusters: Vec<OrderedMap<u64>>,
+}
+
+/// Every figure of a report; written as `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Always [`FORMAT`].
+    pub format: &'static str,
+    /// Always [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The training file.
+    pub train: String,
+    /// The test files.
+    pub tests: Vec<String>,
+    /// The training file, then each test file.
+    pub files: Vec<FileOverview>,
+    /// `kddstat stats` of the training file.
+    pub stats: StatsReport,
+    /// Histograms of the numeric features of the training file.
+    pub histograms: OrderedMap<HistogramFigures>,
+    /// `kddstat compare` of the training file with each test file.
+    pub drift: Vec<DriftReport>,
+    /// `kddstat evaluate` of the detectors (`null` without detectors).
+    pub evaluation: Option<Evaluation>,
+    /// ROC and precision-recall curves.
+    pub curves: Vec<Curves>,
+    /// k-means cluster compositions.
+    pub clusters: Vec<ClusterComposition>,
+}
+
+/// A built report: the figures and the page's sections.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Every figure.
+    pub summary: Summary,
+    /// The page's sections, with their plots and tables.
+    pub sections: Vec<Section>,
+}
+
+/// Builds a report. `train_sha256` is the SHA-256 of the training file's bytes (recorded in the
+/// models); `progress` hears of each stage as it starts.
+pub fn build(
+    train: &Dataset,
+    train_sha256: &str,
+    tests: &[Dataset],
+    options: &ReportOptions,
+    progress: &(dyn Fn(Stage) + Sync),
+) -> Result<Report> {
+    if !train.layout.label {
+        return Err(Error::Usage(format!(
+            "{}: has no labels, and a report needs them",
+            train.name
+        )));
+    }
+    if let Some(t) = tests.iter().find(|t| !t.layout.label) {
+        return Err(Error::Usage(format!(
+            "{}: has no labels, and a report needs them",
+            t.name
+        )));
+    }
+    progress(Stage::Statistics);
+    let (statistics, detected) = rayon::join(
+        || -> Result<_> {
+            let files: Vec<&Dataset> = std::iter::once(train).chain(tests).collect();
+            let overviews = files
+                .iter()
+                .map(|ds| overview::file_overview(ds))
+                .collect::<Result<Vec<_>>>()?;
+            let findings = &overviews[0].findings;
+            let stats = analysis::analyse(
+                train,
+                &StatsOptions::default(),
+                findings.duplicate_rows,
+                findings.conflicting_rows,
+            )?;
+            let drift = tests
+                .iter()
+                .map(|t| drift_stats::compare(train, t))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((overviews, stats, drift))
+        },
+        || {
+            if options.detectors.is_empty() || tests.is_empty() {
+                return Ok(None);
+            }
+            progress(Stage::Detectors);
+            detectors::run(train, train_sha256, tests, &options.detectors).map(Some)
+        },
+    );
+    let (files, stats_report, drift) = statistics?;
+    let detected = detected?;
+    progress(Stage::Plots);
+
+    let ((overview, features), (drift_section, detector_section)) = rayon::join(
+        || {
+            rayon::join(
+                || overview::section(&files, &stats_report),
+                || features::section(train, &stats_report, options),
+            )
+        },
+        || {
+            rayon::join(
+                || drift::section(&drift),
+                || detected.as_ref().map(detectors::section).transpose(),
+            )
+        },
+    );
+    let (features_section, histograms) = features?;
+    let mut sections = vec![overview?, features_section];
+    if !drift.is_empty() {
+        sections.push(drift_section?);
+    }
+    if let Some(s) = detector_section? {
+        sections.push(s);
+    }
+    let (evaluation, curves, clusters) = match detected {
+        Some(d) => (Some(d.evaluation), d.curves, d.clusters),
+        None => (None, Vec::new(), Vec::new()),
+    };
+    let summary = Summary {
+        format: FORMAT,
+        format_version: FORMAT_VERSION,
+        train: train.name.clone(),
+        tests: tests.iter().map(|t| t.name.clone()).collect(),
+        files,
+        stats: stats_report,
+        histograms,
+        drift,
+        evaluation,
+        curves,
+        clusters,
+    };
+    Ok(Report { summary, sections })
+}
+
+impl Report {
+    /// The files of the report folder: relative path and bytes.
+    pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        let title = format!("kddstat report: {}", self.summary.train);
+        let mut meta = vec![format!(
+            "Training file {} ({} rows); test files: {}.",
+            self.summary.train,
+            crate::render::thousands(self.summary.files[0].rows as u64),
+            if self.summary.tests.is_empty() {
+                "none".to_string()
+            } else {
+                self.summary.tests.join(", ")
+            }
+        )];
+        meta.push(format!(
+            "Made by kddstat {}. Every figure is in summary.json; every table in tables/.",
+            env!("CARGO_PKG_VERSION")
+        ));
+        out.push((
+            "index.html".to_string(),
+            html::page(&title, &meta, &self.sections).into_bytes(),
+        ));
+        for s in &self.sections {
+            for f in s.figures() {
+                out.push((format!("plots/{}.svg", f.name), f.svg.clone().into_bytes()));
+            }
+            for t in s.tables() {
+                out.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
+            }
+        }
+        let mut json = crate::render::json(&self.summary)?;
+        if !json.ends_with('\n') {
+            json.push('\n');
+        }
+        out.push(("summary.json".to_string(), json.into_bytes()));
+        // Names must be unique: a clash would silently drop a plot.
+        let mut names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::Internal(format!("two report files named {}", w[0])));
+        }
+        Ok(out)
+    }
+}
+
+/// The last component of a path, as files are named on the page (the full names are in
+/// `summary.json` and the page's header).
+pub fn short(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+/// A file-name-safe form of a name: lowercase letters and digits, other runs as one `-`.
+pub fn slug(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let mut out = String::new();
+    for c in base.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() { "file".into() } else { out }
+}
+
+/// Slugs of several names, made unique by a numeric suffix.
+pub fn slugs(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let base = slug(n);
+        let mut s = base.clone();
+        let mut k = 2;
+        while out.contains(&s) {
+            s = format!("{base}-{k}");
+            k += 1;
+        }
+        out.push(s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_and_unique() {
+        assert_eq!(slug("data/KDDTest-21.txt"), "kddtest-21-txt");
+        assert_eq!(slug("KDDTrain+.txt"), "kddtrain-txt");
+        assert_eq!(slug("<script>"), "script");
+        assert_eq!(slug("+++"), "file");
+        assert_eq!(
+            slugs(&["a/x.txt".into(), "b/x.txt".into()]),
+            vec!["x-txt", "x-txt-2"]
+        );
+    }
+}
