@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 use rayon::prelude::*;
 
 use super::html::{Block, Cell, Figure, Section, Table};
-use super::plot::{BarChart, Bars, BoxChart, BoxFigures, LineChart, Scale, WIDTH};
+use super::plot::{BarChart, Bars, BoxChart, BoxFigures, LineChart, Scale, Series, WIDTH};
 use super::{ClusterComposition, Curves, palette, short, slugs};
 use crate::detect::{self, FitOptions, Fitted};
 use crate::error::Result;
@@ -191,11 +191,7 @@ fn boxes(detector: &str, threshold: f64, t: &TestFigures, by_label: bool) -> Res
     .draw()
 }
 
-fn curve_chart(
-    title: String,
-    roc: bool,
-    series: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
-) -> Result<String> {
+fn curve_chart(title: String, roc: bool, series: Vec<Series>) -> Result<String> {
     LineChart {
         title,
         x_desc: if roc {

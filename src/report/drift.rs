@@ -58,10 +58,9 @@ fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
         },
         Figure {
             name: format!("drift-psi-{id}"),
-            caption: format!(
-                "The same features by the population stability index (bins: training deciles, \
-                 shares floored at 1e-4), in the order of the KS chart."
-            ),
+            caption: "The same features by the population stability index (bins: training \
+                      deciles, shares floored at 1e-4), in the order of the KS chart."
+                .into(),
             svg: psi.draw()?,
             wide: false,
         },

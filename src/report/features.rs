@@ -142,7 +142,7 @@ fn overlay(ds: &Dataset, feature: &Feature, d: &Distribution) -> Result<String> 
         y_desc: "share of the category's rows".into(),
         series,
         x_range: (lo, hi),
-        y_range: (0.0, (top * 1.08).min(1.0).max(0.01)),
+        y_range: (0.0, (top * 1.08).clamp(0.01, 1.0)),
         x_scale,
         diagonal: false,
         legend_low: false,

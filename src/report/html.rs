@@ -106,9 +106,9 @@ impl Table {
             }
             out.push_str("</tr>\n");
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "</tbody></table><p class=\"csv\"><a href=\"tables/{0}.csv\">tables/{0}.csv</a></p></div>\n",
+            "</tbody></table><p class=\"csv\"><a href=\"tables/{0}.csv\">tables/{0}.csv</a></p></div>",
             escape(&self.name)
         );
     }

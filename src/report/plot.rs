@@ -139,6 +139,19 @@ fn label_width(labels: &[String]) -> u32 {
     (chars as u32 * 7 + 12).clamp(30, 220)
 }
 
+/// The label of a row of a horizontal chart (row 0 is drawn at the top).
+fn row_label(labels: &[String], v: &SegmentValue<i32>) -> String {
+    match v {
+        SegmentValue::CenterOf(i) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| labels.len().checked_sub(i + 1))
+            .and_then(|k| labels.get(k))
+            .cloned()
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// One bar row: its label and its segments `(value, colour)`.
 pub type BarRow = (String, Vec<(f64, RGBColor)>);
 
@@ -207,12 +220,7 @@ impl BarChart {
                 .y_label_area_size(label_width(&labels))
                 .build_cartesian_2d(lo..hi, (0..n as i32).into_segmented())
                 .map_err(draw_error)?;
-            let label_of = |v: &SegmentValue<i32>| match v {
-                SegmentValue::CenterOf(i) => {
-                    labels.get(n - 1 - *i as usize).cloned().unwrap_or_default()
-                }
-                _ => String::new(),
-            };
+            let label_of = |v: &SegmentValue<i32>| row_label(&labels, v);
             let x_fmt = |t: &f64| scale.label(*t);
             chart
                 .configure_mesh()
@@ -380,6 +388,9 @@ impl Histogram {
     }
 }
 
+/// A named, coloured series of points.
+pub type Series = (String, RGBColor, Vec<(f64, f64)>);
+
 /// A line chart of several series with a legend (ROC and precision-recall curves, overlays).
 #[derive(Debug, Clone)]
 pub struct LineChart {
@@ -390,7 +401,7 @@ pub struct LineChart {
     /// Title of the vertical axis.
     pub y_desc: String,
     /// Series: name, colour, points.
-    pub series: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    pub series: Vec<Series>,
     /// Horizontal range.
     pub x_range: (f64, f64),
     /// Vertical range.
@@ -533,12 +544,7 @@ impl BoxChart {
                 .y_label_area_size(label_width(&labels))
                 .build_cartesian_2d(lo..hi, (0..n as i32).into_segmented())
                 .map_err(draw_error)?;
-            let label_of = |v: &SegmentValue<i32>| match v {
-                SegmentValue::CenterOf(i) => {
-                    labels.get(n - 1 - *i as usize).cloned().unwrap_or_default()
-                }
-                _ => String::new(),
-            };
+            let label_of = |v: &SegmentValue<i32>| row_label(&labels, v);
             let xf = |t: &f64| s.label(*t);
             chart
                 .configure_mesh()

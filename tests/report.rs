@@ -1,0 +1,420 @@
+//! `kddstat report`: the folder's contents, escaping, reproducibility, refusals, atomic replacement,
+//! the figures on the real data, and the page in a real (headless) browser.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use common::{data_dir, fixture, kddstat};
+use serde_json::Value;
+
+/// A report of the hand-written fixtures (with the markup label file as a second test file).
+fn fixture_report(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let mut cmd = kddstat();
+    cmd.args(["report", "--train"])
+        .arg(fixture("report_train.txt"))
+        .arg("--test")
+        .arg(fixture("report_test.txt"))
+        .arg("--test")
+        .arg(fixture("markup_label.txt"))
+        .args(["--k", "3", "--components", "2", "--out"])
+        .arg(out)
+        .args(extra);
+    cmd.assert()
+}
+
+/// Every file of a folder, by relative path.
+fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The `src`/`href` targets of a page that point into the folder.
+fn links(html: &str, attr: &str) -> Vec<String> {
+    let key = format!("{attr}=\"");
+    html.match_indices(&key)
+        .map(|(i, _)| {
+            let rest = &html[i + key.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .filter(|l| !l.starts_with('#'))
+        .collect()
+}
+
+/// The checks every report folder passes: links resolve, every plot is shown, nothing external.
+fn check_folder(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let files = files_of(dir);
+    let html = String::from_utf8(files["index.html"].clone()).unwrap();
+    let images = links(&html, "src");
+    assert!(images.len() > 10, "{} images", images.len());
+    for l in images.iter().chain(&links(&html, "href")) {
+        assert!(files.contains_key(l), "index.html links to a missing {l}");
+        assert!(
+            !l.contains("://") && !l.starts_with('/'),
+            "non-relative link {l}"
+        );
+    }
+    for name in files.keys().filter(|k| k.starts_with("plots/")) {
+        assert!(images.contains(name), "{name} is not shown");
+        let svg = std::str::from_utf8(&files[name]).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+    }
+    // Data strings are escaped in the page and the plots (the JSON and CSV files hold them as
+    // they are).
+    for (name, bytes) in files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".html") || n.ends_with(".svg"))
+    {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("<script"), "{name} holds a script tag");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page links out"
+    );
+    assert!(!html.contains("<link") && !html.contains("@import"));
+    files
+}
+
+#[test]
+fn fixture_report_is_complete_escaped_and_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let a = fixture_report(&out, &["--quiet"]).success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert_eq!(stdout, format!("{}\n", out.join("index.html").display()));
+    assert!(a.get_output().stderr.is_empty(), "--quiet prints nothing");
+    let files = check_folder(&out);
+    // The label `<script>alert(1)</script>` shows as text, on the page and in the SVGs.
+    let html = String::from_utf8_lossy(&files["index.html"]);
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(files.iter().any(|(n, b)| n.ends_with(".svg")
+        && String::from_utf8_lossy(b).contains("&lt;script&gt;alert(1)&lt;/script&gt;")));
+
+    let s: Value = serde_json::from_slice(&files["summary.json"]).unwrap();
+    assert_eq!(s["format"], "kddstat-report");
+    // Counted by hand in the fixtures.
+    let train = &s["files"][0];
+    assert_eq!(train["rows"], 43);
+    assert_eq!(train["categories"]["normal"], 24);
+    assert_eq!(train["categories"]["DoS"], 8);
+    assert_eq!(train["categories"]["Probe"], 5);
+    assert_eq!(train["categories"]["R2L"], 4);
+    assert_eq!(train["categories"]["U2R"], 2);
+    assert_eq!(train["difficulty"]["21"], 8);
+    let test = &s["drift"][0];
+    assert_eq!(test["novel_labels"]["smurf"], 4);
+    assert_eq!(test["novel_labels"]["mscan"], 2);
+    assert_eq!(test["novel_rows"], 6);
+    let detectors = s["evaluation"]["detectors"].as_array().unwrap();
+    assert_eq!(detectors.len(), 4);
+    assert_eq!(s["curves"].as_array().unwrap().len(), 4 * 2);
+    // k-means: 3 clusters; every row of each test file is in one of them.
+    let clusters = s["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 2);
+    let assigned: u64 = clusters[0]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c.as_object().unwrap().values().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(assigned, 19);
+    // Every CSV table parses with its header's width.
+    for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with("tables/")) {
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        let width = r.headers().unwrap().len();
+        for rec in r.records() {
+            assert_eq!(rec.unwrap().len(), width, "{name}");
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    fixture_report(&a, &["--quiet", "--seed", "7"]).success();
+    fixture_report(&b, &["--quiet", "--seed", "7"]).success();
+    let (fa, fb) = (files_of(&a), files_of(&b));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (k, v) in &fa {
+        assert!(
+            v == &fb[k],
+            "{k} differs between two runs with the same seed"
+        );
+    }
+}
+
+#[test]
+fn refuses_a_non_empty_folder_without_force_and_never_replaces_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("mine.txt"), "keep me").unwrap();
+    let a = fixture_report(&out, &["--quiet"]).code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(
+        err,
+        format!(
+            "kddstat: error: {}: exists and is not empty; use --force to replace it\n",
+            out.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(out.join("mine.txt")).unwrap(), "keep me");
+
+    // A folder holding an input is refused even with --force.
+    let data = tmp.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::copy(
+        common::fixture_path("report_train.txt"),
+        data.join("train.txt"),
+    )
+    .unwrap();
+    let a = kddstat()
+        .args(["report", "--quiet", "--force", "--no-detectors", "--train"])
+        .arg(data.join("train.txt"))
+        .arg("--out")
+        .arg(&data)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("holds the input"));
+    assert!(data.join("train.txt").is_file());
+}
+
+#[test]
+fn a_failed_run_leaves_the_old_report_and_no_debris() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    fixture_report(&out, &["--quiet", "--no-detectors"]).success();
+    let before = files_of(&out);
+    // A bad test file fails the run after the folder check.
+    kddstat()
+        .args(["report", "--quiet", "--force", "--train"])
+        .arg(fixture("report_train.txt"))
+        .arg("--test")
+        .arg(fixture("bad_number.txt"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(files_of(&out) == before, "the old report changed");
+    // --force replaces it whole.
+    fixture_report(&out, &["--quiet", "--force"]).success();
+    let after = files_of(&out);
+    assert!(after.len() > before.len(), "the detector plots were added");
+    let entries: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "no temporary folder is left beside the report"
+    );
+}
+
+#[test]
+fn missing_default_files_say_how_to_get_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = kddstat()
+        .env("KDDSTAT_DATA", tmp.path())
+        .args(["report", "--out"])
+        .arg(tmp.path().join("r"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(&format!(
+        "kddstat: error: {}: not found; run `kddstat fetch --dir {}`",
+        tmp.path().join("KDDTrain+.txt").display(),
+        tmp.path().display()
+    )));
+    assert!(!tmp.path().join("r").exists());
+}
+
+/// The browser to check pages with: `KDDSTAT_BROWSER`, else Chromium or Chrome on the PATH.
+fn browser() -> Option<PathBuf> {
+    if let Some(b) = std::env::var_os("KDDSTAT_BROWSER") {
+        return Some(PathBuf::from(b));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// A page that loads the report in a frame and writes what it finds: images that did not load,
+/// and how much text the page shows.
+const CHECKER: &str = r#"<!DOCTYPE html><html><body>
+<iframe id="f" src="r/index.html" width="1300" height="900"></iframe>
+<pre id="result">pending</pre>
+<script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument;
+  var imgs = Array.prototype.slice.call(d.images);
+  var broken = imgs.filter(function (i) { return !i.complete || i.naturalWidth === 0; })
+                   .map(function (i) { return i.getAttribute('src'); });
+  document.getElementById('result').textContent = 'RESULT ' + JSON.stringify({
+    images: imgs.length, broken: broken, text: d.body.innerText.length
+  });
+});
+</script></body></html>"#;
+
+/// Opens a report in headless Chromium through the checker page and returns what it found
+/// (`images`, `broken`, `text`); `None` (after saying so) when no browser is installed outside CI.
+fn open_in_browser(report: &Path, screenshot: Option<&Path>) -> Option<Value> {
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    let Some(chromium) = browser() else {
+        assert!(!in_ci, "Chromium is needed under CI (.ci/run installs it)");
+        eprintln!("SKIPPED: no Chromium on the PATH, so the report was not opened in a browser");
+        return None;
+    };
+    let root = report.parent().unwrap();
+    fs::write(root.join("check.html"), CHECKER).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let run = |extra: &[String], page: &Path| {
+        let out = Process::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--allow-file-access-from-files",
+                "--virtual-time-budget=20000",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("running Chromium");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = run(&["--dump-dom".into()], &root.join("check.html"));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom.find("RESULT ").expect("the checker page did not run") + 7;
+    let json = &dom[start..dom[start..].find('<').map_or(dom.len(), |e| start + e)];
+    let result: Value = serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
+    if let Some(shot) = screenshot {
+        run(
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1320,2400".into(),
+            ],
+            &report.join("index.html"),
+        );
+        let png = fs::read(shot).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 20_000,
+            "an empty screenshot"
+        );
+        eprintln!("screenshot of the report: {}", shot.display());
+    }
+    Some(result)
+}
+
+/// Every image loads and the page is not blank; a screenshot is saved.
+fn check_in_browser(report: &Path) {
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
+    let Some(result) = open_in_browser(report, Some(&shot)) else {
+        return;
+    };
+    assert!(result["images"].as_u64().unwrap() > 10, "{result}");
+    assert_eq!(
+        result["broken"],
+        serde_json::json!([]),
+        "images that did not load"
+    );
+    assert!(
+        result["text"].as_u64().unwrap() > 2000,
+        "a blank page: {result}"
+    );
+}
+
+#[test]
+fn the_browser_check_sees_a_missing_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    fixture_report(&out, &["--quiet", "--no-detectors"]).success();
+    fs::remove_file(out.join("plots/categories.svg")).unwrap();
+    if let Some(result) = open_in_browser(&out, None) {
+        assert_eq!(
+            result["broken"],
+            serde_json::json!(["plots/categories.svg"]),
+            "{result}"
+        );
+    }
+}
+
+#[test]
+fn nsl_kdd_report_figures_size_and_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let Some(dir) = data_dir(&["KDDTrain+.txt", "KDDTest+.txt", "KDDTest-21.txt"]) else {
+        // Without the real files, the browser check runs on the fixture report.
+        fixture_report(&out, &["--quiet"]).success();
+        check_in_browser(&out);
+        return;
+    };
+    // The main job: no arguments but the folder.
+    kddstat()
+        .env("KDDSTAT_DATA", &dir)
+        .args(["report", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let files = check_folder(&out);
+    let size: usize = files.values().map(Vec::len).sum();
+    assert!(size < 5 << 20, "the folder is {size} bytes");
+    let s: Value = serde_json::from_slice(&files["summary.json"]).unwrap();
+    // Published facts of NSL-KDD.
+    let rows: Vec<u64> = (0..3)
+        .map(|i| s["files"][i]["rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [125_973, 22_544, 11_850]);
+    assert_eq!(s["files"][0]["findings"]["conflicting_vectors"], 15);
+    assert_eq!(s["files"][1]["findings"]["conflicting_vectors"], 57);
+    assert_eq!(s["files"][0]["categories"]["normal"], 67_343);
+    assert_eq!(s["files"][0]["labels"]["neptune"], 41_214);
+    assert_eq!(s["drift"][0]["novel_labels"].as_object().unwrap().len(), 17);
+    assert_eq!(s["drift"][0]["novel_rows"], 3_750);
+    // The z-score detector's AUC on KDDTest+, as computed independently for issue 4.
+    let zscore = &s["evaluation"]["detectors"][0];
+    assert_eq!(zscore["detector"], "zscore (mean)");
+    let auc = zscore["tests"][0]["roc_auc"]["overall"].as_f64().unwrap();
+    assert!((auc - 0.9093).abs() < 5e-5, "{auc}");
+    // The curves end where they must, and their area is the AUC.
+    for c in s["curves"].as_array().unwrap() {
+        let roc = c["roc"].as_array().unwrap();
+        assert_eq!(roc.first().unwrap(), &serde_json::json!([0.0, 0.0]));
+        assert_eq!(roc.last().unwrap(), &serde_json::json!([1.0, 1.0]));
+    }
+    assert!(s["histograms"]["src_bytes"]["scale"] == "log");
+    check_in_browser(&out);
+}
