@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::html::{Block, Cell, Figure, Section, Table};
 use super::plot::{BarChart, Bars, BoxChart, BoxFigures, LineChart, Scale, Series, WIDTH};
-use super::{ClusterComposition, Curves, palette, short, slugs};
+use super::{ClusterComposition, Curves, palette, short, slug, slugs};
 use crate::detect::{self, FitOptions, Fitted};
 use crate::error::Result;
 use crate::evaluate::{self, Encodings, Evaluation, Spread, TestFigures, metrics};
@@ -427,7 +427,7 @@ pub fn section(d: &Detected) -> Result<Section> {
         let ids = slugs(
             &d.clusters
                 .iter()
-                .map(|c| format!("{} {}", c.detector, c.test))
+                .map(|c| format!("{}-{}", slug(&c.detector), slug(&c.test)))
                 .collect::<Vec<_>>(),
         );
         for (c, id) in d.clusters.iter().zip(&ids) {

@@ -218,7 +218,7 @@ impl BarChart {
                 .margin_right(20)
                 .x_label_area_size(36)
                 .y_label_area_size(label_width(&labels))
-                .build_cartesian_2d(lo..hi, (0..n as i32).into_segmented())
+                .build_cartesian_2d(lo..hi, (0..n as i32 - 1).into_segmented())
                 .map_err(draw_error)?;
             let label_of = |v: &SegmentValue<i32>| row_label(&labels, v);
             let x_fmt = |t: &f64| scale.label(*t);
@@ -542,7 +542,7 @@ impl BoxChart {
                 .margin_right(20)
                 .x_label_area_size(36)
                 .y_label_area_size(label_width(&labels))
-                .build_cartesian_2d(lo..hi, (0..n as i32).into_segmented())
+                .build_cartesian_2d(lo..hi, (0..n as i32 - 1).into_segmented())
                 .map_err(draw_error)?;
             let label_of = |v: &SegmentValue<i32>| row_label(&labels, v);
             let xf = |t: &f64| s.label(*t);
@@ -607,7 +607,7 @@ impl BoxChart {
                     .draw_series([PathElement::new(
                         vec![
                             (s.to_axis(t), SegmentValue::Exact(0)),
-                            (s.to_axis(t), SegmentValue::Exact(n as i32)),
+                            (s.to_axis(t), SegmentValue::Last),
                         ],
                         RGBColor(0x33, 0x33, 0x33).stroke_width(1),
                     )])
