@@ -159,6 +159,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let built = report::build(&train, &sha, &tests, &report_options, &on_stage)?;
     bar.set_message("writing the folder");
+    bar.inc(1);
     let files = built.files()?;
     output::write_folder(&args.out, &files)?;
     bar.finish_and_clear();
