@@ -139,17 +139,28 @@ fn label_width(labels: &[String]) -> u32 {
     (chars as u32 * 7 + 12).clamp(30, 220)
 }
 
-/// The label of a row of a horizontal chart (row 0 is drawn at the top).
-fn row_label(labels: &[String], v: &SegmentValue<i32>) -> String {
-    match v {
-        SegmentValue::CenterOf(i) => usize::try_from(*i)
-            .ok()
-            .and_then(|i| labels.len().checked_sub(i + 1))
-            .and_then(|k| labels.get(k))
-            .cloned()
-            .unwrap_or_default(),
-        _ => String::new(),
+/// Writes the row labels of a horizontal chart left of its plotting area, right-aligned, and draws
+/// the vertical axis line. `at(y)` is the pixel of the axis at height `y` (row `r` of `n` is
+/// centred at `n - r - 0.5`).
+fn row_labels(area: &Area<'_>, labels: &[String], at: impl Fn(f64) -> (i32, i32)) -> Result<()> {
+    let n = labels.len();
+    let base = area.get_base_pixel();
+    let style = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    for (r, label) in labels.iter().enumerate() {
+        let (x, y) = at((n - r) as f64 - 0.5);
+        area.draw(&Text::new(
+            label.clone(),
+            (x - base.0 - 6, y - base.1),
+            style.clone(),
+        ))
+        .map_err(draw_error)?;
     }
+    let ((x, y0), (_, y1)) = (at(0.0), at(n as f64));
+    area.draw(&PathElement::new(
+        vec![(x - base.0, y0 - base.1), (x - base.0, y1 - base.1)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(draw_error)
 }
 
 /// One bar row: its label and its segments `(value, colour)`.
@@ -218,15 +229,13 @@ impl BarChart {
                 .margin_right(20)
                 .x_label_area_size(36)
                 .y_label_area_size(label_width(&labels))
-                .build_cartesian_2d(lo..hi, (0..n as i32 - 1).into_segmented())
+                .build_cartesian_2d(lo..hi, 0.0..n as f64)
                 .map_err(draw_error)?;
-            let label_of = |v: &SegmentValue<i32>| row_label(&labels, v);
             let x_fmt = |t: &f64| scale.label(*t);
             chart
                 .configure_mesh()
                 .disable_y_mesh()
-                .y_labels(n)
-                .y_label_formatter(&label_of)
+                .disable_y_axis()
                 .x_label_formatter(&x_fmt)
                 .x_labels(8)
                 .x_desc(format!("{}{}", self.value_desc, scale.note()))
@@ -238,7 +247,7 @@ impl BarChart {
                 .map_err(draw_error)?;
             let mut rects = Vec::new();
             for (r, (_, segs)) in self.rows.iter().enumerate() {
-                let y = (n - 1 - r) as i32;
+                let y = (n - 1 - r) as f64;
                 let k = segs.len().max(1) as f64;
                 let mut start = 0.0;
                 for (s, &(v, colour)) in segs.iter().enumerate() {
@@ -255,23 +264,21 @@ impl BarChart {
                     };
                     // Grouped bars share the row: each takes a slice of it.
                     let (y0, y1, top_m, bottom_m) = match self.mode {
-                        Bars::Stacked => (y, y + 1, 3, 3),
+                        Bars::Stacked => (y, y + 1.0, 3, 3),
                         Bars::Grouped => {
                             let slot = (row_h as f64 - 6.0) / k;
                             let t = 3 + (s as f64 * slot) as u32;
                             let b = 3 + ((k - 1.0 - s as f64) * slot) as u32;
-                            (y, y + 1, t, b)
+                            (y, y + 1.0, t, b)
                         }
                     };
-                    let mut rect = Rectangle::new(
-                        [(a, SegmentValue::Exact(y0)), (b, SegmentValue::Exact(y1))],
-                        colour.filled(),
-                    );
+                    let mut rect = Rectangle::new([(a, y1), (b, y0)], colour.filled());
                     rect.set_margin(top_m, bottom_m, 0, 0);
                     rects.push(rect);
                 }
             }
             chart.draw_series(rects).map_err(draw_error)?;
+            row_labels(&chart_area, &labels, |y| chart.backend_coord(&(lo, y)))?;
             draw_legend(&legend_area, &self.legend)
         })
     }
@@ -542,15 +549,13 @@ impl BoxChart {
                 .margin_right(20)
                 .x_label_area_size(36)
                 .y_label_area_size(label_width(&labels))
-                .build_cartesian_2d(lo..hi, (0..n as i32 - 1).into_segmented())
+                .build_cartesian_2d(lo..hi, 0.0..n as f64)
                 .map_err(draw_error)?;
-            let label_of = |v: &SegmentValue<i32>| row_label(&labels, v);
             let xf = |t: &f64| s.label(*t);
             chart
                 .configure_mesh()
                 .disable_y_mesh()
-                .y_labels(n)
-                .y_label_formatter(&label_of)
+                .disable_y_axis()
                 .x_label_formatter(&xf)
                 .x_labels(8)
                 .x_desc(format!("{}{}", self.value_desc, s.note()))
@@ -561,42 +566,29 @@ impl BoxChart {
                 .draw()
                 .map_err(draw_error)?;
             for (r, (_, b, colour)) in self.rows.iter().enumerate() {
-                let y = (n - 1 - r) as i32;
+                let y = (n - 1 - r) as f64;
                 let c = *colour;
                 let at = |v: f64| s.to_axis(v);
-                let mid = SegmentValue::CenterOf(y);
-                let mut boxed = Rectangle::new(
-                    [
-                        (at(b.q1), SegmentValue::Exact(y)),
-                        (at(b.q3), SegmentValue::Exact(y + 1)),
-                    ],
-                    c.mix(0.35).filled(),
-                );
+                let mid = y + 0.5;
+                let mut boxed =
+                    Rectangle::new([(at(b.q1), y + 1.0), (at(b.q3), y)], c.mix(0.35).filled());
                 boxed.set_margin(3, 3, 0, 0);
-                let mut outline = Rectangle::new(
-                    [
-                        (at(b.q1), SegmentValue::Exact(y)),
-                        (at(b.q3), SegmentValue::Exact(y + 1)),
-                    ],
-                    c.stroke_width(1),
-                );
+                let mut outline =
+                    Rectangle::new([(at(b.q1), y + 1.0), (at(b.q3), y)], c.stroke_width(1));
                 outline.set_margin(3, 3, 0, 0);
                 chart.draw_series([boxed, outline]).map_err(draw_error)?;
                 chart
                     .draw_series([
                         PathElement::new(
-                            vec![(at(b.low), mid.clone()), (at(b.q1), mid.clone())],
+                            vec![(at(b.low), mid), (at(b.q1), mid)],
                             c.stroke_width(1),
                         ),
                         PathElement::new(
-                            vec![(at(b.q3), mid.clone()), (at(b.high), mid.clone())],
+                            vec![(at(b.q3), mid), (at(b.high), mid)],
                             c.stroke_width(1),
                         ),
                         PathElement::new(
-                            vec![
-                                (at(b.median), SegmentValue::Exact(y)),
-                                (at(b.median), SegmentValue::Exact(y + 1)),
-                            ],
+                            vec![(at(b.median), y + 0.15), (at(b.median), y + 0.85)],
                             BLACK.stroke_width(2),
                         ),
                     ])
@@ -605,14 +597,12 @@ impl BoxChart {
             if let Some(t) = self.threshold {
                 chart
                     .draw_series([PathElement::new(
-                        vec![
-                            (s.to_axis(t), SegmentValue::Exact(0)),
-                            (s.to_axis(t), SegmentValue::Last),
-                        ],
+                        vec![(s.to_axis(t), 0.0), (s.to_axis(t), n as f64)],
                         RGBColor(0x33, 0x33, 0x33).stroke_width(1),
                     )])
                     .map_err(draw_error)?;
             }
+            row_labels(&chart_area, &labels, |y| chart.backend_coord(&(lo, y)))?;
             draw_legend(&legend_area, &self.legend)
         })
     }
