@@ -139,6 +139,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A packet capture that cannot be read.
+    #[error("{path}: {message}")]
+    Capture {
+        /// The capture file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A download failed (HTTP error, cut connection, checksum mismatch).
     #[error("{url}: {message}")]
     Fetch {

@@ -18,6 +18,7 @@
 //!   separate attacks (ROC AUC, average precision, curves, rates per category and label);
 //! - [`render`]: tables, Markdown, CSV and JSON output;
 //! - [`report`]: the offline HTML/SVG report folder built from all the stages above;
+//! - [`capture`]: packet captures read into traffic statistics, scans and KDD connection records;
 //! - [`fetch`]: downloads the NSL-KDD files from a mirror, verified by SHA-256;
 //! - [`cmd`]: one module per subcommand, each a small `run(args)`.
 //!
@@ -33,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod clean;
 pub mod cmd;
 pub mod detect;

@@ -271,6 +271,116 @@ pub fn category_of(label: &str) -> Category {
         .map_or(Category::Unknown, |&(_, c)| c)
 }
 
+/// The services of the KDD data by well-known port, for rebuilding records from packets:
+/// `(service, tcp, port)` (`tcp` false for UDP). `X11` covers 6000-6063 (see [`service_of`]).
+pub const SERVICE_PORTS: &[(&str, bool, u16)] = &[
+    ("remote_job", true, 5),
+    ("echo", true, 7),
+    ("discard", true, 9),
+    ("systat", true, 11),
+    ("daytime", true, 13),
+    ("netstat", true, 15),
+    ("ftp_data", true, 20),
+    ("ftp", true, 21),
+    ("ssh", true, 22),
+    ("telnet", true, 23),
+    ("smtp", true, 25),
+    ("time", true, 37),
+    ("name", true, 42),
+    ("whois", true, 43),
+    ("domain", true, 53),
+    ("domain_u", false, 53),
+    ("mtp", true, 57),
+    ("tftp_u", false, 69),
+    ("gopher", true, 70),
+    ("rje", true, 77),
+    ("finger", true, 79),
+    ("http", true, 80),
+    ("ctf", true, 84),
+    ("link", true, 87),
+    ("supdup", true, 95),
+    ("hostnames", true, 101),
+    ("iso_tsap", true, 102),
+    ("csnet_ns", true, 105),
+    ("pop_2", true, 109),
+    ("pop_3", true, 110),
+    ("sunrpc", true, 111),
+    ("sunrpc", false, 111),
+    ("auth", true, 113),
+    ("uucp_path", true, 117),
+    ("nntp", true, 119),
+    ("ntp_u", false, 123),
+    ("netbios_ns", false, 137),
+    ("netbios_ns", true, 137),
+    ("netbios_dgm", false, 138),
+    ("netbios_ssn", true, 139),
+    ("imap4", true, 143),
+    ("sql_net", true, 150),
+    ("vmnet", true, 175),
+    ("bgp", true, 179),
+    ("IRC", true, 194),
+    ("Z39_50", true, 210),
+    ("ldap", true, 389),
+    ("nnsp", true, 433),
+    ("http_443", true, 443),
+    ("exec", true, 512),
+    ("login", true, 513),
+    ("shell", true, 514),
+    ("printer", true, 515),
+    ("efs", true, 520),
+    ("courier", true, 530),
+    ("uucp", true, 540),
+    ("klogin", true, 543),
+    ("kshell", true, 544),
+    ("http_2784", true, 2784),
+    ("aol", true, 5190),
+    ("IRC", true, 6667),
+    ("http_8001", true, 8001),
+];
+
+/// The KDD service of a TCP or UDP destination port: the port table, `X11` for 6000-6063, then
+/// `private` for the other ports below 1024 and `other` above (in the KDD data `private` is where
+/// floods and scans of privileged ports land, SNMP's 161 included).
+pub fn service_of(tcp: bool, port: u16) -> &'static str {
+    if let Some((name, _, _)) = SERVICE_PORTS
+        .iter()
+        .find(|(_, t, p)| *t == tcp && *p == port)
+    {
+        return name;
+    }
+    match port {
+        6000..=6063 if tcp => "X11",
+        0..=1023 => "private",
+        _ => "other",
+    }
+}
+
+/// The KDD service of an ICMP (or ICMPv6) message: echo request `eco_i`, echo reply `ecr_i`,
+/// port unreachable `urp_i`, other unreachable `urh_i`, redirect `red_i`, timestamp `tim_i`,
+/// anything else `oth_i`.
+pub fn icmp_service(v6: bool, kind: u8, code: u8) -> &'static str {
+    match (v6, kind, code) {
+        (false, 8, _) | (true, 128, _) => "eco_i",
+        (false, 0, _) | (true, 129, _) => "ecr_i",
+        (false, 3, 3) | (true, 1, 4) => "urp_i",
+        (false, 3, _) | (true, 1, _) => "urh_i",
+        (false, 5, _) | (true, 137, _) => "red_i",
+        (false, 13 | 14, _) => "tim_i",
+        _ => "oth_i",
+    }
+}
+
+/// The connection flags of the KDD data (Zeek's connection states).
+pub const FLAGS: [&str; 11] = [
+    "SF", "S0", "S1", "S2", "S3", "REJ", "RSTO", "RSTR", "RSTOS0", "SH", "OTH",
+];
+
+/// Flags counted as "SYN errors" by the `serror` rates (as the usual KDD feature extractors count
+/// them: Zeek states in which the connection was not properly opened and closed).
+pub const SYN_ERROR_FLAGS: [&str; 4] = ["S0", "S1", "S2", "S3"];
+/// Flag of "REJ errors" (the `rerror` rates).
+pub const REJECT_FLAG: &str = "REJ";
+
 /// How a header name compares with the schema's: exact, or one of the known misspellings (the copy of
 /// the KDD Cup 99 10% file on Kaggle prefixes eight names with an `l`), or unrelated.
 pub fn header_name_matches(found: &str, expected: &str) -> bool {
@@ -328,6 +438,19 @@ mod tests {
         assert_eq!(category_of("normal"), Category::Normal);
         assert_eq!(category_of("mscan"), Category::Probe);
         assert_eq!(category_of("nonsense"), Category::Unknown);
+    }
+
+    #[test]
+    fn services_of_ports() {
+        assert_eq!(service_of(true, 80), "http");
+        assert_eq!(service_of(false, 53), "domain_u");
+        assert_eq!(service_of(true, 53), "domain");
+        assert_eq!(service_of(true, 6005), "X11");
+        assert_eq!(service_of(false, 161), "private");
+        assert_eq!(service_of(true, 40000), "other");
+        assert_eq!(icmp_service(false, 8, 0), "eco_i");
+        assert_eq!(icmp_service(true, 129, 0), "ecr_i");
+        assert_eq!(icmp_service(false, 3, 1), "urh_i");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod describe;
 pub mod evaluate;
 pub mod fetch;
 pub mod fit;
+pub mod pcap;
 pub mod report;
 pub mod score;
 pub mod stats;
@@ -45,6 +46,8 @@ pub enum Command {
     /// Write the offline HTML/SVG report of a training file and test files: distributions, drift,
     /// detectors and their scores per attack class.
     Report(report::Args),
+    /// Traffic summary, scans and KDD connection records of a packet capture (pcap, pcapng).
+    Pcap(pcap::Args),
     /// Download the NSL-KDD text files from a public mirror, verified by SHA-256.
     Fetch(fetch::Args),
 }
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Report(args) => report::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Pcap(args) => pcap::run(args),
     }
 }
 

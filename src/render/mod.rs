@@ -1,6 +1,7 @@
 //! Output stage: the text forms of results (aligned tables, Markdown, CSV, JSON) shared by all
 //! subcommands.
 
+pub mod capture;
 pub mod clean;
 pub mod compare;
 pub mod describe;
@@ -71,11 +72,36 @@ impl Table {
             .collect()
     }
 
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The first two cells of each row (for key-value tables).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rows.iter().map(|r| {
+            (
+                r.first().map_or("", String::as_str),
+                r.get(1).map_or("", String::as_str),
+            )
+        })
+    }
+
     /// Aligned text, columns one space apart, each line indented by `indent` spaces.
     pub fn to_text(&self, indent: usize) -> String {
+        self.lines(indent, true)
+    }
+
+    /// Aligned text of the rows without the header line.
+    pub fn to_text_without_header(&self, indent: usize) -> String {
+        self.lines(indent, false)
+    }
+
+    fn lines(&self, indent: usize, header: bool) -> String {
         let widths = self.widths();
         let mut out = String::new();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
+        let head = header.then_some(&self.header);
+        for row in head.into_iter().chain(&self.rows) {
             let mut line = " ".repeat(indent);
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {

@@ -1,0 +1,291 @@
+//! Capture file formats: pcap (microsecond and nanosecond timestamps, either byte order) and pcapng
+//! (several sections and interfaces, each with its link type, timestamp resolution and offset), read
+//! with the `pcap-parser` crate from bytes in memory (gzip is undone before).
+//!
+//! A truncated last record is reported (the rest is processed); anything else that does not parse
+//! is an error naming the file and the byte offset.
+
+use pcap_parser::PcapError;
+use pcap_parser::nom;
+use pcap_parser::pcapng::Block;
+
+use crate::error::{Error, Result};
+
+/// One captured frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// Capture time, nanoseconds since the Unix epoch.
+    pub ts: i64,
+    /// The link type of its interface (`LINKTYPE_*` number).
+    pub link: i32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// Its length on the wire (may exceed the captured bytes).
+    pub wire_len: u32,
+}
+
+/// What reading found besides the frames.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadInfo {
+    /// `pcap` or `pcapng`.
+    pub format: &'static str,
+    /// The last record was cut short (and skipped).
+    pub truncated: bool,
+}
+
+fn corrupt(name: &str, offset: usize, what: &str) -> Error {
+    Error::Capture {
+        path: name.to_string(),
+        message: format!("{what} at byte {offset}"),
+    }
+}
+
+/// Whether bytes start like a capture file (pcap or pcapng, either byte order).
+pub fn looks_like_capture(bytes: &[u8]) -> bool {
+    matches!(
+        bytes.get(..4),
+        Some(
+            [0xd4, 0xc3, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0xc3, 0xd4]
+                | [0x4d, 0x3c, 0xb2, 0xa1]
+                | [0xa1, 0xb2, 0x3c, 0x4d]
+                | [0x0a, 0x0d, 0x0d, 0x0a]
+        )
+    )
+}
+
+/// Calls `each` for every frame of a capture held in `bytes`.
+pub fn frames(name: &str, bytes: &[u8], mut each: impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    if !looks_like_capture(bytes) {
+        return Err(Error::Capture {
+            path: name.to_string(),
+            message: "not a pcap or pcapng capture (unknown magic number)".into(),
+        });
+    }
+    if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        pcapng(name, bytes, &mut each)
+    } else {
+        pcap(name, bytes, &mut each)
+    }
+}
+
+fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    let (mut rest, header) = pcap_parser::parse_pcap_header(bytes)
+        .map_err(|_| corrupt(name, 0, "a corrupt pcap file header"))?;
+    let nanos = header.is_nanosecond_precision();
+    let big = header.is_bigendian();
+    let link = header.network.0;
+    let mut info = ReadInfo {
+        format: "pcap",
+        truncated: false,
+    };
+    while !rest.is_empty() {
+        let offset = bytes.len() - rest.len();
+        let parsed = if big {
+            pcap_parser::parse_pcap_frame_be(rest)
+        } else {
+            pcap_parser::parse_pcap_frame(rest)
+        };
+        match parsed {
+            Ok((next, block)) => {
+                let frac = i64::from(block.ts_usec) * if nanos { 1 } else { 1000 };
+                each(Frame {
+                    ts: i64::from(block.ts_sec) * 1_000_000_000 + frac,
+                    link,
+                    data: block.data,
+                    wire_len: block.origlen.max(block.caplen),
+                });
+                rest = next;
+            }
+            Err(nom::Err::Incomplete(_)) => {
+                info.truncated = true;
+                break;
+            }
+            Err(_) => return Err(corrupt(name, offset, "a corrupt packet record")),
+        }
+    }
+    Ok(info)
+}
+
+/// An interface of a pcapng section: link type, units per second, offset in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link: i32,
+    per_second: u64,
+    offset: i64,
+}
+
+fn nanos_of(ts: u64, iface: &Interface) -> i64 {
+    let whole = (ts / iface.per_second) as i128;
+    let frac = (ts % iface.per_second) as i128 * 1_000_000_000 / iface.per_second as i128;
+    let ns = (whole + iface.offset as i128) * 1_000_000_000 + frac;
+    ns.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+fn pcapng(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    let mut info = ReadInfo {
+        format: "pcapng",
+        truncated: false,
+    };
+    let mut rest = bytes;
+    let mut big = false;
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut last_ts = 0i64;
+    while !rest.is_empty() {
+        let offset = bytes.len() - rest.len();
+        // A section header says its own byte order.
+        if rest.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+            big = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        }
+        let parsed = if big {
+            pcap_parser::pcapng::parse_block_be(rest)
+        } else {
+            pcap_parser::pcapng::parse_block_le(rest)
+        };
+        let block = match parsed {
+            Ok((next, block)) => {
+                rest = next;
+                block
+            }
+            Err(nom::Err::Incomplete(_)) => {
+                info.truncated = true;
+                break;
+            }
+            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
+                let what = match e {
+                    PcapError::HeaderNotRecognized => "an unrecognised block header",
+                    _ => "a corrupt block",
+                };
+                return Err(corrupt(name, offset, what));
+            }
+        };
+        match block {
+            Block::SectionHeader(_) => interfaces.clear(),
+            Block::InterfaceDescription(idb) => {
+                let per_second = idb.ts_resolution().filter(|&r| r > 0).ok_or_else(|| {
+                    corrupt(
+                        name,
+                        offset,
+                        "an interface with an invalid timestamp resolution",
+                    )
+                })?;
+                interfaces.push(Interface {
+                    link: idb.linktype.0,
+                    per_second,
+                    offset: idb.ts_offset(),
+                });
+            }
+            Block::EnhancedPacket(epb) => {
+                let iface = *interfaces
+                    .get(epb.if_id as usize)
+                    .ok_or_else(|| corrupt(name, offset, "a packet of an undeclared interface"))?;
+                let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                last_ts = nanos_of(ts, &iface);
+                let caplen = (epb.caplen as usize).min(epb.data.len());
+                each(Frame {
+                    ts: last_ts,
+                    link: iface.link,
+                    data: &epb.data[..caplen],
+                    wire_len: epb.origlen.max(epb.caplen),
+                });
+            }
+            Block::SimplePacket(spb) => {
+                // No timestamp: the previous packet's time.
+                let iface = *interfaces
+                    .first()
+                    .ok_or_else(|| corrupt(name, offset, "a packet before any interface"))?;
+                let caplen = (spb.origlen as usize).min(spb.data.len());
+                each(Frame {
+                    ts: last_ts,
+                    link: iface.link,
+                    data: &spb.data[..caplen],
+                    wire_len: spb.origlen,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+/// The name of a link type, for messages.
+pub fn link_name(link: i32) -> String {
+    match link {
+        0 => "NULL".into(),
+        1 => "ETHERNET".into(),
+        12 | 14 | 101 => "RAW".into(),
+        108 => "LOOP".into(),
+        113 => "LINUX_SLL".into(),
+        228 => "IPV4".into(),
+        229 => "IPV6".into(),
+        276 => "LINUX_SLL2".into(),
+        n => format!("LINKTYPE {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcap_header(magic: [u8; 4], link: u32) -> Vec<u8> {
+        let mut v = magic.to_vec();
+        v.extend_from_slice(&[2, 0, 4, 0]);
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&link.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn microseconds_nanoseconds_and_a_truncated_record() {
+        let mut f = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], 101);
+        for (sec, frac) in [(10u32, 5u32), (11, 6)] {
+            f.extend_from_slice(&sec.to_le_bytes());
+            f.extend_from_slice(&frac.to_le_bytes());
+            f.extend_from_slice(&3u32.to_le_bytes());
+            f.extend_from_slice(&60u32.to_le_bytes());
+            f.extend_from_slice(&[1, 2, 3]);
+        }
+        let mut seen = Vec::new();
+        let info = frames("f", &f, |fr| seen.push((fr.ts, fr.link, fr.wire_len))).unwrap();
+        assert_eq!(
+            seen,
+            vec![(10_000_005_000, 101, 60), (11_000_006_000, 101, 60)]
+        );
+        assert!(!info.truncated);
+        f.truncate(f.len() - 2);
+        let mut n = 0;
+        let info = frames("f", &f, |_| n += 1).unwrap();
+        assert!(info.truncated);
+        assert_eq!(n, 1);
+        // Nanosecond magic.
+        let mut g = pcap_header([0x4d, 0x3c, 0xb2, 0xa1], 1);
+        g.extend_from_slice(&1u32.to_le_bytes());
+        g.extend_from_slice(&7u32.to_le_bytes());
+        g.extend_from_slice(&0u32.to_le_bytes());
+        g.extend_from_slice(&0u32.to_le_bytes());
+        let mut ts = 0;
+        frames("g", &g, |fr| ts = fr.ts).unwrap();
+        assert_eq!(ts, 1_000_000_007);
+    }
+
+    #[test]
+    fn not_a_capture() {
+        let e = frames("x.txt", b"hello world", |_| {}).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.txt: not a pcap or pcapng capture (unknown magic number)"
+        );
+        assert!(frames("e", b"", |_| {}).is_err());
+    }
+
+    #[test]
+    fn resolution_and_offset() {
+        let iface = Interface {
+            link: 1,
+            per_second: 1_000_000,
+            offset: 10,
+        };
+        assert_eq!(nanos_of(1_500_000, &iface), 11_500_000_000);
+    }
+}

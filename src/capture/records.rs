@@ -1,0 +1,375 @@
+//! KDD connection records rebuilt from tracked connections, in the NSL-KDD layout (41 features and
+//! the label `unknown`), so that every other command reads them.
+//!
+//! Definitions (each with its reason):
+//! - Records are ordered by the start of their connection; each record's windows look back from
+//!   that start: the time-based features over the connections that started in the previous two
+//!   seconds, the host-based ones over the previous 100 connections, the current connection
+//!   counted in its own windows (so `count` is at least 1, as in the data).
+//! - "Same host" is the same responder address; "same service" the same KDD service. SYN errors
+//!   are the flags of [`schema::SYN_ERROR_FLAGS`], REJ errors the flag `REJ`.
+//! - `dst_host_count` and `dst_host_srv_count` are capped at 255, as in the data; rates are
+//!   rounded to two decimals, as in the data.
+//! - `duration` is whole seconds (rounded down); `land` is 1 when both addresses and ports are equal.
+//! - Content features: `num_failed_logins`, `logged_in` and `is_guest_login` are read from FTP
+//!   (replies 530 and 230, `USER anonymous`/`ftp`) and Telnet (`Login incorrect`, `Last login:`)
+//!   sessions; `hot`, `num_compromised`, `root_shell`, `su_attempted`, `num_root`,
+//!   `num_file_creations`, `num_shells`, `num_access_files`, `num_outbound_cmds` and
+//!   `is_host_login` need host audit data the packets do not carry and are 0.
+//! - Connections of protocols other than TCP, UDP, ICMP and ICMPv6 have no KDD
+//!   `protocol_type` and get no record (they are in the traffic summary).
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use foldhash::HashMap;
+
+use super::decode::proto;
+use super::track::Conn;
+use crate::schema::{self, FEATURES};
+
+/// Host-based window: connections.
+pub const HOST_WINDOW: usize = 100;
+/// Time-based window: nanoseconds.
+pub const TIME_WINDOW_NS: i64 = 2_000_000_000;
+/// Cap of the host-based counts.
+pub const HOST_COUNT_CAP: u64 = 255;
+
+/// One rebuilt record, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Start, seconds since the Unix epoch.
+    pub start: f64,
+    /// Originator address.
+    pub src: IpAddr,
+    /// Originator port (ICMP: code).
+    pub sport: u16,
+    /// Responder address.
+    pub dst: IpAddr,
+    /// Responder port (ICMP: type).
+    pub dport: u16,
+    /// `tcp`, `udp` or `icmp`.
+    pub protocol: &'static str,
+    /// KDD service.
+    pub service: &'static str,
+    /// KDD flag.
+    pub flag: &'static str,
+    /// The 41 features as text, in schema order.
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    n: u64,
+    serror: u64,
+    rerror: u64,
+}
+
+impl Tally {
+    fn add(&mut self, c: &Meta, sign: i64) {
+        let d = |x: &mut u64, on: bool| {
+            if on {
+                *x = (*x as i64 + sign) as u64;
+            }
+        };
+        d(&mut self.n, true);
+        d(&mut self.serror, c.serror);
+        d(&mut self.rerror, c.rerror);
+    }
+}
+
+/// What the windows need of a connection.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    start: i64,
+    dst: IpAddr,
+    sport: u16,
+    service: &'static str,
+    serror: bool,
+    rerror: bool,
+}
+
+/// Counts of the connections in a window.
+#[derive(Debug, Default)]
+struct Window {
+    host: HashMap<IpAddr, Tally>,
+    service: HashMap<&'static str, Tally>,
+    host_service: HashMap<(IpAddr, &'static str), u64>,
+    host_port: HashMap<(IpAddr, u16), u64>,
+}
+
+impl Window {
+    fn add(&mut self, m: &Meta, sign: i64) {
+        self.host.entry(m.dst).or_default().add(m, sign);
+        self.service.entry(m.service).or_default().add(m, sign);
+        let hs = self.host_service.entry((m.dst, m.service)).or_default();
+        *hs = (*hs as i64 + sign) as u64;
+        let hp = self.host_port.entry((m.dst, m.sport)).or_default();
+        *hp = (*hp as i64 + sign) as u64;
+    }
+}
+
+fn rate(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        (a as f64 / b as f64 * 100.0).round() / 100.0
+    }
+}
+
+fn protocol_of(c: &Conn) -> Option<&'static str> {
+    match c.proto {
+        proto::TCP => Some("tcp"),
+        proto::UDP => Some("udp"),
+        proto::ICMP | proto::ICMPV6 => Some("icmp"),
+        _ => None,
+    }
+}
+
+/// The traffic features of one record.
+#[derive(Debug, Default, Clone, Copy)]
+struct Traffic {
+    count: u64,
+    srv_count: u64,
+    serror_rate: f64,
+    srv_serror_rate: f64,
+    rerror_rate: f64,
+    srv_rerror_rate: f64,
+    same_srv_rate: f64,
+    diff_srv_rate: f64,
+    srv_diff_host_rate: f64,
+    dst_host_count: u64,
+    dst_host_srv_count: u64,
+    dst_host_same_srv_rate: f64,
+    dst_host_diff_srv_rate: f64,
+    dst_host_same_src_port_rate: f64,
+    dst_host_srv_diff_host_rate: f64,
+    dst_host_serror_rate: f64,
+    dst_host_srv_serror_rate: f64,
+    dst_host_rerror_rate: f64,
+    dst_host_srv_rerror_rate: f64,
+}
+
+fn traffic(metas: &[Meta]) -> Vec<Traffic> {
+    let mut out = Vec::with_capacity(metas.len());
+    let (mut time, mut hosts) = (Window::default(), Window::default());
+    let mut oldest = 0;
+    for (i, m) in metas.iter().enumerate() {
+        time.add(m, 1);
+        while metas[oldest].start < m.start - TIME_WINDOW_NS {
+            time.add(&metas[oldest], -1);
+            oldest += 1;
+        }
+        hosts.add(m, 1);
+        if i >= HOST_WINDOW {
+            hosts.add(&metas[i - HOST_WINDOW], -1);
+        }
+        let h = time.host[&m.dst];
+        let s = time.service[&m.service];
+        let hs = time.host_service[&(m.dst, m.service)];
+        let hh = hosts.host[&m.dst];
+        let hsrv = hosts.service[&m.service];
+        let hhs = hosts.host_service[&(m.dst, m.service)];
+        let hhp = hosts.host_port[&(m.dst, m.sport)];
+        out.push(Traffic {
+            count: h.n,
+            srv_count: s.n,
+            serror_rate: rate(h.serror, h.n),
+            srv_serror_rate: rate(s.serror, s.n),
+            rerror_rate: rate(h.rerror, h.n),
+            srv_rerror_rate: rate(s.rerror, s.n),
+            same_srv_rate: rate(hs, h.n),
+            diff_srv_rate: rate(h.n - hs, h.n),
+            srv_diff_host_rate: rate(s.n - hs, s.n),
+            dst_host_count: hh.n.min(HOST_COUNT_CAP),
+            dst_host_srv_count: hsrv.n.min(HOST_COUNT_CAP),
+            dst_host_same_srv_rate: rate(hhs, hh.n),
+            dst_host_diff_srv_rate: rate(hh.n - hhs, hh.n),
+            dst_host_same_src_port_rate: rate(hhp, hh.n),
+            dst_host_srv_diff_host_rate: rate(hsrv.n - hhs, hsrv.n),
+            dst_host_serror_rate: rate(hh.serror, hh.n),
+            dst_host_srv_serror_rate: rate(hsrv.serror, hsrv.n),
+            dst_host_rerror_rate: rate(hh.rerror, hh.n),
+            dst_host_srv_rerror_rate: rate(hsrv.rerror, hsrv.n),
+        });
+    }
+    out
+}
+
+fn num(v: f64) -> String {
+    // Two decimals as the data writes rates.
+    format!("{v:.2}")
+}
+
+/// The value of feature `name` for a connection, as text.
+fn field(name: &str, c: &Conn, t: &Traffic, protocol: &'static str, flag: &'static str) -> String {
+    let logins = c.logins.as_deref();
+    let bit = |b: bool| if b { "1" } else { "0" }.to_string();
+    match name {
+        "duration" => (((c.last - c.start).max(0)) / 1_000_000_000).to_string(),
+        "protocol_type" => protocol.to_string(),
+        "service" => c.service().to_string(),
+        "flag" => flag.to_string(),
+        "src_bytes" => c.bytes[0].to_string(),
+        "dst_bytes" => c.bytes[1].to_string(),
+        "land" => bit(c.orig == c.resp),
+        "wrong_fragment" => c.wrong_fragment.to_string(),
+        "urgent" => c.urgent.to_string(),
+        "num_failed_logins" => logins.map_or(0, |l| l.failed).to_string(),
+        "logged_in" => bit(logins.is_some_and(|l| l.logged_in)),
+        "is_guest_login" => bit(logins.is_some_and(|l| l.guest)),
+        "count" => t.count.to_string(),
+        "srv_count" => t.srv_count.to_string(),
+        "serror_rate" => num(t.serror_rate),
+        "srv_serror_rate" => num(t.srv_serror_rate),
+        "rerror_rate" => num(t.rerror_rate),
+        "srv_rerror_rate" => num(t.srv_rerror_rate),
+        "same_srv_rate" => num(t.same_srv_rate),
+        "diff_srv_rate" => num(t.diff_srv_rate),
+        "srv_diff_host_rate" => num(t.srv_diff_host_rate),
+        "dst_host_count" => t.dst_host_count.to_string(),
+        "dst_host_srv_count" => t.dst_host_srv_count.to_string(),
+        "dst_host_same_srv_rate" => num(t.dst_host_same_srv_rate),
+        "dst_host_diff_srv_rate" => num(t.dst_host_diff_srv_rate),
+        "dst_host_same_src_port_rate" => num(t.dst_host_same_src_port_rate),
+        "dst_host_srv_diff_host_rate" => num(t.dst_host_srv_diff_host_rate),
+        "dst_host_serror_rate" => num(t.dst_host_serror_rate),
+        "dst_host_srv_serror_rate" => num(t.dst_host_srv_serror_rate),
+        "dst_host_rerror_rate" => num(t.dst_host_rerror_rate),
+        "dst_host_srv_rerror_rate" => num(t.dst_host_srv_rerror_rate),
+        // Content features the packets cannot tell.
+        _ => "0".to_string(),
+    }
+}
+
+/// The records of connections (any order), ordered by start.
+pub fn records(conns: &[Conn]) -> Vec<Record> {
+    let mut order: Vec<usize> = (0..conns.len())
+        .filter(|&i| protocol_of(&conns[i]).is_some())
+        .collect();
+    order.sort_by_key(|&i| (conns[i].start, i));
+    let flags: Vec<&'static str> = order.iter().map(|&i| conns[i].flag()).collect();
+    let metas: Vec<Meta> = order
+        .iter()
+        .zip(&flags)
+        .map(|(&i, &flag)| {
+            let c = &conns[i];
+            Meta {
+                start: c.start,
+                dst: c.resp.0,
+                sport: c.orig.1,
+                service: c.service(),
+                serror: schema::SYN_ERROR_FLAGS.contains(&flag),
+                rerror: flag == schema::REJECT_FLAG,
+            }
+        })
+        .collect();
+    let traffic = traffic(&metas);
+    order
+        .iter()
+        .zip(&flags)
+        .zip(&traffic)
+        .map(|((&i, &flag), t)| {
+            let c = &conns[i];
+            let protocol = protocol_of(c).unwrap_or("tcp");
+            Record {
+                start: c.start as f64 / 1e9,
+                src: c.orig.0,
+                sport: c.orig.1,
+                dst: c.resp.0,
+                dport: c.resp.1,
+                protocol,
+                service: c.service(),
+                flag,
+                fields: FEATURES
+                    .iter()
+                    .map(|f| field(f.name, c, t, protocol, flag))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The records as CSV text in the NSL-KDD layout without difficulty (41 features, the label
+/// `unknown`); with `endpoints`, a header row and five more columns (start time, source address
+/// and port, destination address and port) for people and spreadsheets.
+pub fn csv(records: &[Record], endpoints: bool) -> String {
+    let mut out = String::with_capacity(records.len() * 160);
+    if endpoints {
+        for f in FEATURES.iter() {
+            out.push_str(f.name);
+            out.push(',');
+        }
+        out.push_str(schema::LABEL);
+        out.push_str(",start_time,src_ip,src_port,dst_ip,dst_port\n");
+    }
+    for r in records {
+        for f in &r.fields {
+            out.push_str(f);
+            out.push(',');
+        }
+        out.push_str(schema::UNKNOWN_LABEL);
+        if endpoints {
+            let _ = write!(
+                out,
+                ",{:.6},{},{},{},{}",
+                r.start, r.src, r.sport, r.dst, r.dport
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn meta(start_ms: i64, host: u8, service: &'static str, serror: bool) -> Meta {
+        Meta {
+            start: start_ms * 1_000_000,
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
+            sport: 1000,
+            service,
+            serror,
+            rerror: false,
+        }
+    }
+
+    #[test]
+    fn windows_by_hand() {
+        // Three connections to host 1 (http, http, smtp) within 2 s, a fourth 3 s later.
+        let m = [
+            meta(0, 1, "http", true),
+            meta(500, 1, "http", false),
+            meta(1000, 1, "smtp", false),
+            meta(4000, 2, "http", false),
+        ];
+        let t = traffic(&m);
+        assert_eq!(t[2].count, 3);
+        assert_eq!(t[2].srv_count, 1);
+        assert_eq!(t[2].same_srv_rate, 0.33);
+        assert_eq!(t[2].diff_srv_rate, 0.67);
+        assert_eq!(t[2].serror_rate, 0.33);
+        assert_eq!(t[1].srv_count, 2);
+        assert_eq!(t[1].srv_serror_rate, 0.5);
+        // 3 s later the window holds only itself; the host window still holds all four.
+        assert_eq!(t[3].count, 1);
+        assert_eq!(t[3].dst_host_count, 1);
+        assert_eq!(t[3].dst_host_srv_count, 3);
+        assert_eq!(t[3].dst_host_srv_diff_host_rate, 0.67);
+        assert_eq!(t[2].dst_host_same_src_port_rate, 1.0);
+    }
+
+    #[test]
+    fn the_host_window_is_100_connections() {
+        let m: Vec<Meta> = (0..150)
+            .map(|i| meta(i * 10_000, 1, "http", false))
+            .collect();
+        let t = traffic(&m);
+        assert_eq!(t[149].dst_host_count, 100);
+        assert_eq!(t[49].dst_host_count, 50);
+        assert_eq!(t[149].count, 1);
+    }
+}

@@ -1,0 +1,578 @@
+//! The report folder of a capture (`kddstat pcap CAPTURE --report DIR`), in the style of
+//! `kddstat report`: traffic over time, protocol shares, top talkers and their traffic over time,
+//! IP pairs, connection flags and services, round-trip times, scans, and, with a model, the anomaly
+//! scores of the rebuilt connections.
+
+use serde::Serialize;
+
+use super::Analysis;
+use super::summary::{Quantiles, TrafficSummary};
+use crate::detect::Model;
+use crate::error::{Error, Result};
+use crate::evaluate::metrics::Point;
+use crate::load::parse_bytes;
+use crate::report::html::{self, Block, Cell, Figure, Section, Table};
+use crate::report::palette;
+use crate::report::plot::{BarChart, Bars, Histogram, LineChart, Scale, WIDTH};
+use crate::stats::Distribution;
+
+/// Points of a traffic curve at most.
+const CURVE_POINTS: i64 = 600;
+/// Addresses drawn over time.
+const TOP_TALKERS: usize = 5;
+/// Connections listed by score.
+const TOP_SCORED: usize = 20;
+
+/// Scores of the rebuilt connections.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreSummary {
+    /// The model's detector.
+    pub detector: String,
+    /// Its threshold.
+    pub threshold: f64,
+    /// Records scored.
+    pub records: usize,
+    /// Records above the threshold.
+    pub flagged: usize,
+    /// Quantiles of the scores.
+    pub scores: Option<Quantiles>,
+}
+
+#[derive(Serialize)]
+struct ReportSummary<'a> {
+    format: &'static str,
+    format_version: u32,
+    traffic: &'a TrafficSummary,
+    bytes_per_second: &'a [(i64, u64)],
+    scores: Option<ScoreSummary>,
+}
+
+/// Bytes per second over time, in at most [`CURVE_POINTS`] buckets: `(seconds from the first
+/// frame, mean bytes per second in the bucket)`, and the bucket width in seconds.
+fn curve(seconds: &[(i64, u64)]) -> (Vec<Point>, i64) {
+    let (Some(first), Some(last)) = (seconds.first(), seconds.last()) else {
+        return (Vec::new(), 1);
+    };
+    let span = last.0 - first.0 + 1;
+    let width = (span + CURVE_POINTS - 1) / CURVE_POINTS;
+    let mut buckets = vec![0u64; ((span + width - 1) / width) as usize];
+    for &(s, b) in seconds {
+        buckets[((s - first.0) / width) as usize] += b;
+    }
+    let points = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| ((i as i64 * width) as f64, b as f64 / width as f64))
+        .collect();
+    (points, width)
+}
+
+fn scale_of(values: impl Iterator<Item = f64>) -> Scale {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    if hi > 1000.0 * lo {
+        Scale::Log1p
+    } else {
+        Scale::Linear
+    }
+}
+
+fn traffic_section(a: &Analysis) -> Result<Section> {
+    let s = &a.summary;
+    let mut figures = Vec::new();
+    let (points, width) = curve(&a.timelines.total);
+    let top = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    figures.push(Figure {
+        name: "traffic".into(),
+        caption: format!("Bytes per second on the wire, averaged over {width} s buckets."),
+        svg: LineChart {
+            title: "Traffic over time".into(),
+            x_desc: "seconds from the first packet".into(),
+            y_desc: "bytes per second".into(),
+            series: vec![("all traffic".into(), palette::series(0), points.clone())],
+            x_range: (0.0, points.last().map_or(1.0, |p| p.0.max(1.0))),
+            y_range: (0.0, (top * 1.08).max(1.0)),
+            x_scale: Scale::Linear,
+            diagonal: false,
+            legend_low: false,
+            width: WIDTH,
+        }
+        .draw()?,
+        wide: false,
+    });
+    let protocols = BarChart {
+        title: "Protocols".into(),
+        value_desc: "packets".into(),
+        rows: s
+            .protocols
+            .iter()
+            .map(|p| {
+                (
+                    p.protocol.clone(),
+                    vec![(p.packets as f64, palette::series(0))],
+                )
+            })
+            .collect(),
+        mode: Bars::Stacked,
+        scale: scale_of(s.protocols.iter().map(|p| p.packets as f64)),
+        max: None,
+        legend: Vec::new(),
+    };
+    figures.push(Figure {
+        name: "protocols".into(),
+        caption: "Packets per protocol.".into(),
+        svg: protocols.draw()?,
+        wide: false,
+    });
+    let (sent, received) = (palette::series(0), palette::series(2));
+    let talkers = BarChart {
+        title: "Top talkers".into(),
+        value_desc: "bytes on the wire".into(),
+        rows: s
+            .hosts
+            .iter()
+            .map(|h| {
+                (
+                    h.ip.clone(),
+                    vec![
+                        (h.bytes_sent as f64, sent),
+                        (h.bytes_received as f64, received),
+                    ],
+                )
+            })
+            .collect(),
+        mode: Bars::Grouped,
+        scale: scale_of(
+            s.hosts
+                .iter()
+                .flat_map(|h| [h.bytes_sent as f64, h.bytes_received as f64]),
+        ),
+        max: None,
+        legend: vec![("sent".into(), sent), ("received".into(), received)],
+    };
+    figures.push(Figure {
+        name: "talkers".into(),
+        caption: "Bytes sent and received by the busiest addresses.".into(),
+        svg: talkers.draw()?,
+        wide: false,
+    });
+    // Per address over time.
+    let first = a.timelines.total.first().map_or(0, |p| p.0);
+    let mut series = Vec::new();
+    let mut peak = 0.0f64;
+    let mut end = 1.0f64;
+    for (i, h) in s.hosts.iter().take(TOP_TALKERS).enumerate() {
+        let Some(line) = h.ip.parse().ok().and_then(|ip| a.timelines.hosts.get(&ip)) else {
+            continue;
+        };
+        let per_second: Vec<(i64, u64)> = line.iter().map(|&(t, x, y)| (t, x + y)).collect();
+        let (mut pts, w) = curve(&per_second);
+        let offset = (per_second.first().map_or(first, |p| p.0) - first) as f64;
+        for p in &mut pts {
+            p.0 += offset;
+            peak = peak.max(p.1);
+            end = end.max(p.0);
+        }
+        let _ = w;
+        series.push((h.ip.clone(), palette::series(i + 1), pts));
+    }
+    if !series.is_empty() {
+        figures.push(Figure {
+            name: "talkers-over-time".into(),
+            caption: format!(
+                "Bytes per second sent and received by each of the {} busiest addresses.",
+                series.len()
+            ),
+            svg: LineChart {
+                title: "Top talkers over time".into(),
+                x_desc: "seconds from the first packet".into(),
+                y_desc: "bytes per second".into(),
+                series,
+                x_range: (0.0, end),
+                y_range: (0.0, (peak * 1.08).max(1.0)),
+                x_scale: Scale::Linear,
+                diagonal: false,
+                legend_low: false,
+                width: WIDTH,
+            }
+            .draw()?,
+            wide: false,
+        });
+    }
+    let mut pairs = Table::new(
+        "ip-pairs",
+        &[
+            "address",
+            "address",
+            "packets",
+            "bytes",
+            "share of packets",
+            "share of bytes",
+            "protocols",
+        ],
+    );
+    for p in &s.ip_pairs {
+        pairs.rows.push(vec![
+            Cell::Text(p.a.clone()),
+            Cell::Text(p.b.clone()),
+            Cell::Count(p.packets),
+            Cell::Count(p.bytes),
+            Cell::Share(p.packet_share),
+            Cell::Share(p.byte_share),
+            Cell::Text(
+                p.protocols
+                    .iter()
+                    .map(|(k, v)| format!("{k} {:.1}%", 100.0 * v))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]);
+    }
+    let mut totals = Table::new("totals", &["figure", "value"]);
+    let rows: Vec<(&str, Cell)> = vec![
+        ("packets", Cell::Count(s.packets)),
+        ("bytes on the wire", Cell::Count(s.bytes)),
+        ("duration (s)", Cell::Number(s.duration_s)),
+        (
+            "throughput (bytes/s)",
+            Cell::Number(s.throughput_bytes_per_s),
+        ),
+        ("throughput (bits/s)", Cell::Number(s.throughput_bits_per_s)),
+        ("connection records", Cell::Count(s.connections)),
+        ("TCP connections", Cell::Count(s.tcp.connections)),
+        ("retransmitted segments", Cell::Count(s.tcp.retransmissions)),
+        ("loss estimate", Cell::Share(s.tcp.loss_estimate)),
+        ("rejected TCP connections", Cell::Share(s.tcp.rejected_rate)),
+        ("reset TCP connections", Cell::Share(s.tcp.reset_rate)),
+        ("ICMP unreachable messages", Cell::Count(s.icmp_unreachable)),
+    ];
+    for (k, v) in rows {
+        totals.rows.push(vec![Cell::Text(k.into()), v]);
+    }
+    Ok(Section {
+        id: "traffic".into(),
+        title: "Traffic".into(),
+        intro: format!(
+            "How much traffic {} holds, over time, by protocol and by address.",
+            s.file
+        ),
+        blocks: vec![
+            Block::Table(totals),
+            Block::Figures(figures),
+            Block::Table(pairs),
+        ],
+    })
+}
+
+fn quantile_rows(t: &mut Table, name: &str, q: &Option<Quantiles>) {
+    if let Some(q) = q {
+        t.rows.push(vec![
+            Cell::Text(name.into()),
+            Cell::Count(q.count),
+            Cell::Number(q.min),
+            Cell::Number(q.median),
+            Cell::Number(q.mean),
+            Cell::Number(q.p95),
+            Cell::Number(q.max),
+        ]);
+    }
+}
+
+fn connections_section(a: &Analysis) -> Result<Section> {
+    let s = &a.summary;
+    let bars = |title: &str, m: &crate::stats::OrderedMap<u64>| BarChart {
+        title: title.into(),
+        value_desc: "connection records".into(),
+        rows: m
+            .iter()
+            .map(|(k, n)| (k.to_string(), vec![(*n as f64, palette::series(1))]))
+            .collect(),
+        mode: Bars::Stacked,
+        scale: scale_of(m.iter().map(|(_, n)| *n as f64)),
+        max: None,
+        legend: Vec::new(),
+    };
+    let figures = vec![
+        Figure {
+            name: "flags".into(),
+            caption: "Connection records per KDD flag (the TCP state of both sides).".into(),
+            svg: bars("Connection flags", &s.flags).draw()?,
+            wide: false,
+        },
+        Figure {
+            name: "services".into(),
+            caption: "Connection records per KDD service (from the responder's port).".into(),
+            svg: bars("Services", &s.services).draw()?,
+            wide: false,
+        },
+    ];
+    let mut timing = Table::new(
+        "timing",
+        &[
+            "measure (ms)",
+            "connections",
+            "min",
+            "median",
+            "mean",
+            "95th percentile",
+            "max",
+        ],
+    );
+    quantile_rows(
+        &mut timing,
+        "TCP initial round-trip time",
+        &s.tcp.initial_rtt_ms,
+    );
+    quantile_rows(&mut timing, "jitter", &s.jitter_ms);
+    let mut blocks = vec![Block::Figures(figures)];
+    if !timing.rows.is_empty() {
+        blocks.push(Block::Table(timing));
+    }
+    Ok(Section {
+        id: "connections".into(),
+        title: "Connections".into(),
+        intro: "The connections rebuilt from the packets: their KDD flags and services, handshake \
+                round-trip times and jitter."
+            .into(),
+        blocks,
+    })
+}
+
+fn scans_section(a: &Analysis) -> Result<Section> {
+    let s = &a.summary;
+    let mut t = Table::new(
+        "scans",
+        &[
+            "kind",
+            "source",
+            "target",
+            "distinct",
+            "first (s from start)",
+            "last (s from start)",
+        ],
+    );
+    let mut rows = Vec::new();
+    for x in &s.scans {
+        let (target, n) = match x.kind {
+            "vertical" => (
+                format!("host {}", x.dst.clone().unwrap_or_default()),
+                x.distinct_ports.unwrap_or(0),
+            ),
+            _ => (
+                format!("port {}", x.port.unwrap_or(0)),
+                x.distinct_hosts.unwrap_or(0),
+            ),
+        };
+        rows.push((
+            format!("{} → {target}", x.src),
+            vec![(n as f64, palette::series(3))],
+        ));
+        t.rows.push(vec![
+            Cell::Text(x.kind.into()),
+            Cell::Text(x.src.clone()),
+            Cell::Text(target),
+            Cell::Count(n),
+            Cell::Number(x.first - s.first),
+            Cell::Number(x.last - s.first),
+        ]);
+    }
+    let mut blocks = Vec::new();
+    if rows.is_empty() {
+        blocks.push(Block::Text(format!(
+            "No source reached {} distinct ports of one host or hosts on one port.",
+            s.port_scan_threshold
+        )));
+    } else {
+        let chart = BarChart {
+            title: "Scans".into(),
+            value_desc: "distinct ports (vertical) or hosts (horizontal)".into(),
+            rows,
+            mode: Bars::Stacked,
+            scale: Scale::Linear,
+            max: None,
+            legend: Vec::new(),
+        };
+        blocks.push(Block::Figures(vec![Figure {
+            name: "scans".into(),
+            caption: "Sources that reached many ports of one host (vertical) or one port of many \
+                      hosts (horizontal)."
+                .into(),
+            svg: chart.draw()?,
+            wide: false,
+        }]));
+        blocks.push(Block::Table(t));
+    }
+    Ok(Section {
+        id: "scans".into(),
+        title: "Scans".into(),
+        intro: format!(
+            "Port scans: at least {} distinct ports of one host, or one port on at least {} hosts, \
+             from one source.",
+            s.port_scan_threshold, s.port_scan_threshold
+        ),
+        blocks,
+    })
+}
+
+fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)> {
+    let csv = super::records::csv(&a.records, false);
+    let ds = parse_bytes(a.summary.file.clone(), csv.as_bytes())
+        .map_err(|e| Error::Internal(format!("the rebuilt records do not read back: {e}")))?;
+    let scores = model.score(&ds)?;
+    let flagged = scores.iter().filter(|s| **s > model.threshold).count();
+    let summary = ScoreSummary {
+        detector: model.label(),
+        threshold: model.threshold,
+        records: scores.len(),
+        flagged,
+        scores: (!scores.is_empty()).then(|| {
+            let d = Distribution::from_f64(&[&scores]);
+            Quantiles {
+                count: d.count(),
+                min: d.min(),
+                median: d.quantile(0.5),
+                mean: d.mean(),
+                p95: d.quantile(0.95),
+                max: d.max(),
+            }
+        }),
+    };
+    let mut blocks = vec![Block::Text(format!(
+        "{} of {} connections score above the threshold {} of {}.",
+        flagged,
+        scores.len(),
+        crate::render::compact(model.threshold),
+        model.label()
+    ))];
+    if !scores.is_empty() {
+        let d = Distribution::from_f64(&[&scores]);
+        let (lo, hi) = (d.min(), d.max());
+        let bins = 30usize;
+        let width = ((hi - lo) / bins as f64).max(f64::MIN_POSITIVE);
+        let mut counts = vec![0.0; bins];
+        for &s in &scores {
+            let i = (((s - lo) / width) as usize).min(bins - 1);
+            counts[i] += 1.0;
+        }
+        let hist = Histogram {
+            title: format!("Scores of {}", model.label()),
+            value_desc: "anomaly score".into(),
+            bins: counts
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (lo + i as f64 * width, lo + (i + 1) as f64 * width, c))
+                .collect(),
+            x_scale: Scale::Linear,
+            y_scale: scale_of(counts.iter().copied()),
+            colour: palette::series(0),
+        };
+        blocks.push(Block::Figures(vec![Figure {
+            name: "scores".into(),
+            caption: "Anomaly scores of the rebuilt connections.".into(),
+            svg: hist.draw()?,
+            wide: false,
+        }]));
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&x, &y| scores[y].total_cmp(&scores[x]).then(x.cmp(&y)));
+        let mut t = Table::new(
+            "top-scores",
+            &[
+                "score",
+                "start (s from first packet)",
+                "source",
+                "destination",
+                "protocol",
+                "service",
+                "flag",
+            ],
+        );
+        for &i in order.iter().take(TOP_SCORED) {
+            let r = &a.records[i];
+            t.rows.push(vec![
+                Cell::Number(scores[i]),
+                Cell::Number(r.start - a.summary.first),
+                Cell::Text(format!("{}:{}", r.src, r.sport)),
+                Cell::Text(format!("{}:{}", r.dst, r.dport)),
+                Cell::Text(r.protocol.into()),
+                Cell::Text(r.service.into()),
+                Cell::Text(r.flag.into()),
+            ]);
+        }
+        blocks.push(Block::Table(t));
+    }
+    Ok((
+        Section {
+            id: "scores".into(),
+            title: "Anomaly scores".into(),
+            intro: format!(
+                "The rebuilt connections scored by {} (fitted on {}).",
+                model.label(),
+                model.training.file
+            ),
+            blocks,
+        },
+        summary,
+    ))
+}
+
+/// The files of the report folder.
+pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut sections = vec![
+        traffic_section(a)?,
+        connections_section(a)?,
+        scans_section(a)?,
+    ];
+    let mut scores = None;
+    if let Some(m) = model {
+        let (section, summary) = scores_section(a, m)?;
+        sections.push(section);
+        scores = Some(summary);
+    }
+    let title = format!("kddstat capture report: {}", a.summary.file);
+    let meta = vec![format!(
+        "{} packets, {} bytes on the wire, {} s. Every figure is in summary.json; every table in tables/.",
+        a.summary.packets, a.summary.bytes, a.summary.duration_s
+    )];
+    let mut files = vec![(
+        "index.html".to_string(),
+        html::page(&title, &meta, &sections).into_bytes(),
+    )];
+    for s in &sections {
+        for f in s.figures() {
+            files.push((format!("plots/{}.svg", f.name), f.svg.clone().into_bytes()));
+        }
+        for t in s.tables() {
+            files.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
+        }
+    }
+    let mut json = crate::render::json(&ReportSummary {
+        format: "kddstat-capture-report",
+        format_version: 1,
+        traffic: &a.summary,
+        bytes_per_second: &a.timelines.total,
+        scores,
+    })?;
+    if !json.ends_with('\n') {
+        json.push('\n');
+    }
+    files.push(("summary.json".into(), json.into_bytes()));
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_bucket_long_captures() {
+        let s: Vec<(i64, u64)> = (0..1200).map(|i| (1000 + i, 10)).collect();
+        let (pts, w) = curve(&s);
+        assert_eq!(w, 2);
+        assert_eq!(pts.len(), 600);
+        assert_eq!(pts[0], (0.0, 10.0));
+        let (short, w1) = curve(&[(5, 100), (7, 50)]);
+        assert_eq!(w1, 1);
+        assert_eq!(short, vec![(0.0, 100.0), (1.0, 0.0), (2.0, 50.0)]);
+    }
+}

@@ -1,0 +1,546 @@
+//! The traffic summary of a capture: totals, throughput, protocols, IP pairs, hosts, TCP timing and
+//! loss, jitter, error rates, flags, services, and scans.
+//!
+//! Definitions:
+//! - Bytes are bytes on the wire (a frame's original length, as `capinfos` and `tshark -z conv,ip`
+//!   count them); the duration is from the first to the last frame; throughput is bytes over that
+//!   duration (0 for a capture of one instant).
+//! - Protocols: the IP protocol of IP frames (`tcp`, `udp`, `icmp`, `icmpv6`, `ip-N`); frames that
+//!   are not IP by their EtherType (`arp`, `ipx`, `ether-0xNNNN`); `malformed` for unreadable ones.
+//! - An IP pair is the two addresses in either direction (as `tshark -z conv,ip`); its protocol
+//!   shares are shares of its packets.
+//! - A vertical scan: one source reached at least N distinct TCP or UDP ports of one host as the
+//!   originator of connections; a horizontal scan: one source reached at least N distinct hosts on
+//!   one port. Times are the starts of the first and last of those connections.
+//! - Error rates are over TCP connections: rejected (`REJ`) and reset (`RSTO`, `RSTR`, `RSTOS0`);
+//!   ICMP destination-unreachable messages are counted apart.
+
+use std::net::IpAddr;
+
+use foldhash::{HashMap, HashSet};
+use serde::Serialize;
+
+use super::decode::proto;
+use super::records::Record;
+use super::track::Conn;
+use crate::stats::{Distribution, OrderedMap, value_counts};
+
+/// Packets and bytes of one protocol.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProtocolFigures {
+    /// The protocol.
+    pub protocol: String,
+    /// Frames.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// Share of all frames.
+    pub share: f64,
+}
+
+/// One IP pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairFigures {
+    /// The lower address.
+    pub a: String,
+    /// The higher address.
+    pub b: String,
+    /// Frames between them.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// Share of all frames.
+    pub packet_share: f64,
+    /// Share of all bytes.
+    pub byte_share: f64,
+    /// Share of the pair's frames per protocol.
+    pub protocols: OrderedMap<f64>,
+}
+
+/// Traffic of one address.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostFigures {
+    /// The address.
+    pub ip: String,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// Frames sent.
+    pub packets_sent: u64,
+    /// Frames received.
+    pub packets_received: u64,
+}
+
+/// A few quantiles of a distribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quantiles {
+    /// Values.
+    pub count: u64,
+    /// Smallest.
+    pub min: f64,
+    /// Median.
+    pub median: f64,
+    /// Mean.
+    pub mean: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Quantiles {
+    fn of(values: &[f64]) -> Option<Quantiles> {
+        if values.is_empty() {
+            return None;
+        }
+        let d = Distribution::from_f64(&[values]);
+        Some(Quantiles {
+            count: d.count(),
+            min: d.min(),
+            median: d.quantile(0.5),
+            mean: d.mean(),
+            p95: d.quantile(0.95),
+            max: d.max(),
+        })
+    }
+}
+
+/// TCP timing, loss and errors.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TcpFigures {
+    /// TCP connections.
+    pub connections: u64,
+    /// Connections whose handshake was seen whole.
+    pub handshakes: u64,
+    /// Initial round-trip time per connection, milliseconds.
+    pub initial_rtt_ms: Option<Quantiles>,
+    /// Retransmitted segments.
+    pub retransmissions: u64,
+    /// Segments carrying data, SYN or FIN.
+    pub segments: u64,
+    /// Retransmissions over segments: an estimate of the loss rate.
+    pub loss_estimate: f64,
+    /// Rejected connections (`REJ`).
+    pub rejected: u64,
+    /// Reset connections (`RSTO`, `RSTR`, `RSTOS0`).
+    pub reset: u64,
+    /// Rejected over connections.
+    pub rejected_rate: f64,
+    /// Reset over connections.
+    pub reset_rate: f64,
+}
+
+/// A scan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scan {
+    /// `vertical` (many ports of one host) or `horizontal` (one port of many hosts).
+    pub kind: &'static str,
+    /// The scanning address.
+    pub src: String,
+    /// Vertical: the scanned host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst: Option<String>,
+    /// Horizontal: the scanned port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Vertical: distinct ports reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct_ports: Option<u64>,
+    /// Horizontal: distinct hosts reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct_hosts: Option<u64>,
+    /// First connection, seconds since the Unix epoch.
+    pub first: f64,
+    /// Last connection, seconds since the Unix epoch.
+    pub last: f64,
+}
+
+/// The summary. Its JSON form is documented in the README (`kddstat pcap`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrafficSummary {
+    /// The capture.
+    pub file: String,
+    /// `pcap` or `pcapng`.
+    pub format: &'static str,
+    /// Link types met.
+    pub link_types: Vec<String>,
+    /// The last record was cut short.
+    pub truncated: bool,
+    /// Frames.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// First frame, seconds since the Unix epoch.
+    pub first: f64,
+    /// Last frame.
+    pub last: f64,
+    /// Seconds from the first frame to the last.
+    pub duration_s: f64,
+    /// Bytes per second.
+    pub throughput_bytes_per_s: f64,
+    /// Bits per second.
+    pub throughput_bits_per_s: f64,
+    /// Frames and bytes per protocol, most frames first.
+    pub protocols: Vec<ProtocolFigures>,
+    /// The busiest IP pairs by bytes.
+    pub ip_pairs: Vec<PairFigures>,
+    /// The busiest addresses by bytes sent and received.
+    pub hosts: Vec<HostFigures>,
+    /// Connection records rebuilt.
+    pub connections: u64,
+    /// TCP figures.
+    pub tcp: TcpFigures,
+    /// Jitter per connection (at least three packets), milliseconds.
+    pub jitter_ms: Option<Quantiles>,
+    /// ICMP destination-unreachable messages.
+    pub icmp_unreachable: u64,
+    /// IP fragments read.
+    pub ip_fragments: u64,
+    /// Datagrams reassembled from fragments.
+    pub reassembled_datagrams: u64,
+    /// Wrong fragments (overlapping, too large, misaligned) and IPv4 headers with a bad checksum.
+    pub wrong_fragments: u64,
+    /// Records per KDD flag.
+    pub flags: OrderedMap<u64>,
+    /// Records per KDD service, most frequent first (the first `top`).
+    pub services: OrderedMap<u64>,
+    /// The port-scan threshold used.
+    pub port_scan_threshold: usize,
+    /// Scans found, largest first.
+    pub scans: Vec<Scan>,
+}
+
+/// Per-frame counters, filled while reading.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Frames.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// First and last timestamps, ns.
+    pub span: Option<(i64, i64)>,
+    /// Frames and bytes per IP protocol.
+    ip_protocols: Vec<(u64, u64)>,
+    /// Frames and bytes per non-IP EtherType.
+    other: HashMap<u16, (u64, u64)>,
+    /// Malformed frames and bytes.
+    malformed: (u64, u64),
+    /// Per ordered address pair and protocol: frames, bytes.
+    pairs: HashMap<(IpAddr, IpAddr, u8), (u64, u64)>,
+    /// Per address: bytes sent, received, frames sent, received.
+    hosts: HashMap<IpAddr, [u64; 4]>,
+}
+
+impl Counters {
+    /// Empty counters.
+    pub fn new() -> Counters {
+        Counters {
+            ip_protocols: vec![(0, 0); 256],
+            ..Counters::default()
+        }
+    }
+
+    /// Counts a frame.
+    pub fn frame(&mut self, ts: i64, wire: u32) {
+        self.packets += 1;
+        self.bytes += u64::from(wire);
+        self.span = Some(match self.span {
+            None => (ts, ts),
+            Some((a, b)) => (a.min(ts), b.max(ts)),
+        });
+    }
+
+    /// Counts an IP frame.
+    pub fn ip(&mut self, src: IpAddr, dst: IpAddr, protocol: u8, wire: u32) {
+        let w = u64::from(wire);
+        let p = &mut self.ip_protocols[usize::from(protocol)];
+        p.0 += 1;
+        p.1 += w;
+        let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
+        let e = self.pairs.entry((a, b, protocol)).or_default();
+        e.0 += 1;
+        e.1 += w;
+        let s = self.hosts.entry(src).or_default();
+        s[0] += w;
+        s[2] += 1;
+        let d = self.hosts.entry(dst).or_default();
+        d[1] += w;
+        d[3] += 1;
+    }
+
+    /// Counts a frame that is not IP.
+    pub fn non_ip(&mut self, ether_type: u16, wire: u32) {
+        let e = self.other.entry(ether_type).or_default();
+        e.0 += 1;
+        e.1 += u64::from(wire);
+    }
+
+    /// Counts a malformed frame.
+    pub fn malformed(&mut self, wire: u32) {
+        self.malformed.0 += 1;
+        self.malformed.1 += u64::from(wire);
+    }
+}
+
+fn ip_protocol_name(p: u8) -> String {
+    match p {
+        proto::TCP => "tcp".into(),
+        proto::UDP => "udp".into(),
+        proto::ICMP => "icmp".into(),
+        proto::ICMPV6 => "icmpv6".into(),
+        2 => "igmp".into(),
+        47 => "gre".into(),
+        50 => "esp".into(),
+        51 => "ah".into(),
+        89 => "ospf".into(),
+        132 => "sctp".into(),
+        n => format!("ip-{n}"),
+    }
+}
+
+fn ether_name(t: u16) -> String {
+    match t {
+        0x0806 => "arp".into(),
+        0x8035 => "rarp".into(),
+        // Below 0x0600 the field is an IEEE 802.3 length: an LLC frame (STP, NetBIOS, ...).
+        1..=0x05ff => "llc".into(),
+        0x8137 => "ipx".into(),
+        0x88cc => "lldp".into(),
+        0 => "non-ip".into(),
+        n => format!("ether-0x{n:04x}"),
+    }
+}
+
+fn share(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn scans(conns: &[Conn], threshold: usize) -> Vec<Scan> {
+    type Span = (i64, i64);
+    let mut vertical: HashMap<(IpAddr, IpAddr), (HashSet<u16>, Span)> = HashMap::default();
+    let mut horizontal: HashMap<(IpAddr, u16), (HashSet<IpAddr>, Span)> = HashMap::default();
+    for c in conns
+        .iter()
+        .filter(|c| matches!(c.proto, proto::TCP | proto::UDP))
+    {
+        let widen = |s: &mut Span| *s = (s.0.min(c.start), s.1.max(c.start));
+        let v = vertical
+            .entry((c.orig.0, c.resp.0))
+            .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
+        v.0.insert(c.resp.1);
+        widen(&mut v.1);
+        let h = horizontal
+            .entry((c.orig.0, c.resp.1))
+            .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
+        h.0.insert(c.resp.0);
+        widen(&mut h.1);
+    }
+    let secs = |ns: i64| ns as f64 / 1e9;
+    let threshold = threshold.max(1);
+    let mut out: Vec<Scan> = vertical
+        .into_iter()
+        .filter(|(_, (ports, _))| ports.len() >= threshold)
+        .map(|((src, dst), (ports, span))| Scan {
+            kind: "vertical",
+            src: src.to_string(),
+            dst: Some(dst.to_string()),
+            port: None,
+            distinct_ports: Some(ports.len() as u64),
+            distinct_hosts: None,
+            first: secs(span.0),
+            last: secs(span.1),
+        })
+        .chain(
+            horizontal
+                .into_iter()
+                .filter(|(_, (hosts, _))| hosts.len() >= threshold)
+                .map(|((src, port), (hosts, span))| Scan {
+                    kind: "horizontal",
+                    src: src.to_string(),
+                    dst: None,
+                    port: Some(port),
+                    distinct_ports: None,
+                    distinct_hosts: Some(hosts.len() as u64),
+                    first: secs(span.0),
+                    last: secs(span.1),
+                }),
+        )
+        .collect();
+    let size = |s: &Scan| s.distinct_ports.or(s.distinct_hosts).unwrap_or(0);
+    out.sort_by(|a, b| {
+        size(b)
+            .cmp(&size(a))
+            .then_with(|| a.kind.cmp(b.kind))
+            .then_with(|| a.src.cmp(&b.src))
+            .then_with(|| a.dst.cmp(&b.dst))
+            .then_with(|| a.port.cmp(&b.port))
+    });
+    out
+}
+
+/// What the summary is made of.
+pub struct Parts<'a> {
+    /// The capture's name.
+    pub file: &'a str,
+    /// Its format.
+    pub format: &'static str,
+    /// Link types met.
+    pub link_types: Vec<String>,
+    /// A truncated last record.
+    pub truncated: bool,
+    /// The frame counters.
+    pub counters: &'a Counters,
+    /// The connections.
+    pub conns: &'a [Conn],
+    /// The records.
+    pub records: &'a [Record],
+    /// ICMP unreachable messages.
+    pub icmp_unreachable: u64,
+    /// Fragments, reassembled datagrams, wrong fragments.
+    pub fragments: (u64, u64, u64),
+    /// Scan threshold.
+    pub threshold: usize,
+    /// Rows of the top lists.
+    pub top: usize,
+}
+
+/// Builds the summary.
+pub fn summarise(p: &Parts<'_>) -> TrafficSummary {
+    let c = p.counters;
+    let (first, last) = c.span.unwrap_or((0, 0));
+    let duration = (last - first) as f64 / 1e9;
+    let per_s = |b: f64| if duration > 0.0 { b / duration } else { 0.0 };
+
+    let mut protocols: Vec<ProtocolFigures> = c
+        .ip_protocols
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(i, &(n, b))| (ip_protocol_name(i as u8), n, b))
+        .chain(c.other.iter().map(|(&t, &(n, b))| (ether_name(t), n, b)))
+        .chain((c.malformed.0 > 0).then(|| ("malformed".to_string(), c.malformed.0, c.malformed.1)))
+        .map(|(protocol, packets, bytes)| ProtocolFigures {
+            protocol,
+            packets,
+            bytes,
+            share: share(packets, c.packets),
+        })
+        .collect();
+    protocols.sort_by(|a, b| {
+        b.packets
+            .cmp(&a.packets)
+            .then_with(|| a.protocol.cmp(&b.protocol))
+    });
+
+    // Pairs: totals, then the protocol split of the busiest.
+    let mut totals: HashMap<(IpAddr, IpAddr), (u64, u64)> = HashMap::default();
+    for (&(a, b, _), &(n, w)) in &c.pairs {
+        let t = totals.entry((a, b)).or_default();
+        t.0 += n;
+        t.1 += w;
+    }
+    let mut pairs: Vec<((IpAddr, IpAddr), (u64, u64))> = totals.into_iter().collect();
+    pairs.sort_by(|x, y| y.1.1.cmp(&x.1.1).then_with(|| x.0.cmp(&y.0)));
+    let ip_pairs = pairs
+        .into_iter()
+        .take(p.top)
+        .map(|((a, b), (n, w))| {
+            let mut split: Vec<(String, f64)> = c
+                .pairs
+                .iter()
+                .filter(|((x, y, _), _)| *x == a && *y == b)
+                .map(|((_, _, pr), (k, _))| (ip_protocol_name(*pr), share(*k, n)))
+                .collect();
+            split.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+            PairFigures {
+                a: a.to_string(),
+                b: b.to_string(),
+                packets: n,
+                bytes: w,
+                packet_share: share(n, c.packets),
+                byte_share: share(w, c.bytes),
+                protocols: OrderedMap(split),
+            }
+        })
+        .collect();
+    let mut hosts: Vec<(&IpAddr, &[u64; 4])> = c.hosts.iter().collect();
+    hosts.sort_by(|x, y| {
+        (y.1[0] + y.1[1])
+            .cmp(&(x.1[0] + x.1[1]))
+            .then_with(|| x.0.cmp(y.0))
+    });
+    let hosts = hosts
+        .into_iter()
+        .take(p.top)
+        .map(|(ip, h)| HostFigures {
+            ip: ip.to_string(),
+            bytes_sent: h[0],
+            bytes_received: h[1],
+            packets_sent: h[2],
+            packets_received: h[3],
+        })
+        .collect();
+
+    let tcp: Vec<&Conn> = p.conns.iter().filter(|k| k.proto == proto::TCP).collect();
+    let rtts: Vec<f64> = tcp
+        .iter()
+        .filter_map(|k| k.rtt)
+        .map(|r| r as f64 / 1e6)
+        .collect();
+    let retransmissions: u64 = tcp.iter().map(|k| u64::from(k.retransmissions)).sum();
+    let segments: u64 = tcp.iter().map(|k| u64::from(k.segments)).sum();
+    let flags_of: Vec<&str> = tcp.iter().map(|k| k.flag()).collect();
+    let rejected = flags_of.iter().filter(|f| **f == "REJ").count() as u64;
+    let reset = flags_of
+        .iter()
+        .filter(|f| matches!(**f, "RSTO" | "RSTR" | "RSTOS0"))
+        .count() as u64;
+    let n_tcp = tcp.len() as u64;
+    let jitter: Vec<f64> = p
+        .conns
+        .iter()
+        .filter_map(|k| k.jitter())
+        .map(|j| j * 1e3)
+        .collect();
+    let flags = value_counts(p.records.iter().map(|r| r.flag));
+    let services = value_counts(p.records.iter().map(|r| r.service));
+    TrafficSummary {
+        file: p.file.to_string(),
+        format: p.format,
+        link_types: p.link_types.clone(),
+        truncated: p.truncated,
+        packets: c.packets,
+        bytes: c.bytes,
+        first: first as f64 / 1e9,
+        last: last as f64 / 1e9,
+        duration_s: duration,
+        throughput_bytes_per_s: per_s(c.bytes as f64),
+        throughput_bits_per_s: per_s(8.0 * c.bytes as f64),
+        protocols,
+        ip_pairs,
+        hosts,
+        connections: p.records.len() as u64,
+        tcp: TcpFigures {
+            connections: n_tcp,
+            handshakes: rtts.len() as u64,
+            initial_rtt_ms: Quantiles::of(&rtts),
+            retransmissions,
+            segments,
+            loss_estimate: share(retransmissions, segments),
+            rejected,
+            reset,
+            rejected_rate: share(rejected, n_tcp),
+            reset_rate: share(reset, n_tcp),
+        },
+        jitter_ms: Quantiles::of(&jitter),
+        icmp_unreachable: p.icmp_unreachable,
+        ip_fragments: p.fragments.0,
+        reassembled_datagrams: p.fragments.1,
+        wrong_fragments: p.fragments.2,
+        flags: OrderedMap(flags),
+        services: OrderedMap(services.into_iter().take(p.top).collect()),
+        port_scan_threshold: p.threshold,
+        scans: scans(p.conns, p.threshold),
+    }
+}
