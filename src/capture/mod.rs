@@ -105,8 +105,8 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
         if options.timelines {
             *seconds.entry(second).or_default() += u64::from(f.wire_len);
         }
-        if f.ts - last_expiry > FRAGMENT_TIMEOUT_NS {
-            decoder.expire(f.ts - FRAGMENT_TIMEOUT_NS);
+        if f.ts.saturating_sub(last_expiry) > FRAGMENT_TIMEOUT_NS {
+            decoder.expire(f.ts.saturating_sub(FRAGMENT_TIMEOUT_NS));
             last_expiry = f.ts;
         }
         match decoder.decode(f.link, f.data, f.ts) {

@@ -156,7 +156,7 @@ fn traffic(metas: &[Meta]) -> Vec<Traffic> {
     let mut oldest = 0;
     for (i, m) in metas.iter().enumerate() {
         time.add(m, 1);
-        while metas[oldest].start < m.start - TIME_WINDOW_NS {
+        while metas[oldest].start < m.start.saturating_sub(TIME_WINDOW_NS) {
             time.add(&metas[oldest], -1);
             oldest += 1;
         }
@@ -206,7 +206,7 @@ fn field(name: &str, c: &Conn, t: &Traffic, protocol: &'static str, flag: &'stat
     let logins = c.logins.as_deref();
     let bit = |b: bool| if b { "1" } else { "0" }.to_string();
     match name {
-        "duration" => (((c.last - c.start).max(0)) / 1_000_000_000).to_string(),
+        "duration" => ((c.last.saturating_sub(c.start).max(0)) / 1_000_000_000).to_string(),
         "protocol_type" => protocol.to_string(),
         "service" => c.service().to_string(),
         "flag" => flag.to_string(),

@@ -111,7 +111,7 @@ impl Quantiles {
 pub struct TcpFigures {
     /// TCP connections.
     pub connections: u64,
-    /// Connections whose handshake was seen whole.
+    /// Connections with an initial round-trip time (a SYN, then an ACK).
     pub handshakes: u64,
     /// Initial round-trip time per connection, milliseconds.
     pub initial_rtt_ms: Option<Quantiles>,
@@ -409,7 +409,7 @@ pub struct Parts<'a> {
 pub fn summarise(p: &Parts<'_>) -> TrafficSummary {
     let c = p.counters;
     let (first, last) = c.span.unwrap_or((0, 0));
-    let duration = (last - first) as f64 / 1e9;
+    let duration = last.saturating_sub(first) as f64 / 1e9;
     let per_s = |b: f64| if duration > 0.0 { b / duration } else { 0.0 };
 
     let mut protocols: Vec<ProtocolFigures> = c

@@ -20,9 +20,9 @@
 //! - A retransmission is a TCP segment carrying data, SYN or FIN whose sequence number is below
 //!   the highest one already seen from that side plus its length (Wireshark's basic rule), except
 //!   keep-alives (at most one byte at the next sequence number minus one).
-//! - The initial round-trip time is the time from the originator's most recent SYN (a retransmitted
-//!   SYN restarts the clock) to its ACK that completes the handshake (Wireshark's
-//!   `tcp.analysis.initial_rtt`).
+//! - The initial round-trip time is Wireshark's `tcp.analysis.initial_rtt`: from the most recent
+//!   SYN without ACK (a retransmitted SYN restarts the clock) to the first ACK without SYN after it,
+//!   normally the originator's ACK that completes the handshake.
 //! - Jitter is the mean absolute difference between consecutive inter-arrival times of a
 //!   connection's packets (both directions), for connections of at least three packets.
 
@@ -158,9 +158,9 @@ struct Jitter {
 impl Jitter {
     fn add(&mut self, ts: i64) {
         if let Some(prev) = self.last_ts {
-            let gap = ts - prev;
+            let gap = ts.saturating_sub(prev);
             if let Some(g) = self.last_gap {
-                self.sum += (gap - g).abs() as f64 / NS as f64;
+                self.sum += gap.saturating_sub(g).unsigned_abs() as f64 / NS as f64;
                 self.n += 1;
             }
             self.last_gap = Some(gap);
@@ -317,6 +317,16 @@ impl Conn {
             }
         }
 
+        // Initial RTT, by Wireshark's rule: the most recent SYN (without ACK) to the first ACK
+        // without SYN after it.
+        if syn && !ack {
+            self.syn_ts = Some(ts);
+        } else if ack && !syn && self.rtt.is_none() {
+            if let Some(s) = self.syn_ts {
+                self.rtt = Some(ts.saturating_sub(s));
+            }
+        }
+
         // States.
         let other = 1 - dir;
         let side = &mut self.sides[dir];
@@ -325,10 +335,6 @@ impl Conn {
         } else if syn && !ack {
             if *side == Side::Inactive {
                 *side = Side::SynSent;
-            }
-            // The most recent SYN: a retransmitted SYN restarts the clock, as in Wireshark.
-            if dir == 0 && *side == Side::SynSent {
-                self.syn_ts = Some(ts);
             }
         } else if syn && ack {
             if *side == Side::Inactive {
@@ -342,9 +348,6 @@ impl Conn {
             *side = Side::Partial;
         } else if dir == 0 && *side == Side::SynSent && self.sides[other] == Side::SynAckSent {
             self.sides = [Side::Established, Side::Established];
-            if let (Some(s), None) = (self.syn_ts, self.rtt) {
-                self.rtt = Some(ts - s);
-            }
         }
     }
 
@@ -487,7 +490,7 @@ impl Tracker {
         } * NS;
         let existing = self.open.get(&k).copied().filter(|&i| {
             let c = &self.conns[i];
-            !(ts - c.last > idle || (bare_syn && c.finished()))
+            !(ts.saturating_sub(c.last) > idle || (bare_syn && c.finished()))
         });
         let i = match existing {
             Some(i) => i,

@@ -72,7 +72,7 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
         (
             "TCP connections",
             format!(
-                "{} ({} with a whole handshake)",
+                "{} ({} with an initial RTT)",
                 thousands(t.connections),
                 thousands(t.handshakes)
             ),
