@@ -54,8 +54,24 @@ pub struct Record {
     pub service: &'static str,
     /// KDD flag.
     pub flag: &'static str,
-    /// The 41 features as text, in schema order.
-    pub fields: Vec<String>,
+    /// The basic and content features.
+    basic: Basic,
+    /// The time- and host-based features.
+    traffic: Traffic,
+}
+
+/// The basic and content features of a connection.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Basic {
+    duration: i64,
+    src_bytes: u64,
+    dst_bytes: u64,
+    land: bool,
+    wrong_fragment: u32,
+    urgent: u32,
+    failed_logins: u32,
+    logged_in: bool,
+    guest: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -127,7 +143,7 @@ fn protocol_of(c: &Conn) -> Option<&'static str> {
 }
 
 /// The traffic features of one record.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Traffic {
     count: u64,
     srv_count: u64,
@@ -196,49 +212,107 @@ fn traffic(metas: &[Meta]) -> Vec<Traffic> {
     out
 }
 
-fn num(v: f64) -> String {
-    // Two decimals as the data writes rates.
-    format!("{v:.2}")
+/// A feature, resolved once from its schema name.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Duration,
+    Protocol,
+    Service,
+    Flag,
+    SrcBytes,
+    DstBytes,
+    Land,
+    WrongFragment,
+    Urgent,
+    FailedLogins,
+    LoggedIn,
+    GuestLogin,
+    Count(fn(&Traffic) -> u64),
+    Rate(fn(&Traffic) -> f64),
+    /// Content features the packets cannot tell.
+    Zero,
 }
 
-/// The value of feature `name` for a connection, as text.
-fn field(name: &str, c: &Conn, t: &Traffic, protocol: &'static str, flag: &'static str) -> String {
-    let logins = c.logins.as_deref();
-    let bit = |b: bool| if b { "1" } else { "0" }.to_string();
+fn field_of(name: &str) -> Field {
+    use Field::*;
     match name {
-        "duration" => ((c.last.saturating_sub(c.start).max(0)) / 1_000_000_000).to_string(),
-        "protocol_type" => protocol.to_string(),
-        "service" => c.service().to_string(),
-        "flag" => flag.to_string(),
-        "src_bytes" => c.bytes[0].to_string(),
-        "dst_bytes" => c.bytes[1].to_string(),
-        "land" => bit(c.orig == c.resp),
-        "wrong_fragment" => c.wrong_fragment.to_string(),
-        "urgent" => c.urgent.to_string(),
-        "num_failed_logins" => logins.map_or(0, |l| l.failed).to_string(),
-        "logged_in" => bit(logins.is_some_and(|l| l.logged_in)),
-        "is_guest_login" => bit(logins.is_some_and(|l| l.guest)),
-        "count" => t.count.to_string(),
-        "srv_count" => t.srv_count.to_string(),
-        "serror_rate" => num(t.serror_rate),
-        "srv_serror_rate" => num(t.srv_serror_rate),
-        "rerror_rate" => num(t.rerror_rate),
-        "srv_rerror_rate" => num(t.srv_rerror_rate),
-        "same_srv_rate" => num(t.same_srv_rate),
-        "diff_srv_rate" => num(t.diff_srv_rate),
-        "srv_diff_host_rate" => num(t.srv_diff_host_rate),
-        "dst_host_count" => t.dst_host_count.to_string(),
-        "dst_host_srv_count" => t.dst_host_srv_count.to_string(),
-        "dst_host_same_srv_rate" => num(t.dst_host_same_srv_rate),
-        "dst_host_diff_srv_rate" => num(t.dst_host_diff_srv_rate),
-        "dst_host_same_src_port_rate" => num(t.dst_host_same_src_port_rate),
-        "dst_host_srv_diff_host_rate" => num(t.dst_host_srv_diff_host_rate),
-        "dst_host_serror_rate" => num(t.dst_host_serror_rate),
-        "dst_host_srv_serror_rate" => num(t.dst_host_srv_serror_rate),
-        "dst_host_rerror_rate" => num(t.dst_host_rerror_rate),
-        "dst_host_srv_rerror_rate" => num(t.dst_host_srv_rerror_rate),
-        // Content features the packets cannot tell.
-        _ => "0".to_string(),
+        "duration" => Duration,
+        "protocol_type" => Protocol,
+        "service" => Service,
+        "flag" => Flag,
+        "src_bytes" => SrcBytes,
+        "dst_bytes" => DstBytes,
+        "land" => Land,
+        "wrong_fragment" => WrongFragment,
+        "urgent" => Urgent,
+        "num_failed_logins" => FailedLogins,
+        "logged_in" => LoggedIn,
+        "is_guest_login" => GuestLogin,
+        "count" => Count(|t| t.count),
+        "srv_count" => Count(|t| t.srv_count),
+        "serror_rate" => Rate(|t| t.serror_rate),
+        "srv_serror_rate" => Rate(|t| t.srv_serror_rate),
+        "rerror_rate" => Rate(|t| t.rerror_rate),
+        "srv_rerror_rate" => Rate(|t| t.srv_rerror_rate),
+        "same_srv_rate" => Rate(|t| t.same_srv_rate),
+        "diff_srv_rate" => Rate(|t| t.diff_srv_rate),
+        "srv_diff_host_rate" => Rate(|t| t.srv_diff_host_rate),
+        "dst_host_count" => Count(|t| t.dst_host_count),
+        "dst_host_srv_count" => Count(|t| t.dst_host_srv_count),
+        "dst_host_same_srv_rate" => Rate(|t| t.dst_host_same_srv_rate),
+        "dst_host_diff_srv_rate" => Rate(|t| t.dst_host_diff_srv_rate),
+        "dst_host_same_src_port_rate" => Rate(|t| t.dst_host_same_src_port_rate),
+        "dst_host_srv_diff_host_rate" => Rate(|t| t.dst_host_srv_diff_host_rate),
+        "dst_host_serror_rate" => Rate(|t| t.dst_host_serror_rate),
+        "dst_host_srv_serror_rate" => Rate(|t| t.dst_host_srv_serror_rate),
+        "dst_host_rerror_rate" => Rate(|t| t.dst_host_rerror_rate),
+        "dst_host_srv_rerror_rate" => Rate(|t| t.dst_host_srv_rerror_rate),
+        _ => Zero,
+    }
+}
+
+/// Writes a rate of [0, 1] rounded to hundredths with two decimals, as the data writes them.
+fn write_rate(out: &mut String, v: f64) {
+    let h = (v * 100.0).round() as u32;
+    let _ = write!(out, "{}.{:02}", h / 100, h % 100);
+}
+
+impl Record {
+    fn write(&self, f: Field, out: &mut String) {
+        let b = &self.basic;
+        let bit = |on: bool| if on { "1" } else { "0" };
+        let _ = match f {
+            Field::Duration => write!(out, "{}", b.duration),
+            Field::Protocol => write!(out, "{}", self.protocol),
+            Field::Service => write!(out, "{}", self.service),
+            Field::Flag => write!(out, "{}", self.flag),
+            Field::SrcBytes => write!(out, "{}", b.src_bytes),
+            Field::DstBytes => write!(out, "{}", b.dst_bytes),
+            Field::Land => write!(out, "{}", bit(b.land)),
+            Field::WrongFragment => write!(out, "{}", b.wrong_fragment),
+            Field::Urgent => write!(out, "{}", b.urgent),
+            Field::FailedLogins => write!(out, "{}", b.failed_logins),
+            Field::LoggedIn => write!(out, "{}", bit(b.logged_in)),
+            Field::GuestLogin => write!(out, "{}", bit(b.guest)),
+            Field::Count(get) => write!(out, "{}", get(&self.traffic)),
+            Field::Rate(get) => {
+                write_rate(out, get(&self.traffic));
+                Ok(())
+            }
+            Field::Zero => write!(out, "0"),
+        };
+    }
+
+    /// The 41 features as text, in schema order.
+    pub fn fields(&self) -> Vec<String> {
+        FEATURES
+            .iter()
+            .map(|f| {
+                let mut s = String::new();
+                self.write(field_of(f.name), &mut s);
+                s
+            })
+            .collect()
     }
 }
 
@@ -271,20 +345,28 @@ pub fn records(conns: &[Conn]) -> Vec<Record> {
         .zip(&traffic)
         .map(|((&i, &flag), t)| {
             let c = &conns[i];
-            let protocol = protocol_of(c).unwrap_or("tcp");
+            let logins = c.logins.as_deref();
             Record {
                 start: c.start as f64 / 1e9,
                 src: c.orig.0,
                 sport: c.orig.1,
                 dst: c.resp.0,
                 dport: c.resp.1,
-                protocol,
+                protocol: protocol_of(c).unwrap_or("tcp"),
                 service: c.service(),
                 flag,
-                fields: FEATURES
-                    .iter()
-                    .map(|f| field(f.name, c, t, protocol, flag))
-                    .collect(),
+                basic: Basic {
+                    duration: c.last.saturating_sub(c.start).max(0) / 1_000_000_000,
+                    src_bytes: c.bytes[0],
+                    dst_bytes: c.bytes[1],
+                    land: c.orig == c.resp,
+                    wrong_fragment: c.wrong_fragment,
+                    urgent: c.urgent,
+                    failed_logins: logins.map_or(0, |l| l.failed),
+                    logged_in: logins.is_some_and(|l| l.logged_in),
+                    guest: logins.is_some_and(|l| l.guest),
+                },
+                traffic: *t,
             }
         })
         .collect()
@@ -303,9 +385,10 @@ pub fn csv(records: &[Record], endpoints: bool) -> String {
         out.push_str(schema::LABEL);
         out.push_str(",start_time,src_ip,src_port,dst_ip,dst_port\n");
     }
+    let columns: Vec<Field> = FEATURES.iter().map(|f| field_of(f.name)).collect();
     for r in records {
-        for f in &r.fields {
-            out.push_str(f);
+        for &f in &columns {
+            r.write(f, &mut out);
             out.push(',');
         }
         out.push_str(schema::UNKNOWN_LABEL);
@@ -360,6 +443,16 @@ mod tests {
         assert_eq!(t[3].dst_host_srv_count, 3);
         assert_eq!(t[3].dst_host_srv_diff_host_rate, 0.67);
         assert_eq!(t[2].dst_host_same_src_port_rate, 1.0);
+    }
+
+    #[test]
+    fn rates_print_as_the_data_prints_them() {
+        let mut s = String::new();
+        for v in [0.0, 0.05, 0.5, 1.0, 0.33] {
+            write_rate(&mut s, v);
+            s.push(' ');
+        }
+        assert_eq!(s, "0.00 0.05 0.50 1.00 0.33 ");
     }
 
     #[test]
