@@ -532,7 +532,9 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
     let title = format!("kddstat capture report: {}", a.summary.file);
     let meta = vec![format!(
         "{} packets, {} bytes on the wire, {} s. Every figure is in summary.json; every table in tables/.",
-        a.summary.packets, a.summary.bytes, a.summary.duration_s
+        crate::render::thousands(a.summary.packets),
+        crate::render::thousands(a.summary.bytes),
+        crate::render::compact(a.summary.duration_s)
     )];
     let mut files = vec![(
         "index.html".to_string(),
