@@ -56,6 +56,12 @@ pub fn looks_like_capture(bytes: &[u8]) -> bool {
 
 /// Calls `each` for every frame of a capture held in `bytes`.
 pub fn frames(name: &str, bytes: &[u8], mut each: impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    if bytes.is_empty() {
+        return Err(Error::Empty {
+            path: name.to_string(),
+            what: "the file is empty",
+        });
+    }
     if !looks_like_capture(bytes) {
         return Err(Error::Capture {
             path: name.to_string(),
@@ -276,7 +282,10 @@ mod tests {
             e.to_string(),
             "x.txt: not a pcap or pcapng capture (unknown magic number)"
         );
-        assert!(frames("e", b"", |_| {}).is_err());
+        assert_eq!(
+            frames("e", b"", |_| {}).unwrap_err().to_string(),
+            "e: the file is empty"
+        );
     }
 
     #[test]
