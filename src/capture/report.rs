@@ -13,7 +13,7 @@ use crate::evaluate::metrics::Point;
 use crate::load::parse_bytes;
 use crate::report::html::{self, Block, Cell, Figure, Section, Table};
 use crate::report::palette;
-use crate::report::plot::{BarChart, Bars, Histogram, LineChart, Scale, WIDTH};
+use crate::report::plot::{BarChart, Bars, Histogram, LineChart, Scale, Series, WIDTH};
 use crate::stats::Distribution;
 
 /// Points of a traffic curve at most.
@@ -67,6 +67,26 @@ fn curve(seconds: &[(i64, u64)]) -> (Vec<Point>, i64) {
     (points, width)
 }
 
+/// A chart of bytes per second over time.
+fn over_time(title: &str, series: Vec<Series>) -> Result<String> {
+    let points = || series.iter().flat_map(|s| s.2.iter());
+    let end = points().map(|p| p.0).fold(1.0, f64::max);
+    let peak = points().map(|p| p.1).fold(0.0, f64::max);
+    LineChart {
+        title: title.into(),
+        x_desc: "seconds from the first packet".into(),
+        y_desc: "bytes per second".into(),
+        x_range: (0.0, end),
+        y_range: (0.0, (peak * 1.08).max(1.0)),
+        series,
+        x_scale: Scale::Linear,
+        diagonal: false,
+        legend_low: false,
+        width: WIDTH,
+    }
+    .draw()
+}
+
 fn scale_of(values: impl Iterator<Item = f64>) -> Scale {
     let (lo, hi) = values
         .filter(|v| *v > 0.0)
@@ -82,23 +102,13 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
     let s = &a.summary;
     let mut figures = Vec::new();
     let (points, width) = curve(&a.timelines.total);
-    let top = points.iter().map(|p| p.1).fold(0.0, f64::max);
     figures.push(Figure {
         name: "traffic".into(),
         caption: format!("Bytes per second on the wire, averaged over {width} s buckets."),
-        svg: LineChart {
-            title: "Traffic over time".into(),
-            x_desc: "seconds from the first packet".into(),
-            y_desc: "bytes per second".into(),
-            series: vec![("all traffic".into(), palette::series(0), points.clone())],
-            x_range: (0.0, points.last().map_or(1.0, |p| p.0.max(1.0))),
-            y_range: (0.0, (top * 1.08).max(1.0)),
-            x_scale: Scale::Linear,
-            diagonal: false,
-            legend_low: false,
-            width: WIDTH,
-        }
-        .draw()?,
+        svg: over_time(
+            "Traffic over time",
+            vec![("all traffic".into(), palette::series(0), points)],
+        )?,
         wide: false,
     });
     let protocols = BarChart {
@@ -160,21 +170,14 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
     // Per address over time.
     let first = a.timelines.total.first().map_or(0, |p| p.0);
     let mut series = Vec::new();
-    let mut peak = 0.0f64;
-    let mut end = 1.0f64;
     for (i, h) in s.hosts.iter().take(TOP_TALKERS).enumerate() {
         let Some(line) = h.ip.parse().ok().and_then(|ip| a.timelines.hosts.get(&ip)) else {
             continue;
         };
         let per_second: Vec<(i64, u64)> = line.iter().map(|&(t, x, y)| (t, x + y)).collect();
-        let (mut pts, w) = curve(&per_second);
+        let (mut pts, _) = curve(&per_second);
         let offset = (per_second.first().map_or(first, |p| p.0) - first) as f64;
-        for p in &mut pts {
-            p.0 += offset;
-            peak = peak.max(p.1);
-            end = end.max(p.0);
-        }
-        let _ = w;
+        pts.iter_mut().for_each(|p| p.0 += offset);
         series.push((h.ip.clone(), palette::series(i + 1), pts));
     }
     if !series.is_empty() {
@@ -184,19 +187,7 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
                 "Bytes per second sent and received by each of the {} busiest addresses.",
                 series.len()
             ),
-            svg: LineChart {
-                title: "Top talkers over time".into(),
-                x_desc: "seconds from the first packet".into(),
-                y_desc: "bytes per second".into(),
-                series,
-                x_range: (0.0, end),
-                y_range: (0.0, (peak * 1.08).max(1.0)),
-                x_scale: Scale::Linear,
-                diagonal: false,
-                legend_low: false,
-                width: WIDTH,
-            }
-            .draw()?,
+            svg: over_time("Top talkers over time", series)?,
             wide: false,
         });
     }
@@ -426,17 +417,7 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
         threshold: model.threshold,
         records: scores.len(),
         flagged,
-        scores: (!scores.is_empty()).then(|| {
-            let d = Distribution::from_f64(&[&scores]);
-            Quantiles {
-                count: d.count(),
-                min: d.min(),
-                median: d.quantile(0.5),
-                mean: d.mean(),
-                p95: d.quantile(0.95),
-                max: d.max(),
-            }
-        }),
+        scores: Quantiles::of(&scores),
     };
     let mut blocks = vec![Block::Text(format!(
         "{} of {} connections score above the threshold {} of {}.",

@@ -90,7 +90,8 @@ pub struct Quantiles {
 }
 
 impl Quantiles {
-    fn of(values: &[f64]) -> Option<Quantiles> {
+    /// The quantiles of values (`None` for none), as numpy's linear method.
+    pub fn of(values: &[f64]) -> Option<Quantiles> {
         if values.is_empty() {
             return None;
         }

@@ -6,6 +6,7 @@
 //! backend (`<`, `>`, `&`, `"`, `'`).
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -139,6 +140,40 @@ fn label_width(labels: &[String]) -> u32 {
     (chars as u32 * 7 + 12).clamp(30, 220)
 }
 
+/// A horizontal chart: one row per label (drawn later by [`row_labels`]), values along `x`.
+fn horizontal<'a, 'b>(
+    area: &'a Area<'b>,
+    title: &str,
+    labels: &[String],
+    x: (f64, f64),
+    scale: Scale,
+    value_desc: &str,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 15))
+        .margin(8)
+        .margin_right(20)
+        .x_label_area_size(36)
+        .y_label_area_size(label_width(labels))
+        .build_cartesian_2d(x.0..x.1, 0.0..labels.len().max(1) as f64)
+        .map_err(draw_error)?;
+    let x_fmt = |t: &f64| scale.label(*t);
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .disable_y_axis()
+        .x_label_formatter(&x_fmt)
+        .x_labels(8)
+        .x_desc(format!("{value_desc}{}", scale.note()))
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+        .max_light_lines(2)
+        .draw()
+        .map_err(draw_error)?;
+    Ok(chart)
+}
+
 /// Writes the row labels of a horizontal chart left of its plotting area, right-aligned, and draws
 /// the vertical axis line. `at(y)` is the pixel of the axis at height `y` (row `r` of `n` is
 /// centred at `n - r - 0.5`).
@@ -223,28 +258,14 @@ impl BarChart {
         let scale = self.scale;
         svg(WIDTH, height, |root| {
             let (chart_area, legend_area) = root.split_vertically(height - legend_h);
-            let mut chart = ChartBuilder::on(&chart_area)
-                .caption(&self.title, (FONT, 16))
-                .margin(8)
-                .margin_right(20)
-                .x_label_area_size(36)
-                .y_label_area_size(label_width(&labels))
-                .build_cartesian_2d(lo..hi, 0.0..n as f64)
-                .map_err(draw_error)?;
-            let x_fmt = |t: &f64| scale.label(*t);
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .disable_y_axis()
-                .x_label_formatter(&x_fmt)
-                .x_labels(8)
-                .x_desc(format!("{}{}", self.value_desc, scale.note()))
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
-                .max_light_lines(2)
-                .draw()
-                .map_err(draw_error)?;
+            let mut chart = horizontal(
+                &chart_area,
+                &self.title,
+                &labels,
+                (lo, hi),
+                scale,
+                &self.value_desc,
+            )?;
             let mut rects = Vec::new();
             for (r, (_, segs)) in self.rows.iter().enumerate() {
                 let y = (n - 1 - r) as f64;
@@ -543,28 +564,14 @@ impl BoxChart {
         let labels: Vec<String> = self.rows.iter().map(|r| r.0.clone()).collect();
         svg(WIDTH, height, |root| {
             let (chart_area, legend_area) = root.split_vertically(height - legend_h);
-            let mut chart = ChartBuilder::on(&chart_area)
-                .caption(&self.title, (FONT, 15))
-                .margin(8)
-                .margin_right(20)
-                .x_label_area_size(36)
-                .y_label_area_size(label_width(&labels))
-                .build_cartesian_2d(lo..hi, 0.0..n as f64)
-                .map_err(draw_error)?;
-            let xf = |t: &f64| s.label(*t);
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .disable_y_axis()
-                .x_label_formatter(&xf)
-                .x_labels(8)
-                .x_desc(format!("{}{}", self.value_desc, s.note()))
-                .label_style((FONT, 12))
-                .axis_desc_style((FONT, 13))
-                .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
-                .max_light_lines(2)
-                .draw()
-                .map_err(draw_error)?;
+            let mut chart = horizontal(
+                &chart_area,
+                &self.title,
+                &labels,
+                (lo, hi),
+                s,
+                &self.value_desc,
+            )?;
             for (r, (_, b, colour)) in self.rows.iter().enumerate() {
                 let y = (n - 1 - r) as f64;
                 let c = *colour;
