@@ -264,6 +264,18 @@ mod tests {
         let info = frames("f", &f, |_| n += 1).unwrap();
         assert!(info.truncated);
         assert_eq!(n, 1);
+        // Big-endian microsecond pcap.
+        let mut be = vec![
+            0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0,
+            1,
+        ];
+        for x in [20u32, 3, 2, 2] {
+            be.extend_from_slice(&x.to_be_bytes());
+        }
+        be.extend_from_slice(&[9, 9]);
+        let mut got = Vec::new();
+        frames("be", &be, |fr| got.push((fr.ts, fr.link, fr.data.len()))).unwrap();
+        assert_eq!(got, vec![(20_000_003_000, 1, 2)]);
         // Nanosecond magic.
         let mut g = pcap_header([0x4d, 0x3c, 0xb2, 0xa1], 1);
         g.extend_from_slice(&1u32.to_le_bytes());
@@ -285,6 +297,64 @@ mod tests {
         assert_eq!(
             frames("e", b"", |_| {}).unwrap_err().to_string(),
             "e: the file is empty"
+        );
+    }
+
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut v = kind.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(body);
+        v.extend_from_slice(&len.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn pcapng_with_two_interfaces() {
+        let mut f = block(
+            0x0A0D_0D0A,
+            &[
+                0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ],
+        );
+        // Interface 0: Ethernet, microseconds (the default).
+        f.extend(block(1, &[1, 0, 0, 0, 0xff, 0xff, 0, 0]));
+        // Interface 1: raw IP, nanoseconds (if_tsresol = 9).
+        f.extend(block(
+            1,
+            &[
+                101, 0, 0, 0, 0xff, 0xff, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0,
+            ],
+        ));
+        for (iface, ts) in [(0u32, 2_000_000u64), (1, 3_000_000_005)] {
+            let mut body = iface.to_le_bytes().to_vec();
+            body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+            body.extend_from_slice(&(ts as u32).to_le_bytes());
+            body.extend_from_slice(&4u32.to_le_bytes());
+            body.extend_from_slice(&60u32.to_le_bytes());
+            body.extend_from_slice(&[1, 2, 3, 4]);
+            f.extend(block(6, &body));
+        }
+        let mut seen = Vec::new();
+        let info = frames("n", &f, |fr| {
+            seen.push((fr.ts, fr.link, fr.data.len(), fr.wire_len))
+        })
+        .unwrap();
+        assert_eq!(info.format, "pcapng");
+        assert_eq!(
+            seen,
+            vec![(2_000_000_000, 1, 4, 60), (3_000_000_005, 101, 4, 60)]
+        );
+        // A packet of an interface never declared is an error, not a panic.
+        let mut bad = f.clone();
+        bad.extend(block(
+            6,
+            &[7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ));
+        let e = frames("n", &bad, |_| {}).unwrap_err().to_string();
+        assert!(
+            e.starts_with("n: a packet of an undeclared interface at byte"),
+            "{e}"
         );
     }
 
