@@ -44,38 +44,38 @@ fn serve(answers: HashMap<String, Answer>) -> String {
                     line.clear();
                 }
                 let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
-                let answer = answers.get(&path).cloned().unwrap_or(Answer::Status(404));
-                let _ = match answer {
-                    Answer::Body(b) => stream
-                        .write_all(
-                            format!(
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                                b.len()
-                            )
-                            .as_bytes(),
-                        )
-                        .and_then(|_| stream.write_all(&b)),
-                    Answer::Status(code) => stream.write_all(
-                        format!(
-                            "HTTP/1.1 {code} Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    ),
-                    Answer::Cut(b, sent) => stream
-                        .write_all(
-                            format!(
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                                b.len()
-                            )
-                            .as_bytes(),
-                        )
-                        .and_then(|_| stream.write_all(&b[..sent])),
+                // (status, body, bytes of it sent before closing)
+                let (status, body, sent) = match answers.get(&path).cloned() {
+                    Some(Answer::Body(b)) => {
+                        let n = b.len();
+                        (200, b, n)
+                    }
+                    Some(Answer::Cut(b, sent)) => (200, b, sent),
+                    Some(Answer::Status(code)) => (code, Vec::new(), 0),
+                    None => (404, Vec::new(), 0),
                 };
+                let head = format!(
+                    "HTTP/1.1 {status} Answer\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream
+                    .write_all(head.as_bytes())
+                    .and_then(|_| stream.write_all(&body[..sent]));
                 let _ = stream.flush();
             });
         }
     });
     base
+}
+
+/// `kddstat fetch --quiet --url BASE/mirror --dir DIR`.
+fn fetch_cmd(base: &str, dir: &Path) -> assert_cmd::Command {
+    let mut cmd = kddstat();
+    cmd.args(["fetch", "--quiet", "--url"])
+        .arg(format!("{base}/mirror"))
+        .arg("--dir")
+        .arg(dir);
+    cmd
 }
 
 const NAMES: [&str; 4] = [
@@ -104,13 +104,7 @@ fn http_errors_and_cut_connections_leave_nothing_behind() {
     answers.insert(url_path("KDDTest+.txt"), Answer::Status(503));
     let base = serve(answers);
     let tmp = tempfile::tempdir().unwrap();
-    let a = kddstat()
-        .args(["fetch", "--quiet", "--url"])
-        .arg(format!("{base}/mirror"))
-        .arg("--dir")
-        .arg(tmp.path())
-        .assert()
-        .code(1);
+    let a = fetch_cmd(&base, tmp.path()).assert().code(1);
     assert_eq!(
         String::from_utf8_lossy(&a.get_output().stderr),
         format!("kddstat: error: {base}/mirror/KDDTest%2B.txt: the server answered HTTP 503\n")
@@ -123,13 +117,7 @@ fn http_errors_and_cut_connections_leave_nothing_behind() {
         Answer::Cut(b"0,tcp,http,SF,1,2\n".repeat(10_000), 50_000),
     );
     let base = serve(answers);
-    let a = kddstat()
-        .args(["fetch", "--quiet", "--url"])
-        .arg(format!("{base}/mirror"))
-        .arg("--dir")
-        .arg(tmp.path())
-        .assert()
-        .code(1);
+    let a = fetch_cmd(&base, tmp.path()).assert().code(1);
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(
         err.contains("KDDTest%2B.txt: the download was cut"),
@@ -153,14 +141,7 @@ fn downloads_verifies_and_refuses_a_corrupted_copy() {
     let base = serve(good);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("datasets");
-    let fetch = |base: &str| {
-        let mut cmd = kddstat();
-        cmd.args(["fetch", "--quiet", "--url"])
-            .arg(format!("{base}/mirror"))
-            .arg("--dir")
-            .arg(&out);
-        cmd
-    };
+    let fetch = |base: &str| fetch_cmd(base, &out);
     let a = fetch(&base).assert().success();
     let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     assert_eq!(stdout.lines().count(), 4, "{stdout}");
@@ -198,13 +179,7 @@ fn downloads_verifies_and_refuses_a_corrupted_copy() {
     bad.insert(url_path("KDDTest-21.txt"), Answer::Body(corrupted));
     let base = serve(bad);
     let fresh = tempfile::tempdir().unwrap();
-    let a = kddstat()
-        .args(["fetch", "--quiet", "--url"])
-        .arg(format!("{base}/mirror"))
-        .arg("--dir")
-        .arg(fresh.path())
-        .assert()
-        .code(1);
+    let a = fetch_cmd(&base, fresh.path()).assert().code(1);
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(
         err.starts_with(&format!(

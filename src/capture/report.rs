@@ -517,30 +517,18 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
         crate::render::thousands(a.summary.bytes),
         crate::render::compact(a.summary.duration_s)
     )];
-    let mut files = vec![(
-        "index.html".to_string(),
-        html::page(&title, &meta, &sections).into_bytes(),
-    )];
-    for s in &sections {
-        for f in s.figures() {
-            files.push((format!("plots/{}.svg", f.name), f.svg.clone().into_bytes()));
-        }
-        for t in s.tables() {
-            files.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
-        }
-    }
-    let mut json = crate::render::json(&ReportSummary {
-        format: "kddstat-capture-report",
-        format_version: 1,
-        traffic: &a.summary,
-        bytes_per_second: &a.timelines.total,
-        scores,
-    })?;
-    if !json.ends_with('\n') {
-        json.push('\n');
-    }
-    files.push(("summary.json".into(), json.into_bytes()));
-    Ok(files)
+    html::folder_files(
+        &title,
+        &meta,
+        &sections,
+        &ReportSummary {
+            format: "kddstat-capture-report",
+            format_version: 1,
+            traffic: &a.summary,
+            bytes_per_second: &a.timelines.total,
+            scores,
+        },
+    )
 }
 
 #[cfg(test)]

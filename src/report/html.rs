@@ -257,6 +257,43 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
     out
 }
 
+/// The files of a report folder: `index.html`, `plots/*.svg`, `tables/*.csv` and `summary.json`
+/// (the given JSON value), as relative paths and bytes. Names must be unique: a clash would
+/// silently drop a plot, so it is an error.
+pub fn folder_files<T: serde::Serialize>(
+    title: &str,
+    meta: &[String],
+    sections: &[Section],
+    summary: &T,
+) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = vec![(
+        "index.html".to_string(),
+        page(title, meta, sections).into_bytes(),
+    )];
+    for s in sections {
+        for f in s.figures() {
+            out.push((format!("plots/{}.svg", f.name), f.svg.clone().into_bytes()));
+        }
+        for t in s.tables() {
+            out.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
+        }
+    }
+    let mut json = crate::render::json(summary)?;
+    if !json.ends_with('\n') {
+        json.push('\n');
+    }
+    out.push(("summary.json".to_string(), json.into_bytes()));
+    let mut names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(crate::Error::Internal(format!(
+            "two report files named {}",
+            w[0]
+        )));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

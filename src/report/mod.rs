@@ -266,7 +266,6 @@ pub fn build(
 impl Report {
     /// The files of the report folder: relative path and bytes.
     pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut out = Vec::new();
         let title = format!("kddstat report: {}", self.summary.train);
         let mut meta = vec![format!(
             "Training file {} ({} rows); test files: {}.",
@@ -282,30 +281,7 @@ impl Report {
             "Made by kddstat {}. Every figure is in summary.json; every table in tables/.",
             env!("CARGO_PKG_VERSION")
         ));
-        out.push((
-            "index.html".to_string(),
-            html::page(&title, &meta, &self.sections).into_bytes(),
-        ));
-        for s in &self.sections {
-            for f in s.figures() {
-                out.push((format!("plots/{}.svg", f.name), f.svg.clone().into_bytes()));
-            }
-            for t in s.tables() {
-                out.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
-            }
-        }
-        let mut json = crate::render::json(&self.summary)?;
-        if !json.ends_with('\n') {
-            json.push('\n');
-        }
-        out.push(("summary.json".to_string(), json.into_bytes()));
-        // Names must be unique: a clash would silently drop a plot.
-        let mut names: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
-        names.sort_unstable();
-        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(Error::Internal(format!("two report files named {}", w[0])));
-        }
-        Ok(out)
+        html::folder_files(&title, &meta, &self.sections, &self.summary)
     }
 }
 
