@@ -11,9 +11,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::clean::write::atomically;
-use crate::detect::sha256_hex;
 use crate::error::{Error, Result};
+use crate::output::{self, sha256_hex};
 
 /// The mirror used by default: the GitHub repository `defcom17/NSL_KDD`.
 pub const DEFAULT_URL: &str = "https://raw.githubusercontent.com/defcom17/NSL_KDD/master";
@@ -106,12 +105,19 @@ pub fn fetch(
     force: bool,
     progress: Progress<'_>,
 ) -> Result<Vec<(PathBuf, Outcome)>> {
+    if dir.is_file() {
+        return Err(Error::Usage(format!(
+            "{}: is a file; name the folder to download into",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.display().to_string(),
         source,
     })?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(20)))
+        .timeout_resolve(Some(Duration::from_secs(5)))
+        .timeout_connect(Some(Duration::from_secs(8)))
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into();
@@ -143,7 +149,7 @@ pub fn fetch(
                 format!("SHA-256 mismatch: expected {sum}, got {got}; nothing was written"),
             ));
         }
-        atomically(&path, |w| w.write_all(&bytes).map_err(Error::Output))?;
+        output::write_file(&path, true, |w| w.write_all(&bytes).map_err(Error::Output))?;
         done.push((path, Outcome::Downloaded(bytes.len() as u64)));
     }
     Ok(done)

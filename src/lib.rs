@@ -19,7 +19,9 @@
 //! - [`render`]: tables, Markdown, CSV and JSON output;
 //! - [`report`]: the offline HTML/SVG report folder built from all the stages above;
 //! - [`capture`]: packet captures read into traffic statistics, scans and KDD connection records;
-//! - [`fetch`]: downloads the NSL-KDD files from a mirror, verified by SHA-256;
+//! - [`fetch`]: downloads the NSL-KDD files from a mirror, verified by SHA-256; [`data`]: where
+//!   the NSL-KDD files are found when a command is not told;
+//! - [`output`]: the one output module: destination checks, atomic files and folders, checksums;
 //! - [`cmd`]: one module per subcommand, each a small `run(args)`.
 //!
 //! ```no_run
@@ -37,11 +39,13 @@
 pub mod capture;
 pub mod clean;
 pub mod cmd;
+pub mod data;
 pub mod detect;
 pub mod error;
 pub mod evaluate;
 pub mod fetch;
 pub mod load;
+pub mod output;
 pub mod render;
 pub mod report;
 pub mod schema;

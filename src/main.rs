@@ -13,6 +13,7 @@ fn main() {
             std::process::exit(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    kddstat::output::install_interrupt_cleanup();
     if let Err(e) = kddstat::cmd::run(cli) {
         if e.is_broken_pipe() {
             std::process::exit(0);

@@ -388,6 +388,17 @@ pub fn header_name_matches(found: &str, expected: &str) -> bool {
     found == expected || found.strip_prefix('l') == Some(expected)
 }
 
+/// The known name nearest to `name` (by Jaro-Winkler similarity, at least 0.8), for "did you
+/// mean" hints.
+pub fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(s, _)| *s >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 /// The names a header's label column may carry.
 pub const LABEL_HEADER_NAMES: &[&str] = &[
     "label",

@@ -109,7 +109,7 @@ fn several_members_need_an_entry() {
         error(&z, &[]),
         format!(
             "kddstat: error: {}: the archive holds several data files: a/tiny.txt, b/k99.csv; \
-             choose one with --entry NAME\n",
+             choose one as ARCHIVE.zip:MEMBER (or --entry MEMBER)\n",
             z.display()
         )
     );

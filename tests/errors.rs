@@ -168,8 +168,21 @@ fn unknown_column_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("kddstat: error: unknown column 'nope' (known columns: duration,"));
+    assert!(
+        err.starts_with("kddstat: error: unknown column 'nope'; the names are those of"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1);
+    // A near miss names the nearest column, not all 44.
+    let out = kddstat()
+        .args(["describe", "--columns", "src_byte", &fixture("tiny.txt")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "kddstat: error: unknown column 'src_byte'; did you mean 'src_bytes'?\n"
+    );
 }
 
 #[test]

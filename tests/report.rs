@@ -20,9 +20,13 @@ fn fixture_report(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .arg(fixture("report_test.txt"))
         .arg("--test")
         .arg(fixture("markup_label.txt"))
-        .args(["--k", "3", "--components", "2", "--out"])
+        .arg("--output")
         .arg(out)
         .args(extra);
+    // Detector parameters only where detectors are fitted: elsewhere they are refused.
+    if !extra.contains(&"--no-detectors") {
+        cmd.args(["--k", "3", "--components", "2"]);
+    }
     cmd.assert()
 }
 
@@ -174,10 +178,24 @@ fn refuses_a_non_empty_folder_without_force_and_never_replaces_an_input() {
     assert_eq!(
         err,
         format!(
-            "kddstat: error: {}: exists and is not empty; use --force to replace it\n",
+            "kddstat: error: {}: exists and holds files kddstat did not write; kddstat replaces \
+             only an empty folder or a report of its own, --force or not\n",
             out.display()
         )
     );
+    // Not even with --force: the folder is not kddstat's.
+    fixture_report(&out, &["--quiet", "--force"]).code(2);
+    assert_eq!(fs::read_to_string(out.join("mine.txt")).unwrap(), "keep me");
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+    // The current folder is never replaced.
+    let a = kddstat()
+        .current_dir(&out)
+        .args(["report", "--quiet", "--force", "--no-detectors", "--train"])
+        .arg(fixture("report_train.txt"))
+        .args(["--output", "."])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("is the current folder"));
     assert_eq!(fs::read_to_string(out.join("mine.txt")).unwrap(), "keep me");
 
     // A folder holding an input is refused even with --force.
@@ -229,22 +247,33 @@ fn a_failed_run_leaves_the_old_report_and_no_debris() {
 }
 
 #[test]
-fn missing_default_files_say_how_to_get_them() {
+fn missing_default_files_are_downloaded_or_fail_fast_offline() {
+    // An unreachable mirror (nothing listens on port 1 of the loopback address): one line naming
+    // the mirror and how to point elsewhere, in seconds, and nothing written.
     let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let started = std::time::Instant::now();
     let a = kddstat()
-        .env("KDDSTAT_DATA", tmp.path())
-        .args(["report", "--out"])
+        .env("KDDSTAT_DATA", &data)
+        .env("KDDSTAT_MIRROR", "http://127.0.0.1:1/nsl-kdd")
+        .args(["report", "--output"])
         .arg(tmp.path().join("r"))
         .assert()
         .code(1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with(&format!(
-        "kddstat: error: {}: not found; run `kddstat fetch --dir {}`",
-        tmp.path().join("KDDTrain+.txt").display(),
-        tmp.path().display()
-    )));
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("kddstat: error: http://127.0.0.1:1/nsl-kdd/"),
+        "{err}"
+    );
+    assert!(last.contains("KDDSTAT_MIRROR"), "{err}");
+    assert!(last.contains("NSL-KDD.zip"), "{err}");
     assert!(!tmp.path().join("r").exists());
+    let left: Vec<_> = fs::read_dir(&data)
+        .map(|d| d.collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "files left in the data folder: {left:?}");
 }
 
 /// The browser to check pages with: `KDDSTAT_BROWSER`, else Chromium or Chrome on the PATH.
@@ -406,7 +435,9 @@ fn nsl_kdd_report_figures_size_and_browser() {
     assert_eq!(s["drift"][0]["novel_rows"], 3_750);
     // The z-score detector's AUC on KDDTest+, as computed independently for issue 4.
     let zscore = &s["evaluation"]["detectors"][0];
-    assert_eq!(zscore["detector"], "zscore (mean)");
+    assert_eq!(zscore["id"], "zscore");
+    assert_eq!(zscore["label"], "zscore (mean)");
+    assert_eq!(zscore["parameters"]["aggregate"], "mean");
     let auc = zscore["tests"][0]["roc_auc"]["overall"].as_f64().unwrap();
     assert!((auc - 0.9093).abs() < 5e-5, "{auc}");
     // The curves end where they must, and their area is the AUC.

@@ -1,10 +1,7 @@
-//! Writing cleaned data and quarantined lines, atomically: everything goes to a temporary file in
-//! the destination's folder, which is renamed over the destination only once complete, so an
-//! interrupted run leaves no half-written file and never touches an existing one it may not replace.
+//! The content of cleaned data and quarantined lines; [`crate::output`] writes it atomically.
 
-use std::fs;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use polars::prelude::*;
 
@@ -38,75 +35,6 @@ impl OutputFormat {
             OutputFormat::Parquet => "parquet",
         }
     }
-}
-
-/// Checks that `out` may be written: not an input, not an existing file without `force`, not a
-/// folder, and in a folder that exists.
-pub fn check_destination(out: &Path, inputs: &[&Path], force: bool) -> Result<()> {
-    let shown = out.display().to_string();
-    if out.is_dir() {
-        return Err(Error::Usage(format!("{shown}: is a directory")));
-    }
-    let parent = parent_dir(out);
-    if !parent.is_dir() {
-        return Err(Error::Usage(format!(
-            "{shown}: the folder {} does not exist",
-            parent.display()
-        )));
-    }
-    if out.exists() {
-        let same = |p: &Path| match (fs::canonicalize(p), fs::canonicalize(out)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
-        if inputs.iter().any(|p| same(p)) {
-            return Err(Error::Usage(format!(
-                "{shown}: is an input; kddstat never writes over its input"
-            )));
-        }
-        if !force {
-            return Err(Error::Usage(format!(
-                "{shown}: exists; use --force to replace it"
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Writes `out` through a temporary sibling file renamed into place when `fill` succeeds.
-pub fn atomically(out: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let io = |e: std::io::Error| Error::Io {
-        path: out.display().to_string(),
-        source: e,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".kddstat-")
-        .suffix(".tmp")
-        .tempfile_in(parent_dir(out))
-        .map_err(io)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush().map_err(io)?;
-    }
-    // A temporary file is private (0600); the result gets the usual 0644.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(out).map_err(|e| io(e.error))?;
-    Ok(())
 }
 
 /// Writes the kept records as CSV in the input's layout: each kept line copied verbatim from the

@@ -3,20 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
+use super::args::{ForceArg, InputArgs, QuietArg, Ui};
 use crate::clean::{self, Plan, Summary, write};
 use crate::error::{Error, Result};
-use crate::load::{self, Input, LoadOptions};
-use crate::render::{self, Format};
+use crate::load::Input;
+use crate::output::{self, Destination};
+use crate::render::{self, SummaryFormat};
 use crate::stats::OrderedMap;
 
 /// Arguments of `kddstat clean`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The data file (NSL-KDD or KDD Cup 99, plain, .gz or .zip; `-` for standard input).
+    /// The data file (NSL-KDD or KDD Cup 99, CSV or Parquet, plain, .gz or .zip; `-` for standard
+    /// input).
     #[arg(value_name = "IN")]
-    pub input: String,
-    /// Where to write the cleaned data: CSV in the input's layout, or Parquet for a `.parquet` name.
-    #[arg(short, long, value_name = "OUT")]
+    pub input_file: String,
+    /// Where to write the cleaned data: CSV in the input's layout, or Parquet for a `.parquet`
+    /// name; `-` writes CSV to standard output (the summary then goes to standard error).
+    #[arg(short, long, alias = "out", value_name = "OUT")]
     pub output: PathBuf,
     /// Drop rows equal to an earlier row (the first of each group is kept).
     #[arg(long)]
@@ -31,49 +35,47 @@ pub struct Args {
     /// stopping at the first one.
     #[arg(long, value_name = "FILE")]
     pub quarantine: Option<PathBuf>,
-    /// Replace OUT (and the quarantine file) if they exist.
-    #[arg(long)]
-    pub force: bool,
     /// Summary format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// The member of a .zip archive to read.
-    #[arg(long, value_name = "NAME")]
-    pub entry: Option<String>,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Replace.
+    #[command(flatten)]
+    pub force: ForceArg,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// Runs `kddstat clean`.
 pub fn run(args: Args) -> Result<()> {
-    if matches!(args.format, Format::Csv | Format::Markdown) {
-        return Err(Error::Usage(
-            "clean prints its summary as --format table or json".to_string(),
-        ));
-    }
-    let input = Input::from_arg(&args.input);
-    let inputs: Vec<&Path> = match &input {
-        Input::Path(p) => vec![Path::new(p)],
-        Input::Stdin => vec![],
+    let ui = Ui::new(args.quiet.quiet);
+    let force = args.force.force;
+    let input = Input::from_arg(&args.input_file);
+    let inputs: Vec<&Path> = input.file().into_iter().collect();
+    let out = Destination::from_arg(&args.output);
+    let format = match &out {
+        Destination::File(p) => write::OutputFormat::for_path(p),
+        Destination::Stdout => write::OutputFormat::Csv,
     };
-    write::check_destination(&args.output, &inputs, args.force)?;
+    output::check_destination(&out, &inputs, force)?;
     if let Some(q) = &args.quarantine {
-        if q == &args.output {
+        if q.as_os_str() == "-" {
             return Err(Error::Usage(
-                "the quarantine file must not be the output file".to_string(),
+                "--quarantine takes a file name; standard output is not one".into(),
             ));
         }
-        write::check_destination(q, &inputs, args.force)?;
+        output::check_file(q, &inputs, force)?;
+        if let Some(o) = out.path() {
+            output::check_distinct(&[o, q.as_path()])?;
+        }
     }
-    let options = LoadOptions {
-        entry: args.entry.clone(),
-        set_aside_invalid: args.quarantine.is_some(),
-    };
-    let (ds, raw) = load::load_with_source(&input, &options)?;
-    if !args.quiet {
-        ds.warnings().iter().for_each(|w| super::warn(w));
-    }
+    let (ds, raw) = args
+        .input
+        .load_with_source(&args.input_file, args.quarantine.is_some(), &ui)?;
+    ds.require_all_features("clean")?;
     let findings = clean::inspect(&ds)?;
     let plan = Plan::new(
         &ds,
@@ -82,14 +84,32 @@ pub fn run(args: Args) -> Result<()> {
         args.drop_conflicts,
         args.drop_constant,
     );
-    let format = write::OutputFormat::for_path(&args.output);
-    if let Some(q) = &args.quarantine {
-        write::atomically(q, |w| write::write_quarantine(w, &ds.rejected))?;
-    }
-    write::atomically(&args.output, |w| match format {
+    let fill = |w: &mut dyn std::io::Write| match format {
         write::OutputFormat::Csv => write::write_csv(w, &ds, &raw.bytes, &plan),
         write::OutputFormat::Parquet => write::write_parquet(w, &ds, &plan),
-    })?;
+    };
+    // Both files are written in full before either is put in place.
+    match &out {
+        Destination::File(o) => {
+            let quarantine = match &args.quarantine {
+                Some(q) => Some(output::stage(q, force, |w| {
+                    write::write_quarantine(w, &ds.rejected)
+                })?),
+                None => None,
+            };
+            let main = output::stage(o, force, fill)?;
+            if let Some(q) = quarantine {
+                q.commit()?;
+            }
+            main.commit()?;
+        }
+        Destination::Stdout => {
+            if let Some(q) = &args.quarantine {
+                output::write_file(q, force, |w| write::write_quarantine(w, &ds.rejected))?;
+            }
+            output::write(&out, force, fill)?;
+        }
+    }
     let summary = Summary {
         input: ds.name.clone(),
         layout: ds.layout.describe(),
@@ -101,9 +121,17 @@ pub fn run(args: Args) -> Result<()> {
         dropped_columns: plan.dropped_columns.clone(),
         rows_out: plan.rows_kept(),
         categories_out: OrderedMap(clean::kept_categories(&ds, &plan)?),
-        output: args.output.display().to_string(),
+        output: out.display(),
         output_format: format.as_str(),
         findings,
     };
-    render::print(&render::clean::render(&summary, args.format)?)
+    let text = render::clean::render(&summary, args.format.into())?;
+    if out == Destination::Stdout {
+        if !args.quiet.quiet {
+            eprint!("{text}");
+        }
+        Ok(())
+    } else {
+        render::print(&text)
+    }
 }

@@ -1,39 +1,56 @@
-//! `kddstat compare TRAIN TEST`: drift between a training and a test file.
+//! `kddstat compare [--train TRAIN --test TEST | TRAIN TEST]`: drift between a training and a test
+//! file (the NSL-KDD training and test files by default).
 
-use crate::error::Result;
-use crate::load::{self, Input, LoadOptions};
+use super::args::{DataArgs, InputArgs, QuietArg, Ui};
+use crate::error::{Error, Result};
 use crate::render::{self, Format};
 use crate::stats::drift;
 
 /// Arguments of `kddstat compare`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The training file.
-    #[arg(value_name = "TRAIN")]
-    pub train: String,
-    /// The test file.
-    #[arg(value_name = "TEST")]
-    pub test: String,
+    /// The training file (the same as --train).
+    #[arg(value_name = "TRAIN", conflicts_with = "train")]
+    pub train_file: Option<String>,
+    /// The test file (the same as --test).
+    #[arg(value_name = "TEST", requires = "train_file", conflicts_with = "tests")]
+    pub test_file: Option<String>,
+    /// The files.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// Runs `kddstat compare`.
 pub fn run(args: Args) -> Result<()> {
-    let options = LoadOptions::default();
-    let (train, test) = (
-        load::load(&Input::from_arg(&args.train), &options)?,
-        load::load(&Input::from_arg(&args.test), &options)?,
-    );
-    if !args.quiet {
-        for w in train.warnings().iter().chain(&test.warnings()) {
-            super::warn(w);
-        }
+    let ui = Ui::new(args.quiet.quiet);
+    let mut data = args.data.clone();
+    if let Some(t) = &args.train_file {
+        data.train = Some(t.clone());
+        data.tests = args.test_file.iter().cloned().collect();
     }
+    let (train, tests) = data.resolve(&ui, true)?;
+    let test = match tests.as_slice() {
+        [t, ..] if data.train.is_none() && data.tests.is_empty() => t.clone(),
+        [t] => t.clone(),
+        [] => return Err(Error::Usage("compare needs a test file: --test TEST".into())),
+        _ => {
+            return Err(Error::Usage(
+                "compare takes one test file; give --test once".into(),
+            ));
+        }
+    };
+    let (train, test) = (args.input.load(&train, &ui)?, args.input.load(&test, &ui)?);
+    train.require_all_features("compare")?;
+    test.require_all_features("compare")?;
     let report = drift::compare(&train, &test)?;
     render::print(&render::compare::render(&report, args.format)?)
 }

@@ -1,55 +1,50 @@
 //! `kddstat fetch`: downloads the NSL-KDD text files, verified by SHA-256.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
-use crate::error::Result;
-use crate::fetch::{self, Outcome};
+use super::args::{ForceArg, QuietArg, Ui};
+use crate::data::{self, Location};
+use crate::error::{Error, Result};
+use crate::fetch::Outcome;
 use crate::render::{self, thousands};
 
 /// Arguments of `kddstat fetch`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The folder to write the files to.
-    #[arg(long, value_name = "DIR", default_value = "datasets")]
-    pub dir: PathBuf,
-    /// Base URL of the mirror (the file names are appended).
-    #[arg(long, value_name = "URL", default_value = fetch::DEFAULT_URL)]
-    pub url: String,
-    /// Replace files that exist with another checksum.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// The folder to write the files to [default: $KDDSTAT_DATA, else datasets].
+    #[arg(short, long, alias = "dir", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Base URL of the mirror (the file names are appended) [default: $KDDSTAT_MIRROR, else the
+    /// GitHub mirror defcom17/NSL_KDD].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Replace.
+    #[command(flatten)]
+    pub force: ForceArg,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// Runs `kddstat fetch`.
 pub fn run(args: Args) -> Result<()> {
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
+    let ui = Ui::new(args.quiet.quiet);
+    let dir = match &args.output {
+        Some(d) => d.clone(),
+        None => match Location::from_env() {
+            Location::Folder(d) => d,
+            Location::Archive(a) => {
+                return Err(Error::Usage(format!(
+                    "{} names {}, a file: the data is already there (name a folder with -o DIR \
+                     to download the text files)",
+                    data::DATA_ENV,
+                    a.display()
+                )));
+            }
+        },
     };
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bytes}/{total_bytes} {wide_bar}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let current = Mutex::new(String::new());
-    let progress = |name: &str, done: u64, total: Option<u64>| {
-        if let Ok(mut c) = current.lock()
-            && *c != name
-        {
-            *c = name.to_string();
-            bar.set_message(name.to_string());
-        }
-        bar.set_length(total.unwrap_or(done));
-        bar.set_position(done);
-    };
-    let done = fetch::fetch(&args.url, &args.dir, args.force, &progress)?;
-    bar.finish_and_clear();
+    let url = args.url.clone().unwrap_or_else(data::mirror);
+    let done = super::args::download(&url, &dir, args.force.force, &ui)?;
     let mut out = String::new();
     for (path, outcome) in done {
         let what = match outcome {

@@ -1,60 +1,65 @@
-//! `kddstat fit --detector NAME TRAIN -o MODEL.json`: fits a detector and saves it.
+//! `kddstat fit --detectors NAME --train TRAIN -o MODEL.json`: fits a detector and saves it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::clean::write;
+use super::args::{DataArgs, ForceArg, InputArgs, QuietArg, Ui};
 use crate::detect::{self, DetectorName, FitOptions, gmm, kmeans, zscore};
 use crate::error::{Error, Result};
-use crate::load::{self, Input, LoadOptions};
-use crate::render::{self, thousands};
+use crate::output::{self, Destination};
+use crate::render::{self, SummaryFormat, thousands};
 
-/// Detector parameters shared by `fit` and `evaluate`.
-#[derive(Debug, Clone, clap::Args)]
+/// Detector parameters shared by `fit`, `evaluate` and `report`. Each is optional so that one
+/// given for a detector that is not fitted is refused instead of silently ignored.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DetectorArgs {
-    /// Fit on the normal rows of the training file (default) or on all of them.
-    #[arg(long, value_enum, default_value_t = FitOn::Normal)]
-    pub fit_on: FitOn,
-    /// False-alarm rate the threshold is calibrated to on the fitting rows.
-    #[arg(long, default_value_t = 0.01)]
-    pub far: f64,
-    /// Seed of every random choice (same seed, same bytes).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// zscore: combine |z| by their mean or their maximum.
-    #[arg(long, value_enum, default_value_t = zscore::Aggregate::Mean)]
-    pub agg: zscore::Aggregate,
+    /// Fit on the normal rows of the training file [default] or on all of them.
+    #[arg(long, value_enum, help_heading = "Detector parameters")]
+    pub fit_on: Option<FitOn>,
+    /// False-alarm rate the threshold is calibrated to on the fitting rows [default: 0.01].
+    #[arg(long, value_name = "RATE", help_heading = "Detector parameters")]
+    pub far: Option<f64>,
+    /// Seed of every random choice (same seed, same bytes) [default: 42].
+    #[arg(long, value_name = "N", help_heading = "Detector parameters")]
+    pub seed: Option<u64>,
+    /// zscore: combine |z| by their mean [default] or their maximum.
+    #[arg(long, value_enum, help_heading = "Detector parameters")]
+    pub agg: Option<zscore::Aggregate>,
     /// zscore: median and MAD (scaled by 1.4826) instead of mean and standard deviation.
-    #[arg(long)]
+    #[arg(long, help_heading = "Detector parameters")]
     pub robust: bool,
-    /// kmeans: number of clusters.
-    #[arg(long, default_value_t = 8)]
-    pub k: usize,
-    /// kmeans: independent initialisations (the lowest inertia is kept).
-    #[arg(long, default_value_t = 1)]
-    pub n_init: usize,
-    /// kmeans: implementation (native is the fast one; linfa is linfa-clustering's).
-    #[arg(long, value_enum, default_value_t = kmeans::Engine::Native)]
-    pub kmeans_engine: kmeans::Engine,
-    /// gmm: number of components.
-    #[arg(long, default_value_t = 8)]
-    pub components: usize,
-    /// gmm: covariance structure.
-    #[arg(long, value_enum, default_value_t = gmm::Covariance::Diag)]
-    pub covariance: gmm::Covariance,
-    /// iforest: number of trees.
-    #[arg(long, default_value_t = 100)]
-    pub trees: usize,
-    /// iforest: rows per tree.
-    #[arg(long, default_value_t = 256)]
-    pub sample: usize,
-    /// ensemble: its members, comma-separated.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "zscore,kmeans,gmm,iforest"
-    )]
-    pub members: Vec<DetectorName>,
+    /// kmeans: number of clusters [default: 8].
+    #[arg(long, value_name = "K", help_heading = "Detector parameters")]
+    pub k: Option<usize>,
+    /// kmeans: independent initialisations, the lowest inertia kept [default: 1].
+    #[arg(long, value_name = "N", help_heading = "Detector parameters")]
+    pub n_init: Option<usize>,
+    /// kmeans: implementation (native [default] is the fast one; linfa is linfa-clustering's).
+    #[arg(long, value_enum, help_heading = "Detector parameters")]
+    pub kmeans_engine: Option<kmeans::Engine>,
+    /// gmm: number of components [default: 8].
+    #[arg(long, value_name = "N", help_heading = "Detector parameters")]
+    pub components: Option<usize>,
+    /// gmm: covariance structure [default: diag].
+    #[arg(long, value_enum, help_heading = "Detector parameters")]
+    pub covariance: Option<gmm::Covariance>,
+    /// iforest: number of trees [default: 100].
+    #[arg(long, value_name = "N", help_heading = "Detector parameters")]
+    pub trees: Option<usize>,
+    /// iforest: rows per tree [default: 256].
+    #[arg(long, value_name = "N", help_heading = "Detector parameters")]
+    pub sample: Option<usize>,
+    /// ensemble: its members, comma-separated [default: zscore,kmeans,gmm,iforest].
+    #[arg(long, value_enum, value_delimiter = ',', value_parser = member_name, help_heading = "Detector parameters")]
+    pub members: Option<Vec<DetectorName>>,
+}
+
+/// An ensemble member: any detector but the ensemble itself.
+fn member_name(s: &str) -> std::result::Result<DetectorName, String> {
+    use clap::ValueEnum;
+    match DetectorName::from_str(s, false)? {
+        DetectorName::Ensemble => Err("an ensemble cannot be a member of an ensemble".into()),
+        d => Ok(d),
+    }
 }
 
 /// Which rows a detector is fitted on.
@@ -67,23 +72,85 @@ pub enum FitOn {
 }
 
 impl DetectorArgs {
-    /// The fit options for one detector.
+    /// The detectors each given detector-specific flag applies to.
+    fn given(&self) -> Vec<(&'static str, &'static [DetectorName])> {
+        use DetectorName::*;
+        let mut out = Vec::new();
+        let mut add = |set: bool, flag, to| {
+            if set {
+                out.push((flag, to));
+            }
+        };
+        add(self.agg.is_some(), "--agg", &[Zscore][..]);
+        add(self.robust, "--robust", &[Zscore]);
+        add(self.k.is_some(), "--k", &[Kmeans]);
+        add(self.n_init.is_some(), "--n-init", &[Kmeans]);
+        add(self.kmeans_engine.is_some(), "--kmeans-engine", &[Kmeans]);
+        add(self.components.is_some(), "--components", &[Gmm]);
+        add(self.covariance.is_some(), "--covariance", &[Gmm]);
+        add(self.trees.is_some(), "--trees", &[Iforest]);
+        add(self.sample.is_some(), "--sample", &[Iforest]);
+        add(self.members.is_some(), "--members", &[Ensemble]);
+        out
+    }
+
+    /// Refuses parameters that none of `detectors` uses (or any, without detectors): a flag is
+    /// never silently ignored.
+    pub fn check(&self, detectors: &[DetectorName]) -> Result<()> {
+        let members = self.members.clone().unwrap_or_else(|| FitOptions::default().members);
+        let fitted = |d: &DetectorName| {
+            detectors.contains(d)
+                || (detectors.contains(&DetectorName::Ensemble) && members.contains(d))
+        };
+        for (flag, to) in self.given() {
+            if !to.iter().any(fitted) {
+                return Err(Error::Usage(format!(
+                    "{flag} applies to {} only, which is not fitted here",
+                    to.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        if detectors.is_empty() {
+            let common = [
+                ("--fit-on", self.fit_on.is_some()),
+                ("--far", self.far.is_some()),
+                ("--seed", self.seed.is_some()),
+            ];
+            if let Some((flag, _)) = common.iter().find(|(_, set)| *set) {
+                return Err(Error::Usage(format!(
+                    "{flag} sets a detector parameter, and no detector is fitted here"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any parameter was given.
+    pub fn any(&self) -> bool {
+        !self.given().is_empty()
+            || self.fit_on.is_some()
+            || self.far.is_some()
+            || self.seed.is_some()
+    }
+
+    /// The fit options for one detector (defaults where a flag was not given).
     pub fn options(&self, detector: DetectorName) -> FitOptions {
+        let d = FitOptions::default();
         FitOptions {
             detector,
-            fit_on_all: self.fit_on == FitOn::All,
-            far: self.far,
-            seed: self.seed,
-            aggregate: self.agg,
+            fit_on_all: self.fit_on == Some(FitOn::All),
+            far: self.far.unwrap_or(d.far),
+            seed: self.seed.unwrap_or(d.seed),
+            aggregate: self.agg.unwrap_or(d.aggregate),
             robust: self.robust,
-            k: self.k,
-            n_init: self.n_init,
-            kmeans_engine: self.kmeans_engine,
-            components: self.components,
-            covariance: self.covariance,
-            trees: self.trees,
-            sample: self.sample,
-            members: self.members.clone(),
+            k: self.k.unwrap_or(d.k),
+            n_init: self.n_init.unwrap_or(d.n_init),
+            kmeans_engine: self.kmeans_engine.unwrap_or(d.kmeans_engine),
+            components: self.components.unwrap_or(d.components),
+            covariance: self.covariance.unwrap_or(d.covariance),
+            trees: self.trees.unwrap_or(d.trees),
+            sample: self.sample.unwrap_or(d.sample),
+            members: self.members.clone().unwrap_or(d.members),
         }
     }
 }
@@ -91,65 +158,108 @@ impl DetectorArgs {
 /// Arguments of `kddstat fit`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The training file (the same as --train).
+    #[arg(value_name = "TRAIN", conflicts_with = "train")]
+    pub train_file: Option<String>,
     /// The training file.
-    #[arg(value_name = "TRAIN")]
-    pub train: String,
-    /// The detector.
-    #[arg(long, value_enum)]
-    pub detector: DetectorName,
-    /// Where to write the model (JSON).
-    #[arg(short, long, value_name = "MODEL.json")]
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The detector (one: fit writes one model).
+    #[arg(long, alias = "detector", value_enum, value_name = "NAME", required = true)]
+    pub detectors: DetectorName,
+    /// Where to write the model (JSON); `-` for standard output.
+    #[arg(short, long, alias = "out", value_name = "MODEL.json")]
     pub output: PathBuf,
-    /// Replace the model file if it exists.
-    #[arg(long)]
-    pub force: bool,
+    /// Format of the summary line.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
     /// Detector parameters.
     #[command(flatten)]
     pub params: DetectorArgs,
-    /// The member of a .zip archive to read.
-    #[arg(long, value_name = "NAME")]
-    pub entry: Option<String>,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Replace.
+    #[command(flatten)]
+    pub force: ForceArg,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
+}
+
+/// What `fit` reports.
+#[derive(Debug, serde::Serialize)]
+struct Fitted<'a> {
+    output: String,
+    id: &'static str,
+    label: String,
+    parameters: serde_json::Map<String, serde_json::Value>,
+    train: &'a str,
+    fit_rows: usize,
+    threshold: f64,
 }
 
 /// Runs `kddstat fit`.
 pub fn run(args: Args) -> Result<()> {
-    let input = Input::from_arg(&args.train);
-    let inputs: Vec<&Path> = match &input {
-        Input::Path(p) => vec![Path::new(p)],
-        Input::Stdin => vec![],
-    };
-    write::check_destination(&args.output, &inputs, args.force)?;
-    let options = LoadOptions {
-        entry: args.entry.clone(),
-        set_aside_invalid: false,
-    };
-    let (ds, raw) = load::load_with_source(&input, &options)?;
-    if !args.quiet {
-        ds.warnings().iter().for_each(|w| super::warn(w));
+    args.params.check(&[args.detectors])?;
+    if !args.data.tests.is_empty() {
+        return Err(Error::Usage(
+            "fit takes no --test (kddstat evaluate measures a model on test files)".into(),
+        ));
     }
-    let model = detect::fit(
-        &ds,
-        detect::sha256_hex(&raw.bytes),
-        &args.params.options(args.detector),
-    )?;
+    let ui = Ui::new(args.quiet.quiet);
+    let mut data = args.data.clone();
+    if args.train_file.is_some() {
+        data.train.clone_from(&args.train_file);
+    }
+    let (train, _) = data.resolve(&ui, false)?;
+    let input = crate::load::Input::from_arg(&train);
+    let out = Destination::from_arg(&args.output);
+    output::check_destination(&out, &input.file().into_iter().collect::<Vec<_>>(), args.force.force)?;
+    let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
+    ds.require_all_features("fit")?;
+    let sha = detect::sha256_hex(&raw.bytes);
+    drop(raw);
+    let bar = ui.spinner(0);
+    bar.set_message(format!("fitting {} on {}", args.detectors.as_str(), ds.name));
+    let model = detect::fit(&ds, sha, &args.params.options(args.detectors));
+    bar.finish_and_clear();
+    let model = model?;
     let json = serde_json::to_vec(&model)
         .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
-    write::atomically(&args.output, |w| w.write_all(&json).map_err(Error::Output))?;
-    render::print(&format!(
-        "wrote {}: {}, fitted on {} {} rows of {}; threshold {} ({}% false alarms on them)\n",
-        args.output.display(),
-        model.label(),
-        thousands(model.training.fit_rows as u64),
-        if args.params.fit_on == FitOn::All {
-            "(all)"
-        } else {
-            "normal"
-        },
-        ds.name,
-        model.threshold,
-        100.0 * args.params.far
-    ))
+    output::write(&out, args.force.force, |w| w.write_all(&json).map_err(Error::Output))?;
+    let far = args.params.options(args.detectors).far;
+    let summary = Fitted {
+        output: out.display(),
+        id: model.id(),
+        label: model.label(),
+        parameters: model.parameters(),
+        train: &ds.name,
+        fit_rows: model.training.fit_rows,
+        threshold: model.threshold,
+    };
+    // With the model on standard output, the summary goes to standard error.
+    let text = match args.format {
+        SummaryFormat::Json => render::json(&summary)?,
+        SummaryFormat::Table => format!(
+            "wrote {}: {}, fitted on {} {} rows of {}; threshold {} ({}% false alarms on them)\n",
+            summary.output,
+            summary.label,
+            thousands(model.training.fit_rows as u64),
+            if args.params.fit_on == Some(FitOn::All) {
+                "(all)"
+            } else {
+                "normal"
+            },
+            ds.name,
+            model.threshold,
+            100.0 * far
+        ),
+    };
+    if out == Destination::Stdout {
+        ui.note(text.trim_end());
+        Ok(())
+    } else {
+        render::print(&text)
+    }
 }

@@ -1,6 +1,7 @@
 //! The subcommands, one module each. Each has an `Args` struct (clap derive) and a small
 //! `run(args) -> Result<()>`.
 
+pub mod args;
 pub mod clean;
 pub mod compare;
 pub mod describe;
@@ -12,9 +13,9 @@ pub mod report;
 pub mod score;
 pub mod stats;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Fast, exact statistics, drift and anomaly detection for the NSL-KDD / KDD Cup 99 data.
 #[derive(Debug, Parser)]
@@ -38,7 +39,7 @@ pub enum Command {
     Compare(compare::Args),
     /// Fit an anomaly detector on normal traffic and save it as a JSON model.
     Fit(fit::Args),
-    /// Score records with a saved model: one CSV line per record.
+    /// Score records with a saved model: one CSV line (or JSON object) per record.
     Score(score::Args),
     /// Fit (or read) detectors and measure them on test files: ROC AUC, AP, detection rates, score
     /// distributions per attack class.
@@ -50,6 +51,18 @@ pub enum Command {
     Pcap(pcap::Args),
     /// Download the NSL-KDD text files from a public mirror, verified by SHA-256.
     Fetch(fetch::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) of kddstat.
+    Man,
+}
+
+/// Arguments of `kddstat completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Runs a parsed command line.
@@ -65,6 +78,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Pcap(args) => pcap::run(args),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "kddstat", &mut out);
+            crate::render::print(&String::from_utf8_lossy(&out))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(Error::Output)?;
+            crate::render::print(&String::from_utf8_lossy(&out))
+        }
     }
 }
 

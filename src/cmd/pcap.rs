@@ -2,12 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::args::{ForceArg, QuietArg, Ui};
 use crate::capture::{self, CaptureOptions};
-use crate::clean::write;
 use crate::detect::Model;
-use crate::error::Result;
-use crate::render::{self, Format};
-use crate::report::output;
+use crate::error::{Error, Result};
+use crate::load::Input;
+use crate::output::{self, Destination};
+use crate::render::{self, TextFormat};
 
 /// Arguments of `kddstat pcap`.
 #[derive(Debug, clap::Args)]
@@ -17,10 +18,11 @@ pub struct Args {
     pub capture: String,
     /// Distinct ports of one host (or hosts on one port) that one source must reach to be
     /// reported as a scan.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub port_scan_threshold: usize,
-    /// Write the connection records (NSL-KDD layout, label `unknown`) to this CSV file.
-    #[arg(short, long, value_name = "conns.csv")]
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub port_scan_threshold: u64,
+    /// Write the connection records (NSL-KDD layout, label `unknown`) to this CSV file; `-` for
+    /// standard output (the summary then goes to standard error).
+    #[arg(short, long, alias = "out", value_name = "conns.csv")]
     pub output: Option<PathBuf>,
     /// Add a header and the start time, addresses and ports to the records (for people; the other
     /// commands read the file without them).
@@ -32,59 +34,65 @@ pub struct Args {
     /// With --report: score the records with this model and show the scores.
     #[arg(long, value_name = "MODEL.json", requires = "report")]
     pub model: Option<PathBuf>,
-    /// Replace the output file or report folder if it exists.
-    #[arg(long)]
-    pub force: bool,
     /// Rows of the top lists (pairs, addresses, services).
-    #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: u64,
     /// Format of the summary.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[arg(long, value_enum, default_value_t = TextFormat::Table)]
+    pub format: TextFormat,
+    /// Replace.
+    #[command(flatten)]
+    pub force: ForceArg,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// Runs `kddstat pcap`.
 pub fn run(args: Args) -> Result<()> {
-    if args.format == Format::Csv {
-        return Err(crate::Error::Usage(
-            "--format csv: the summary has no CSV form; -o FILE writes the records as CSV".into(),
-        ));
-    }
-    let inputs: Vec<&Path> = if args.capture == "-" {
-        vec![]
-    } else {
-        vec![Path::new(&args.capture)]
-    };
-    if let Some(out) = &args.output {
-        write::check_destination(out, &inputs, args.force)?;
+    let ui = Ui::new(args.quiet.quiet);
+    let force = args.force.force;
+    let capture_input = Input::from_arg(&args.capture);
+    let mut inputs: Vec<&Path> = capture_input.file().into_iter().collect();
+    inputs.extend(args.model.as_deref());
+    let out = args.output.as_deref().map(Destination::from_arg);
+    if let Some(out) = &out {
+        output::check_destination(out, &inputs, force)?;
     }
     if let Some(dir) = &args.report {
-        output::check_folder(dir, &inputs, args.force)?;
+        output::check_folder(dir, &inputs, force)?;
+        if let Some(Destination::File(o)) = &out {
+            output::check_distinct(&[o.as_path(), dir.as_path()])?;
+        }
     }
     let model = args.model.as_deref().map(Model::read).transpose()?;
     let (name, bytes) = capture::read_capture(&args.capture)?;
     let options = CaptureOptions {
-        port_scan_threshold: args.port_scan_threshold,
-        top: args.top,
+        port_scan_threshold: usize::try_from(args.port_scan_threshold).unwrap_or(usize::MAX),
+        top: usize::try_from(args.top).unwrap_or(usize::MAX),
         timelines: args.report.is_some(),
     };
     let analysis = capture::analyse(&name, &bytes, &options)?;
     drop(bytes);
-    if !args.quiet {
-        analysis.warnings.iter().for_each(|w| super::warn(w));
-    }
-    if let Some(out) = &args.output {
+    analysis.warnings.iter().for_each(|w| ui.warn(w));
+    let files = match &args.report {
+        Some(_) => Some(capture::report::build(&analysis, model.as_ref())?),
+        None => None,
+    };
+    if let Some(out) = &out {
         let text = capture::records::csv(&analysis.records, args.endpoints);
-        write::atomically(out, |w| {
-            w.write_all(text.as_bytes()).map_err(crate::Error::Output)
-        })?;
+        output::write(out, force, |w| w.write_all(text.as_bytes()).map_err(Error::Output))?;
     }
-    if let Some(dir) = &args.report {
-        let files = capture::report::build(&analysis, model.as_ref())?;
+    if let (Some(dir), Some(files)) = (&args.report, files) {
         output::write_folder(dir, &files)?;
     }
-    render::print(&render::capture::render(&analysis.summary, args.format)?)
+    let text = render::capture::render(&analysis.summary, args.format.into())?;
+    if out == Some(Destination::Stdout) {
+        if !args.quiet.quiet {
+            eprint!("{text}");
+        }
+        Ok(())
+    } else {
+        render::print(&text)
+    }
 }

@@ -1,167 +1,118 @@
-//! `kddstat report`: the offline HTML/SVG report folder of a training file and test files.
+//! `kddstat report`: the offline HTML/SVG report folder of a training file and test files (the
+//! NSL-KDD files by default, downloaded when missing).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
+use super::args::{DataArgs, ForceArg, InputArgs, QuietArg, Ui};
+use super::evaluate::DEFAULT_DETECTORS;
 use super::fit::DetectorArgs;
 use crate::detect::{self, DetectorName};
-use crate::error::{Error, Result};
-use crate::load::{self, Dataset, Input, LoadOptions};
+use crate::error::Result;
+use crate::load::Input;
+use crate::output;
 use crate::render;
-use crate::report::{self, ReportOptions, Stage, output};
-
-/// The training file read when none is named.
-pub const DEFAULT_TRAIN: &str = "KDDTrain+.txt";
-/// The test files read when no file is named.
-pub const DEFAULT_TESTS: [&str; 2] = ["KDDTest+.txt", "KDDTest-21.txt"];
+use crate::report::{self, ReportOptions, Stage};
 
 /// Arguments of `kddstat report`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The training file [default: KDDTrain+.txt in $KDDSTAT_DATA, else in datasets/].
-    #[arg(long, value_name = "TRAIN")]
-    pub train: Option<String>,
-    /// A test file (repeat for several) [default, without --train: KDDTest+.txt and
-    /// KDDTest-21.txt beside the default training file].
-    #[arg(long = "test", value_name = "TEST")]
-    pub tests: Vec<String>,
-    /// The report folder (written whole, or not at all).
-    #[arg(long, short, value_name = "DIR", default_value = "reports/nsl-kdd")]
-    pub out: PathBuf,
-    /// Replace DIR if it exists and is not empty.
-    #[arg(long)]
-    pub force: bool,
+    /// The files.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The report folder (written whole, or not at all; missing parent folders are created).
+    #[arg(
+        short,
+        long,
+        alias = "out",
+        value_name = "DIR",
+        default_value = "reports/nsl-kdd"
+    )]
+    pub output: PathBuf,
     /// Detectors to fit and compare, comma-separated.
     #[arg(
         long,
+        alias = "detector",
         value_enum,
         value_delimiter = ',',
-        default_value = "zscore,kmeans,gmm,iforest"
+        value_name = "NAMES",
+        default_value = DEFAULT_DETECTORS
     )]
     pub detectors: Vec<DetectorName>,
     /// No detector section.
     #[arg(long, conflicts_with = "detectors")]
     pub no_detectors: bool,
     /// Services shown in the service bars.
-    #[arg(long, default_value_t = 15)]
-    pub top_services: usize,
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub top_services: u64,
     /// Detector parameters.
     #[command(flatten)]
     pub params: DetectorArgs,
-    /// No progress bar and no warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-/// The folder of the default files: `$KDDSTAT_DATA`, else `datasets`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("KDDSTAT_DATA")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from("datasets"), PathBuf::from)
-}
-
-/// The input files: as given, or the defaults (which must exist).
-fn inputs(args: &Args) -> Result<(String, Vec<String>)> {
-    if let Some(train) = &args.train {
-        return Ok((train.clone(), args.tests.clone()));
-    }
-    let dir = data_dir();
-    let default = |name: &str| -> Result<String> {
-        let p = dir.join(name);
-        if !p.exists() {
-            return Err(Error::Missing {
-                path: p.display().to_string(),
-                hint: format!(
-                    "run `kddstat fetch --dir {}` to download the NSL-KDD files, or set \
-                     KDDSTAT_DATA to the folder that holds them",
-                    dir.display()
-                ),
-            });
-        }
-        Ok(p.display().to_string())
-    };
-    let train = default(DEFAULT_TRAIN)?;
-    let tests = if args.tests.is_empty() {
-        DEFAULT_TESTS
-            .iter()
-            .map(|t| default(t))
-            .collect::<Result<Vec<_>>>()?
-    } else {
-        args.tests.clone()
-    };
-    Ok((train, tests))
-}
-
-fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    // Hidden by itself when standard error is not a terminal.
-    let bar = ProgressBar::new(Stage::ALL.len() as u64 + 2);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Replace.
+    #[command(flatten)]
+    pub force: ForceArg,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// Runs `kddstat report`.
 pub fn run(args: Args) -> Result<()> {
-    let (train_path, test_paths) = inputs(&args)?;
-    let input_paths: Vec<&Path> = std::iter::once(&train_path)
-        .chain(&test_paths)
-        .filter(|p| p.as_str() != "-")
-        .map(Path::new)
-        .collect();
-    output::check_folder(&args.out, &input_paths, args.force)?;
-    let bar = progress_bar(args.quiet);
-    bar.set_message("reading the files");
-    let options = LoadOptions::default();
-    let warn = |ds: &Dataset| {
-        if !args.quiet {
-            ds.warnings()
-                .iter()
-                .for_each(|w| bar.suspend(|| super::warn(w)));
-        }
-    };
-    let (train, raw) = load::load_with_source(&Input::from_arg(&train_path), &options)?;
-    warn(&train);
-    let sha = detect::sha256_hex(&raw.bytes);
-    drop(raw);
-    let tests = test_paths
-        .iter()
-        .map(|t| {
-            let ds = load::load(&Input::from_arg(t), &options)?;
-            warn(&ds);
-            Ok(ds)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    bar.inc(1);
-    let detectors = if args.no_detectors {
-        Vec::new()
+    let detectors: &[DetectorName] = if args.no_detectors {
+        &[]
     } else {
-        args.detectors
+        &args.detectors
+    };
+    args.params.check(detectors)?;
+    let ui = Ui::new(args.quiet.quiet);
+    // The destination is checked before anything is downloaded or read.
+    let given: Vec<Input> = args
+        .data
+        .train
+        .iter()
+        .chain(&args.data.tests)
+        .map(|a| Input::from_arg(a))
+        .collect();
+    let given_files: Vec<&Path> = given.iter().filter_map(Input::file).collect();
+    output::check_folder(&args.output, &given_files, args.force.force)?;
+    let (train_path, test_paths) = args.data.resolve(&ui, true)?;
+    let inputs: Vec<Input> = std::iter::once(&train_path)
+        .chain(&test_paths)
+        .map(|a| Input::from_arg(a))
+        .collect();
+    let input_files: Vec<&Path> = inputs.iter().filter_map(Input::file).collect();
+    output::check_folder(&args.output, &input_files, args.force.force)?;
+    let bar = ui.spinner(0);
+    bar.set_message("reading the files");
+    let built = (|| {
+        let (train, raw) = args
+            .input
+            .load_with_source(&train_path, false, &ui)?;
+        train.require_all_features("report")?;
+        let sha = detect::sha256_hex(&raw.bytes);
+        drop(raw);
+        let tests = test_paths
             .iter()
-            .map(|&d| args.params.options(d))
-            .collect()
-    };
-    let report_options = ReportOptions {
-        detectors,
-        top_services: args.top_services,
-        ..ReportOptions::default()
-    };
-    let on_stage = |s: Stage| {
-        bar.set_message(s.describe());
-        bar.inc(1);
-    };
-    let built = report::build(&train, &sha, &tests, &report_options, &on_stage)?;
-    bar.set_message("writing the folder");
-    bar.inc(1);
-    let files = built.files()?;
-    output::write_folder(&args.out, &files)?;
+            .map(|t| {
+                let ds = args.input.load(t, &ui)?;
+                ds.require_all_features("report")?;
+                Ok(ds)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let report_options = ReportOptions {
+            detectors: detectors.iter().map(|&d| args.params.options(d)).collect(),
+            top_services: usize::try_from(args.top_services).unwrap_or(usize::MAX),
+            ..ReportOptions::default()
+        };
+        let on_stage = |s: Stage| bar.set_message(s.describe());
+        let built = report::build(&train, &sha, &tests, &report_options, &on_stage)?;
+        bar.set_message("writing the folder");
+        let files = built.files()?;
+        output::write_folder(&args.output, &files)
+    })();
     bar.finish_and_clear();
-    render::print(&format!("{}\n", args.out.join("index.html").display()))
+    built?;
+    render::print(&format!("{}\n", args.output.join("index.html").display()))
 }

@@ -1,12 +1,14 @@
-//! `kddstat score --model MODEL.json FILE`: one line per record with its anomaly score.
+//! `kddstat score --model MODEL.json FILE`: each record's anomaly score, as CSV or JSON.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::clean::write;
+use super::args::{ForceArg, InputArgs, QuietArg, Ui};
 use crate::detect::Model;
 use crate::error::{Error, Result};
-use crate::load::{self, Input, LoadOptions};
+use crate::load::{self, Input};
+use crate::output::{self, Destination};
+use crate::render::{RecordFormat, exact};
 use crate::schema;
 
 /// Arguments of `kddstat score`.
@@ -15,29 +17,30 @@ pub struct Args {
     /// The model written by `kddstat fit`.
     #[arg(long, value_name = "MODEL.json")]
     pub model: PathBuf,
-    /// The records to score.
+    /// The records to score (CSV or Parquet, plain, .gz or .zip; `-` for standard input).
     #[arg(value_name = "FILE")]
     pub file: String,
-    /// Write the scores here (CSV) instead of standard output.
-    #[arg(short, long, value_name = "scores.csv")]
-    pub output: Option<PathBuf>,
-    /// Replace the output file if it exists.
-    #[arg(long)]
-    pub force: bool,
-    /// The member of a .zip archive to read.
-    #[arg(long, value_name = "NAME")]
-    pub entry: Option<String>,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Where to write the scores; `-` (the default) is standard output.
+    #[arg(short, long, alias = "out", value_name = "scores.csv", default_value = "-")]
+    pub output: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
+    pub format: RecordFormat,
+    /// Flag records scoring above this instead of the model's own threshold.
+    #[arg(long, value_name = "SCORE")]
+    pub threshold: Option<f64>,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Replace.
+    #[command(flatten)]
+    pub force: ForceArg,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
-fn write_scores(
-    w: &mut dyn Write,
-    ds: &load::Dataset,
-    scores: &[f64],
-    threshold: f64,
-) -> Result<()> {
+fn write_csv(w: &mut dyn Write, ds: &load::Dataset, scores: &[f64], threshold: f64) -> Result<()> {
     let mut csv = ::csv::Writer::from_writer(w);
     let err = Error::from;
     csv.write_record(["line", "label", "category", "score", "anomalous"])
@@ -50,9 +53,9 @@ fn write_scores(
         let flag = if *score > threshold { "1" } else { "0" };
         csv.write_record([
             &line.to_string(),
-            label,
+            &crate::render::csv_safe(label),
             category,
-            &format!("{score}"),
+            &exact(*score),
             flag,
         ])
         .map_err(err)?;
@@ -60,32 +63,97 @@ fn write_scores(
     csv.flush().map_err(Error::Output)
 }
 
+/// One record in the JSON form.
+#[derive(serde::Serialize)]
+struct Scored<'a> {
+    line: u32,
+    label: &'a str,
+    category: &'a str,
+    score: f64,
+    anomalous: bool,
+}
+
+/// The JSON form: the model, the threshold used, and every record.
+#[derive(serde::Serialize)]
+struct Scores<'a> {
+    file: &'a str,
+    model: String,
+    id: &'static str,
+    label: String,
+    parameters: serde_json::Map<String, serde_json::Value>,
+    threshold: f64,
+    rows: usize,
+    anomalous: usize,
+    records: Vec<Scored<'a>>,
+}
+
+fn write_json(
+    w: &mut dyn Write,
+    ds: &load::Dataset,
+    model: &Model,
+    model_path: &str,
+    scores: &[f64],
+    threshold: f64,
+) -> Result<()> {
+    let records: Vec<Scored> = ds
+        .lines
+        .iter()
+        .zip(ds.str_values(schema::LABEL)?)
+        .zip(ds.str_values(schema::CATEGORY)?)
+        .zip(scores)
+        .map(|(((&line, label), category), &score)| Scored {
+            line,
+            label,
+            category,
+            score,
+            anomalous: score > threshold,
+        })
+        .collect();
+    let doc = Scores {
+        file: &ds.name,
+        model: model_path.to_string(),
+        id: model.id(),
+        label: model.label(),
+        parameters: model.parameters(),
+        threshold,
+        rows: records.len(),
+        anomalous: records.iter().filter(|r| r.anomalous).count(),
+        records,
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(|e| Error::Output(e.into()))?;
+    w.write_all(b"\n").map_err(Error::Output)
+}
+
 /// Runs `kddstat score`.
 pub fn run(args: Args) -> Result<()> {
-    let model = Model::read(&args.model)?;
+    if let Some(t) = args.threshold
+        && !t.is_finite()
+    {
+        return Err(Error::Usage(format!("--threshold {t} is not a finite number")));
+    }
+    let ui = Ui::new(args.quiet.quiet);
     let input = Input::from_arg(&args.file);
-    if let Some(out) = &args.output {
-        let mut inputs: Vec<&Path> = vec![args.model.as_path()];
-        if let Input::Path(p) = &input {
-            inputs.push(Path::new(p));
-        }
-        write::check_destination(out, &inputs, args.force)?;
-    }
-    let options = LoadOptions {
-        entry: args.entry.clone(),
-        set_aside_invalid: false,
-    };
-    let ds = load::load(&input, &options)?;
-    if !args.quiet {
-        ds.warnings().iter().for_each(|w| super::warn(w));
-    }
+    let out = Destination::from_arg(&args.output);
+    let mut inputs = vec![args.model.as_path()];
+    inputs.extend(input.file());
+    output::check_destination(&out, &inputs, args.force.force)?;
+    let model = Model::read(&args.model)?;
+    let ds = args.input.load(&args.file, &ui)?;
+    ds.require_all_features("score")?;
     let scores = model.score(&ds)?;
-    match &args.output {
-        Some(out) => write::atomically(out, |w| write_scores(w, &ds, &scores, model.threshold)),
-        None => {
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            write_scores(&mut stdout, &ds, &scores, model.threshold)?;
-            stdout.flush().map_err(Error::Output)
-        }
+    if let Some(bad) = scores.iter().position(|s| !s.is_finite()) {
+        return Err(Error::Model {
+            path: args.model.display().to_string(),
+            message: format!(
+                "the score of line {} is not a finite number: the model cannot be used",
+                ds.lines.get(bad).copied().unwrap_or(0)
+            ),
+        });
     }
+    let threshold = args.threshold.unwrap_or(model.threshold);
+    let model_path = args.model.display().to_string();
+    output::write(&out, args.force.force, |w| match args.format {
+        RecordFormat::Csv => write_csv(w, &ds, &scores, threshold),
+        RecordFormat::Json => write_json(w, &ds, &model, &model_path, &scores, threshold),
+    })
 }

@@ -1,18 +1,17 @@
 //! `kddstat stats FILE`: per-class profiles, correlations, relevance, skewness and alerts.
 
+use super::args::{InputArgs, QuietArg, Ui};
+use super::describe::By;
 use crate::clean;
 use crate::error::{Error, Result};
-use crate::load::{self, Input, LoadOptions};
 use crate::render::{self, Format};
 use crate::stats::analysis::{StatsOptions, analyse};
-use crate::stats::describe::GroupBy;
-
-use super::describe::By;
 
 /// Arguments of `kddstat stats`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The data file (NSL-KDD or KDD Cup 99, plain, .gz or .zip; `-` for standard input).
+    /// The data file (NSL-KDD or KDD Cup 99, CSV or Parquet, plain, .gz or .zip; `-` for standard
+    /// input).
     #[arg(value_name = "FILE")]
     pub file: String,
     /// Output format.
@@ -27,12 +26,12 @@ pub struct Args {
     /// Equal-frequency bins for the relevance of numeric features.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub bins: usize,
-    /// The member of a .zip archive to read.
-    #[arg(long, value_name = "NAME")]
-    pub entry: Option<String>,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Quiet.
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// Runs `kddstat stats`.
@@ -46,20 +45,12 @@ pub fn run(args: Args) -> Result<()> {
     if args.bins < 2 {
         return Err(Error::Usage("--bins must be at least 2".to_string()));
     }
-    let options = LoadOptions {
-        entry: args.entry.clone(),
-        set_aside_invalid: false,
-    };
-    let ds = load::load(&Input::from_arg(&args.file), &options)?;
-    if !args.quiet {
-        ds.warnings().iter().for_each(|w| super::warn(w));
-    }
+    let ui = Ui::new(args.quiet.quiet);
+    let ds = args.input.load(&args.file, &ui)?;
+    ds.require_all_features("stats")?;
     let findings = clean::inspect(&ds)?;
     let stats_options = StatsOptions {
-        by: match args.by {
-            By::Category => GroupBy::Category,
-            By::Label => GroupBy::Label,
-        },
+        by: args.by.into(),
         min_r: args.min_r,
         bins: args.bins,
         ..StatsOptions::default()

@@ -15,7 +15,6 @@ use std::path::Path;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::load::Dataset;
@@ -180,13 +179,7 @@ pub struct Model {
     pub training: Training,
 }
 
-/// SHA-256 of bytes, in hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::output::sha256_hex;
 
 /// Whether a detector needs the encoding.
 pub fn needs_encoding(d: DetectorName, members: &[DetectorName]) -> bool {
@@ -410,12 +403,19 @@ pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
 }
 
 /// Fits several detectors on `ds` (whose decompressed bytes hash to `sha256`), encoding the file
-/// once for all those that need it.
-pub fn fit_many(ds: &Dataset, sha256: &str, options: &[FitOptions]) -> Result<Vec<Model>> {
+/// once for all those that need it. `on_fit` hears of each fit as it starts (its index and
+/// options), for a progress display.
+pub fn fit_many(
+    ds: &Dataset,
+    sha256: &str,
+    options: &[FitOptions],
+    on_fit: &(dyn Fn(usize, &FitOptions) + Sync),
+) -> Result<Vec<Model>> {
     // At most two encodings: fitted on the normal rows, or on all of them.
     let mut prepared: [Option<Prepared>; 2] = [None, None];
     let mut models = Vec::with_capacity(options.len());
-    for o in options {
+    for (i, o) in options.iter().enumerate() {
+        on_fit(i, o);
         let slot = usize::from(o.fit_on_all);
         if needs_encoding(o.detector, &o.members) && prepared[slot].is_none() {
             prepared[slot] = Some(Prepared::new(ds, o.fit_on_all)?);
@@ -511,7 +511,52 @@ pub fn fit_prepared(
 }
 
 impl Model {
-    /// A short name: the detector and its main parameter.
+    /// The detector's stable machine id (`zscore`, `kmeans`, `gmm`, `iforest`, `ensemble`).
+    pub fn id(&self) -> &'static str {
+        self.parameters.detector.as_str()
+    }
+
+    /// The parameters that apply to this detector, named as in the model file (for machine
+    /// output: `evaluate --format json`, `summary.json`).
+    pub fn parameters(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let p = &self.parameters;
+        let mut m = serde_json::Map::new();
+        m.insert("fit_on_all".into(), json!(p.fit_on_all));
+        m.insert("far".into(), json!(p.far));
+        m.insert("seed".into(), json!(p.seed));
+        let add = |d: DetectorName, m: &mut serde_json::Map<String, serde_json::Value>| match d {
+            DetectorName::Zscore => {
+                m.insert("aggregate".into(), json!(p.aggregate));
+                m.insert("robust".into(), json!(p.robust));
+            }
+            DetectorName::Kmeans => {
+                m.insert("k".into(), json!(p.k));
+                m.insert("n_init".into(), json!(p.n_init));
+                m.insert("kmeans_engine".into(), json!(p.kmeans_engine));
+            }
+            DetectorName::Gmm => {
+                m.insert("components".into(), json!(p.components));
+                m.insert("covariance".into(), json!(p.covariance));
+            }
+            DetectorName::Iforest => {
+                m.insert("trees".into(), json!(p.trees));
+                m.insert("sample".into(), json!(p.sample));
+            }
+            DetectorName::Ensemble => {
+                m.insert("members".into(), json!(p.members));
+            }
+        };
+        add(p.detector, &mut m);
+        if p.detector == DetectorName::Ensemble {
+            for &member in &p.members {
+                add(member, &mut m);
+            }
+        }
+        m
+    }
+
+    /// A short name for people: the detector and its main parameter.
     pub fn label(&self) -> String {
         let p = &self.parameters;
         match p.detector {

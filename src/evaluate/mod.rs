@@ -102,8 +102,12 @@ pub struct TestFigures {
 /// One detector on every test file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DetectorFigures {
-    /// The detector and its main parameter.
-    pub detector: String,
+    /// The detector's stable id (`zscore`, `kmeans`, `gmm`, `iforest`, `ensemble`).
+    pub id: String,
+    /// For people: the detector and its main parameter.
+    pub label: String,
+    /// The parameters that apply to it, as in the model file.
+    pub parameters: serde_json::Map<String, serde_json::Value>,
     /// Its threshold.
     pub threshold: f64,
     /// Rows it was fitted on.
@@ -295,7 +299,9 @@ pub fn evaluate_scores(
             .map(|(test, s)| figures(test, s, m.threshold))
             .collect::<Result<Vec<_>>>()?;
         detectors.push(DetectorFigures {
-            detector: m.label(),
+            id: m.id().to_string(),
+            label: m.label(),
+            parameters: m.parameters(),
             threshold: m.threshold,
             fit_rows: m.training.fit_rows,
             tests: per_test,

@@ -11,6 +11,7 @@
 //! `category`. Every field is validated against the [`schema`](crate::schema); the first bad one stops
 //! the load with its file, line and column ([`Error`]).
 
+pub mod parquet;
 pub mod source;
 
 mod parse;
@@ -71,6 +72,8 @@ pub struct LoadOptions {
     /// Set lines that fail validation aside in [`Dataset::rejected`] instead of stopping at the
     /// first one.
     pub set_aside_invalid: bool,
+    /// Limits on decompression.
+    pub limits: source::Limits,
 }
 
 /// A line set aside because it failed validation (with [`LoadOptions::set_aside_invalid`]).
@@ -99,6 +102,9 @@ pub struct Dataset {
     pub unknown_labels: Vec<(String, usize)>,
     /// Lines set aside as invalid, in file order (empty unless asked for).
     pub rejected: Vec<RejectedLine>,
+    /// Feature columns the input does not have (a headered CSV naming a subset of the columns,
+    /// such as `kddstat clean --drop-constant` writes), in schema order.
+    pub absent: Vec<&'static str>,
 }
 
 impl Dataset {
@@ -179,6 +185,23 @@ impl Dataset {
         self.frame.column(column).is_ok()
     }
 
+    /// Refuses a dataset without all 41 features, for the work that needs every one (`what`: the
+    /// command or stage, for the message).
+    pub fn require_all_features(&self, what: &str) -> Result<()> {
+        if self.absent.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Header {
+            path: self.name.clone(),
+            message: format!(
+                "the file lacks {} of the 41 features ({}); {what} needs all of them (a file \
+                 written by `kddstat clean --drop-constant` serves describe only)",
+                self.absent.len(),
+                self.absent.join(", ")
+            ),
+        })
+    }
+
     fn column(&self, column: &str) -> Result<&Column> {
         self.frame
             .column(column)
@@ -197,8 +220,12 @@ pub fn load(input: &Input, options: &LoadOptions) -> Result<Dataset> {
 
 /// Loads one input and keeps its decompressed text too (to copy records verbatim).
 pub fn load_with_source(input: &Input, options: &LoadOptions) -> Result<(Dataset, source::Raw)> {
-    let raw = source::read_input(input, options.entry.as_deref())?;
-    let ds = parse_with(raw.name.clone(), &raw.bytes, options)?;
+    let raw = source::read_input_with(input, options.entry.as_deref(), options.limits)?;
+    let ds = if raw.bytes.starts_with(parquet::MAGIC) {
+        parquet::read(raw.name.clone(), &raw.bytes, options)?
+    } else {
+        parse_with(raw.name.clone(), &raw.bytes, options)?
+    };
     Ok((ds, raw))
 }
 
@@ -213,8 +240,30 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Result<Dataset> {
     parse_with(name, bytes, &LoadOptions::default())
 }
 
+/// Whether bytes start like a packet capture (pcap in either byte order and time resolution, or
+/// pcapng).
+pub fn capture_magic(bytes: &[u8]) -> bool {
+    const MAGICS: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    MAGICS.iter().any(|m| bytes.starts_with(m))
+}
+
 /// Parses the decompressed text of an input named `name`, with options.
 pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<Dataset> {
+    if capture_magic(bytes) {
+        return Err(Error::Header {
+            path: name.clone(),
+            message: format!(
+                "this is a packet capture, not connection records; `kddstat pcap {name} -o conns.csv` \
+                 rebuilds its connection records, which every command reads"
+            ),
+        });
+    }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::Empty {
             path: name,
@@ -257,10 +306,26 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
     let first_line = body[..first_end].trim_end_matches('\r');
     let header = is_header(first_line);
     let mut header_fields = None;
+    let mut subset: Option<Subset> = None;
     if header {
-        header_fields = Some(check_header(&name, first_line)?);
+        // Names first: a header naming a subset (or with a `category` column) is read by name;
+        // any other by position, tolerating a few misspelled names.
+        match Subset::of(first_line) {
+            Some(s) if !s.absent().is_empty() || s.category.is_some() => {
+                header_fields = Some(s.full_width());
+                subset = Some(s);
+            }
+            _ => header_fields = Some(check_header(&name, first_line)?),
+        }
         body = body.get(first_end + 1..).unwrap_or("");
         skipped += 1;
+    }
+    let expanded;
+    let mut expected_fields = header_fields.map(|n| n.to_string());
+    if let Some(s) = &subset {
+        expanded = s.expand(body);
+        body = &expanded;
+        expected_fields = Some(s.names.len().to_string());
     }
 
     let fields = match header_fields {
@@ -285,7 +350,7 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
         parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
             path: name.clone(),
             line,
-            expected: fields.to_string(),
+            expected: expected_fields.clone().unwrap_or_else(|| fields.to_string()),
             found,
             truncated,
         },
@@ -348,8 +413,12 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
         .iter()
         .flat_map(|p| p.lines.iter().map(|l| l.saturating_add(base)))
         .collect();
-    let frame = build_frame(parsed, layout.difficulty)
+    let mut frame = build_frame(parsed, layout.difficulty)
         .map_err(|e| Error::Internal(format!("{name}: cannot build the frame: {e}")))?;
+    let absent = subset.map(|s| s.absent()).unwrap_or_default();
+    if !absent.is_empty() {
+        frame = frame.drop_many(absent.iter().copied());
+    }
     Ok(Dataset {
         name,
         layout,
@@ -357,7 +426,114 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
         lines,
         unknown_labels: unknown,
         rejected,
+        absent,
     })
+}
+
+/// A header naming a subset of the KDD columns by name, in schema order (as `kddstat clean
+/// --drop-constant` writes): each line is widened to the full layout, the absent features filled
+/// with a valid placeholder that is dropped from the frame again.
+struct Subset {
+    /// For each position of the full layout, the field of the file's lines it comes from.
+    source: Vec<Option<usize>>,
+    /// The header's names.
+    names: Vec<String>,
+    /// Whether the file has a derived `category` column (ignored: it is derived again).
+    category: Option<usize>,
+}
+
+impl Subset {
+    /// Reads a header as a subset, or `None` if a name is unknown, repeated or out of order, or
+    /// the label is missing while the difficulty is there.
+    fn of(line: &str) -> Option<Subset> {
+        let names: Vec<String> = line
+            .split(',')
+            .map(|n| n.trim().trim_matches('"').to_string())
+            .collect();
+        let mut full: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        full.push(schema::LABEL);
+        full.push(schema::DIFFICULTY);
+        let mut source = vec![None; full.len()];
+        let mut category = None;
+        let mut last = None;
+        for (i, n) in names.iter().enumerate() {
+            if n.eq_ignore_ascii_case(schema::CATEGORY) {
+                category = Some(i);
+                continue;
+            }
+            let pos = full.iter().position(|f| {
+                schema::header_name_matches(n, f)
+                    || (*f == schema::LABEL
+                        && schema::LABEL_HEADER_NAMES.contains(&n.to_ascii_lowercase().as_str()))
+            })?;
+            if last.is_some_and(|l| pos <= l) || source[pos].is_some() {
+                return None;
+            }
+            source[pos] = Some(i);
+            last = Some(pos);
+        }
+        let features = source[..FEATURES.len()].iter().filter(|s| s.is_some()).count();
+        let label = source[FEATURES.len()].is_some();
+        let difficulty = source[FEATURES.len() + 1].is_some();
+        if features == 0 || (difficulty && !label) {
+            return None;
+        }
+        let width = FEATURES.len() + usize::from(label) + usize::from(difficulty);
+        source.truncate(width);
+        Some(Subset {
+            source,
+            names,
+            category,
+        })
+    }
+
+    /// The width of the full layout the lines are widened to.
+    fn full_width(&self) -> usize {
+        self.source.len()
+    }
+
+    /// The features the file lacks.
+    fn absent(&self) -> Vec<&'static str> {
+        FEATURES
+            .iter()
+            .zip(&self.source)
+            .filter(|(_, s)| s.is_none())
+            .map(|(f, _)| f.name)
+            .collect()
+    }
+
+    /// Widens every line to the full layout (lines with another field count are kept as they
+    /// are, so the parser reports them; blank lines stay, so line numbers hold).
+    fn expand(&self, body: &str) -> String {
+        let mut out = String::with_capacity(body.len() + body.len() / 2);
+        let mut fields: Vec<&str> = Vec::with_capacity(self.names.len());
+        for line in body.split_inclusive('\n') {
+            let (text, end) = match line.strip_suffix('\n') {
+                Some(t) => (t.strip_suffix('\r').unwrap_or(t), "\n"),
+                None => (line, ""),
+            };
+            fields.clear();
+            fields.extend(text.split(','));
+            if text.trim().is_empty() || fields.len() != self.names.len() {
+                out.push_str(line);
+                continue;
+            }
+            for (i, src) in self.source.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match src {
+                    Some(j) => out.push_str(fields[*j]),
+                    None if i < FEATURES.len() && FEATURES[i].kind == Kind::Categorical => {
+                        out.push('-')
+                    }
+                    None => out.push('0'),
+                }
+            }
+            out.push_str(end);
+        }
+        out
+    }
 }
 
 /// The field counts a line may have: features only, with the label, with label and difficulty.

@@ -13,25 +13,58 @@ use crate::error::{Error, Result};
 pub enum Input {
     /// A path on disk, as the user gave it.
     Path(String),
+    /// A member of a zip archive on disk: `ARCHIVE.zip:MEMBER` on the command line.
+    Member {
+        /// The archive's path, as the user gave it.
+        archive: String,
+        /// The member's name (full name or base name).
+        member: String,
+    },
     /// Standard input (`-` on the command line).
     Stdin,
 }
 
 impl Input {
-    /// `-` means standard input; anything else is a path.
+    /// The one reading of a data-file argument, used by every command: `-` is standard input; a
+    /// path that exists is that file; otherwise `ARCHIVE:MEMBER` names a member of an archive that
+    /// exists (the split is made at the first `:` after which the archive part is a file, so
+    /// `C:\data.zip:KDDTest+.txt` and names holding `:` work); anything else is a path (and reads as
+    /// "no such file").
     pub fn from_arg(arg: &str) -> Input {
         if arg == "-" {
-            Input::Stdin
-        } else {
-            Input::Path(arg.to_string())
+            return Input::Stdin;
         }
+        if std::path::Path::new(arg).exists() {
+            return Input::Path(arg.to_string());
+        }
+        for (i, _) in arg.match_indices(':') {
+            let (archive, member) = (&arg[..i], &arg[i + 1..]);
+            if !member.is_empty() && std::path::Path::new(archive).is_file() {
+                return Input::Member {
+                    archive: archive.to_string(),
+                    member: member.to_string(),
+                };
+            }
+        }
+        Input::Path(arg.to_string())
     }
 
     /// The name used in messages and output.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> String {
         match self {
-            Input::Path(p) => p,
-            Input::Stdin => "<stdin>",
+            Input::Path(p) => p.clone(),
+            Input::Member { archive, member } => format!("{archive}:{member}"),
+            Input::Stdin => "<stdin>".to_string(),
+        }
+    }
+
+    /// The file on disk this input reads (the archive for a member), for checks that an output is
+    /// not an input.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Input::Path(p) => Some(std::path::Path::new(p)),
+            Input::Member { archive, .. } => Some(std::path::Path::new(archive)),
+            Input::Stdin => None,
         }
     }
 }
@@ -51,11 +84,46 @@ const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const ZIP_EMPTY_MAGIC: &[u8] = b"PK\x05\x06";
 
-/// Reads an input whole and undoes any compression. `entry` picks the member of a `.zip` archive.
+/// How many compression layers an input may have (a `.gz` in a `.zip` is two). Real data files
+/// are never more than one deep; deeper nesting is refused before any of it is expanded.
+pub const MAX_LAYERS: usize = 3;
+
+/// Limits on decompression: no real KDD file comes near them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest decompressed size, in bytes, of any layer.
+    pub max_decompressed: u64,
+}
+
+/// The default limit on a decompressed input: 4 GiB (the full `kddcup.data` is 743 MB).
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+        }
+    }
+}
+
+/// Reads an input whole and undoes any compression. `entry` picks the member of a `.zip` archive
+/// (an [`Input::Member`] names its own).
 pub fn read_input(input: &Input, entry: Option<&str>) -> Result<Raw> {
-    let name = input.name().to_string();
-    let bytes = match input {
-        Input::Path(path) => {
+    read_input_with(input, entry, Limits::default())
+}
+
+/// [`read_input`] with explicit limits.
+pub fn read_input_with(input: &Input, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+    let (entry, member_given) = match input {
+        Input::Member { member, .. } => (Some(member.as_str()), true),
+        _ => (entry, false),
+    };
+    let name = match input {
+        Input::Member { archive, .. } => archive.clone(),
+        other => other.name(),
+    };
+    let bytes = match input.file() {
+        Some(path) => {
             let meta = fs::metadata(path).map_err(|source| Error::Io {
                 path: name.clone(),
                 source,
@@ -68,7 +136,7 @@ pub fn read_input(input: &Input, entry: Option<&str>) -> Result<Raw> {
                 source,
             })?
         }
-        Input::Stdin => {
+        None => {
             let mut buf = Vec::new();
             io::stdin()
                 .lock()
@@ -87,10 +155,12 @@ pub fn read_input(input: &Input, entry: Option<&str>) -> Result<Raw> {
             from_archive: false,
         },
         entry,
+        limits,
     )?;
     if entry.is_some() && !raw.from_archive {
+        let how = if member_given { ":MEMBER" } else { "--entry" };
         return Err(Error::Usage(format!(
-            "{}: --entry applies to .zip archives only, and this is not one",
+            "{}: {how} applies to .zip archives only, and this is not one",
             raw.name
         )));
     }
@@ -99,7 +169,7 @@ pub fn read_input(input: &Input, entry: Option<&str>) -> Result<Raw> {
 
 /// Reads a whole file; a large one in two halves on two threads, which halves the time spent
 /// copying from the page cache and faulting in the buffer.
-fn read_file(path: &str, len: u64) -> io::Result<Vec<u8>> {
+fn read_file(path: &std::path::Path, len: u64) -> io::Result<Vec<u8>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
@@ -130,40 +200,103 @@ fn read_file(path: &str, len: u64) -> io::Result<Vec<u8>> {
     fs::read(path)
 }
 
-/// Undoes gzip and zip layers, as many as there are (a `.gz` inside a `.zip` included).
-fn unpack(raw: Raw, entry: Option<&str>) -> Result<Raw> {
-    if raw.bytes.starts_with(GZIP_MAGIC) {
-        let bytes = gunzip(&raw.name, &raw.bytes)?;
-        unpack(
-            Raw {
-                name: raw.name,
-                bytes,
-                from_archive: raw.from_archive,
-            },
-            entry,
-        )
-    } else if raw.bytes.starts_with(ZIP_MAGIC) || raw.bytes.starts_with(ZIP_EMPTY_MAGIC) {
-        let inner = unzip(&raw.name, raw.bytes, entry)?;
-        unpack(inner, None)
-    } else {
-        Ok(raw)
+/// Undoes gzip and zip layers, at most [`MAX_LAYERS`] of them (a `.gz` inside a `.zip` included),
+/// each expanded as a stream within `limits`.
+fn unpack(mut raw: Raw, mut entry: Option<&str>, limits: Limits) -> Result<Raw> {
+    let mut layers = 0;
+    loop {
+        let gzip = raw.bytes.starts_with(GZIP_MAGIC);
+        let zip = raw.bytes.starts_with(ZIP_MAGIC) || raw.bytes.starts_with(ZIP_EMPTY_MAGIC);
+        if !gzip && !zip {
+            return Ok(raw);
+        }
+        layers += 1;
+        if layers > MAX_LAYERS {
+            return Err(Error::Archive {
+                path: raw.name,
+                message: format!(
+                    "more than {MAX_LAYERS} layers of compression (an archive in an archive ...); \
+                     a data file is never packed that deep"
+                ),
+            });
+        }
+        if gzip {
+            raw.bytes = gunzip(&raw.name, &raw.bytes, limits)?;
+        } else {
+            raw = unzip(&raw.name, raw.bytes, entry.take(), limits)?;
+        }
     }
 }
 
-fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Archive {
-            path: name.to_string(),
-            message: match e.kind() {
-                io::ErrorKind::UnexpectedEof => {
-                    "the gzip stream ends early: the file is truncated".to_string()
-                }
-                _ => format!("not a valid gzip stream: {e}"),
-            },
-        })?;
+/// Reads a decompressing stream to its end, stopping past the size limit. The first bytes decide
+/// whether the content is another layer or text; text is checked for NUL bytes as it comes, so a
+/// run of zeros stops at once instead of being expanded whole.
+fn read_limited(
+    name: &str,
+    mut reader: impl Read,
+    capacity: usize,
+    limits: Limits,
+    what: &str,
+) -> Result<Vec<u8>> {
+    let archive_error = |message: String| Error::Archive {
+        path: name.to_string(),
+        message,
+    };
+    let mut out = Vec::with_capacity(capacity.min(64 << 20));
+    let mut buf = vec![0u8; 1 << 16];
+    let mut text: Option<bool> = None;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(archive_error(match e.kind() {
+                    io::ErrorKind::UnexpectedEof => {
+                        format!("the {what} ends early: the file is truncated")
+                    }
+                    _ => format!("not a valid {what}: {e}"),
+                }));
+            }
+        };
+        let chunk = &buf[..n];
+        if (out.len() as u64).saturating_add(n as u64) > limits.max_decompressed {
+            return Err(archive_error(format!(
+                "decompresses to more than {} bytes (the limit; raise it with --max-decompressed)",
+                limits.max_decompressed
+            )));
+        }
+        let start = out.len();
+        out.extend_from_slice(chunk);
+        if text.is_none() && out.len() >= 4 {
+            text = Some(
+                !(out.starts_with(GZIP_MAGIC)
+                    || out.starts_with(ZIP_MAGIC)
+                    || out.starts_with(ZIP_EMPTY_MAGIC)
+                    || out.starts_with(b"PAR1")
+                    || super::capture_magic(&out)),
+            );
+        }
+        if text == Some(true)
+            && let Some(i) = memchr::memchr(0, &out[start.saturating_sub(4)..])
+        {
+            return Err(Error::Binary {
+                path: name.to_string(),
+                offset: start.saturating_sub(4) + i,
+            });
+        }
+    }
     Ok(out)
+}
+
+fn gunzip(name: &str, bytes: &[u8], limits: Limits) -> Result<Vec<u8>> {
+    read_limited(
+        name,
+        MultiGzDecoder::new(bytes),
+        bytes.len().saturating_mul(4),
+        limits,
+        "gzip stream",
+    )
 }
 
 /// Whether an archive member looks like a data file (not a folder, not macOS or hidden metadata, not
@@ -180,7 +313,7 @@ fn is_data_candidate(name: &str) -> bool {
     !doc.iter().any(|ext| lower.ends_with(ext)) && !lower.starts_with("readme")
 }
 
-fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>) -> Result<Raw> {
+fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<Raw> {
     let archive_error = |message: String| Error::Archive {
         path: name.to_string(),
         message,
@@ -202,13 +335,15 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>) -> Result<Raw> {
                 (None, [n]) => (*n).clone(),
                 (None, []) => {
                     return Err(archive_error(format!(
-                        "no entry '{wanted}' in the archive; it holds: {}",
+                        "no entry '{}' in the archive; it holds: {}",
+                        shown(wanted),
                         list(&names)
                     )));
                 }
                 (None, several) => {
                     return Err(archive_error(format!(
-                        "several entries are named '{wanted}': {}; give the full name to --entry",
+                        "several entries are named '{}': {}; give the full name (ARCHIVE.zip:FULL/NAME)",
+                        shown(wanted),
                         list(several)
                     )));
                 }
@@ -221,7 +356,7 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>) -> Result<Raw> {
                 [] => return Err(archive_error("the archive holds no data file".to_string())),
                 several => {
                     return Err(archive_error(format!(
-                        "the archive holds several data files: {}; choose one with --entry NAME",
+                        "the archive holds several data files: {}; choose one as ARCHIVE.zip:MEMBER (or --entry MEMBER)",
                         list(several)
                     )));
                 }
@@ -230,28 +365,55 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>) -> Result<Raw> {
     };
     let mut file = archive
         .by_name(&chosen)
-        .map_err(|e| archive_error(format!("cannot open entry '{chosen}': {e}")))?;
+        .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(&chosen))))?;
     if file.is_dir() {
-        return Err(archive_error(format!("entry '{chosen}' is a folder")));
+        return Err(archive_error(format!("entry '{}' is a folder", shown(&chosen))));
     }
-    let capacity = usize::try_from(file.size()).unwrap_or(0).min(1 << 32);
-    let mut out = Vec::with_capacity(capacity);
-    file.read_to_end(&mut out)
-        .map_err(|e| archive_error(format!("cannot read entry '{chosen}': {e}")))?;
+    // The declared size is only a hint: never trusted for the allocation or the limit.
+    let capacity = usize::try_from(file.size()).unwrap_or(0);
+    let out = read_limited(
+        &format!("{name}!{}", shown(&chosen)),
+        &mut file,
+        capacity,
+        limits,
+        "zip entry",
+    )?;
     Ok(Raw {
-        name: format!("{name}!{chosen}"),
+        name: format!("{name}!{}", shown(&chosen)),
         bytes: out,
         from_archive: true,
     })
 }
 
-fn list<S: AsRef<str>>(names: &[S]) -> String {
-    names
-        .iter()
-        .map(|n| n.as_ref())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A name from an archive, shown safely on one line: control characters escaped, at most 200
+/// characters.
+fn shown(name: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in name.chars().enumerate() {
+        if n == 200 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
+
+/// At most [`LIST_MAX`] names, escaped, then how many more.
+fn list<S: AsRef<str>>(names: &[S]) -> String {
+    let mut out: Vec<String> = names.iter().take(LIST_MAX).map(|n| shown(n.as_ref())).collect();
+    if names.len() > LIST_MAX {
+        out.push(format!("and {} more", names.len() - LIST_MAX));
+    }
+    out.join(", ")
+}
+
+/// How many names an error message lists.
+const LIST_MAX: usize = 10;
 
 #[cfg(test)]
 mod tests {
@@ -271,5 +433,18 @@ mod tests {
     fn stdin_is_a_dash() {
         assert_eq!(Input::from_arg("-"), Input::Stdin);
         assert_eq!(Input::from_arg("a.txt").name(), "a.txt");
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("d.zip");
+        fs::write(&zip, b"PK").unwrap();
+        let arg = format!("{}:KDDTest+.txt", zip.display());
+        assert_eq!(
+            Input::from_arg(&arg),
+            Input::Member {
+                archive: zip.display().to_string(),
+                member: "KDDTest+.txt".into()
+            }
+        );
+        // A missing archive is just a missing path.
+        assert!(matches!(Input::from_arg("nope.zip:x"), Input::Path(_)));
     }
 }

@@ -17,34 +17,56 @@ pub fn render(e: &Evaluation, format: Format) -> Result<String> {
     }
 }
 
+/// Tidy CSV: one record per figure, keyed by `id,label,test,by,group,statistic` (unique), so that
+/// `pandas.pivot` works: `by` is `overall` (empty `group`), `category` or `label`.
 fn csv(e: &Evaluation) -> Result<String> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let err = Error::from;
-    w.write_record(["detector", "test", "group", "statistic", "value"])
+    w.write_record(["id", "label", "test", "by", "group", "statistic", "value"])
         .map_err(err)?;
     for d in &e.detectors {
         for t in &d.tests {
-            let mut rec = |g: &str, s: &str, v: f64| {
-                w.write_record([d.detector.as_str(), t.file.as_str(), g, s, &exact(v)])
-                    .map_err(err)
+            let mut rec = |by: &str, g: &str, s: &str, v: f64| {
+                w.write_record([
+                    d.id.as_str(),
+                    d.label.as_str(),
+                    t.file.as_str(),
+                    by,
+                    g,
+                    s,
+                    &exact(v),
+                ])
+                .map_err(err)
             };
+            rec("overall", "", "threshold", d.threshold)?;
             for (g, v) in t.roc_auc.iter() {
-                rec(g, "roc_auc", *v)?;
+                if g == "overall" {
+                    rec("overall", "", "roc_auc", *v)?;
+                } else {
+                    rec("category", g, "roc_auc", *v)?;
+                }
             }
-            rec("overall", "average_precision", t.average_precision)?;
-            rec("overall", "detection_rate", t.detection_rate)?;
-            rec("overall", "false_alarm_rate", t.false_alarm_rate)?;
-            rec("overall", "precision", t.precision)?;
-            rec("overall", "f1", t.f1)?;
+            rec("overall", "", "average_precision", t.average_precision)?;
+            rec("overall", "", "detection_rate", t.detection_rate)?;
+            rec("overall", "", "false_alarm_rate", t.false_alarm_rate)?;
+            rec("overall", "", "precision", t.precision)?;
+            rec("overall", "", "f1", t.f1)?;
             for (g, c) in t.per_category.iter() {
-                rec(g, "detection_rate", c.detection_rate)?;
+                rec("category", g, "rows", c.rows as f64)?;
+                rec("category", g, "detection_rate", c.detection_rate)?;
             }
             for (g, l) in t.per_label.iter() {
-                rec(g, "label_detection_rate", l.detection_rate)?;
+                rec("label", g, "rows", l.count as f64)?;
+                rec("label", g, "detection_rate", l.detection_rate)?;
             }
-            for (g, s) in t.scores_by_category.iter().chain(t.scores_by_label.iter()) {
-                for (k, v) in spread_fields(s) {
-                    rec(g, k, v)?;
+            for (by, spreads) in [
+                ("category", &t.scores_by_category),
+                ("label", &t.scores_by_label),
+            ] {
+                for (g, s) in spreads.iter() {
+                    for (k, v) in spread_fields(s) {
+                        rec(by, g, k, v)?;
+                    }
                 }
             }
         }
@@ -124,7 +146,7 @@ fn text(e: &Evaluation, markdown: bool) -> String {
         for t in &d.tests {
             let file = t.file.rsplit('/').next().unwrap_or(&t.file).to_string();
             summary.push(vec![
-                d.detector.clone(),
+                d.label.clone(),
                 file,
                 f4(t.roc_auc.get("overall")),
                 f4(t.roc_auc.get("DoS")),
@@ -156,7 +178,7 @@ fn text(e: &Evaluation, markdown: bool) -> String {
                 .collect();
             let title = format!(
                 "{} on {}: scores per category (threshold {})",
-                d.detector,
+                d.label,
                 t.file,
                 compact(d.threshold)
             );
@@ -170,7 +192,7 @@ fn text(e: &Evaluation, markdown: bool) -> String {
                 .iter()
                 .map(|(_, l)| Some(l.detection_rate))
                 .collect();
-            let title = format!("{} on {}: scores per label", d.detector, t.file);
+            let title = format!("{} on {}: scores per label", d.label, t.file);
             emit(
                 &mut out,
                 &title,

@@ -27,6 +27,57 @@ pub enum Format {
     Markdown,
 }
 
+/// The formats of a summary that has no tabular form (`clean`, `fit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Lines for people.
+    #[default]
+    Table,
+    /// JSON for scripts.
+    Json,
+}
+
+impl From<SummaryFormat> for Format {
+    fn from(f: SummaryFormat) -> Format {
+        match f {
+            SummaryFormat::Table => Format::Table,
+            SummaryFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// The formats of a summary with tables but no tidy CSV form (`pcap`; its records are the CSV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TextFormat {
+    /// Aligned columns for a terminal.
+    #[default]
+    Table,
+    /// JSON for scripts.
+    Json,
+    /// GitHub-flavoured Markdown tables.
+    Markdown,
+}
+
+impl From<TextFormat> for Format {
+    fn from(f: TextFormat) -> Format {
+        match f {
+            TextFormat::Table => Format::Table,
+            TextFormat::Json => Format::Json,
+            TextFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// The formats of per-record output (`score`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RecordFormat {
+    /// One CSV line per record.
+    #[default]
+    Csv,
+    /// One JSON document: the model, the threshold and one object per record.
+    Json,
+}
+
 /// How a table column is aligned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -205,6 +256,34 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A column name as a machine key: lower case, words joined by `_` ("test file" -> `test_file`,
+/// "false-alarm rate" -> `false_alarm_rate`, "5%" -> `5pct`).
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.replace('%', "pct").chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// A text cell made safe for spreadsheets (OWASP's rule against CSV formula injection): a value
+/// beginning with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`. Numbers are
+/// never passed through here.
+pub fn csv_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// A float at full precision (shortest text that reads back to the same value), for CSV.
 pub fn exact(v: f64) -> String {
     if v.is_nan() {
@@ -257,6 +336,17 @@ mod tests {
         for v in [1e-9, 123456.7891, 9999999.6, 0.00099999, 3.3e12] {
             assert!(compact(v).len() <= 7, "{v} -> {}", compact(v));
         }
+    }
+
+    #[test]
+    fn machine_keys_and_safe_cells() {
+        assert_eq!(snake_case("test file"), "test_file");
+        assert_eq!(snake_case("ROC AUC"), "roc_auc");
+        assert_eq!(snake_case("false-alarm rate"), "false_alarm_rate");
+        assert_eq!(snake_case("5%"), "5pct");
+        assert_eq!(csv_safe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_safe("+cmd|x"), "'+cmd|x");
+        assert_eq!(csv_safe("normal"), "normal");
     }
 
     #[test]

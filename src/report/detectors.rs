@@ -36,8 +36,17 @@ pub fn run(
     sha256: &str,
     tests: &[Dataset],
     options: &[FitOptions],
+    progress: &(dyn Fn(super::Stage) + Sync),
 ) -> Result<Detected> {
-    let models = detect::fit_many(train, sha256, options)?;
+    let on_fit = |n: usize, o: &FitOptions| {
+        progress(super::Stage::Fitting {
+            n,
+            of: options.len(),
+            detector: o.detector,
+        })
+    };
+    let models = detect::fit_many(train, sha256, options, &on_fit)?;
+    progress(super::Stage::Scoring);
     let encodings = Encodings::new(&models, tests)?;
     let scores = evaluate::score_all(&models, tests, &encodings)?;
     let evaluation = evaluate::evaluate_scores(&train.name, &models, tests, &scores)?;
@@ -53,7 +62,8 @@ pub fn run(
     for (m, per_test) in models.iter().zip(&scores) {
         for ((t, s), y) in tests.iter().zip(per_test).zip(&attack) {
             curves.push(Curves {
-                detector: m.label(),
+                id: m.id().to_string(),
+                label: m.label(),
                 test: t.name.clone(),
                 roc: metrics::thin(&metrics::roc_curve(s, y), CURVE_STEP),
                 precision_recall: metrics::thin(&metrics::pr_curve(s, y), CURVE_STEP),
@@ -80,7 +90,8 @@ pub fn run(
                 counts[*c][k] += 1;
             }
             clusters.push(ClusterComposition {
-                detector: m.label(),
+                id: m.id().to_string(),
+                label: m.label(),
                 test: test.name.clone(),
                 clusters: counts
                     .iter()
@@ -219,6 +230,7 @@ fn auc_table(e: &Evaluation) -> Table {
     let mut t = Table::new(
         "detectors",
         &[
+            "id",
             "detector",
             "test file",
             "ROC AUC",
@@ -238,7 +250,8 @@ fn auc_table(e: &Evaluation) -> Table {
         for x in &d.tests {
             let auc = |k: &str| Cell::Number(x.roc_auc.get(k).copied().unwrap_or(f64::NAN));
             t.rows.push(vec![
-                Cell::Text(d.detector.clone()),
+                Cell::Text(d.id.clone()),
+                Cell::Text(d.label.clone()),
                 Cell::Text(short(&x.file).to_string()),
                 auc("overall"),
                 auc("DoS"),
@@ -267,7 +280,7 @@ pub fn section(d: &Detected) -> Result<Section> {
         .collect();
     let test_ids = slugs(&files);
     let tests: Vec<String> = files.iter().map(|f| short(f).to_string()).collect();
-    let detector_names: Vec<String> = e.detectors.iter().map(|x| x.detector.clone()).collect();
+    let detector_names: Vec<String> = e.detectors.iter().map(|x| x.label.clone()).collect();
     let detector_ids = slugs(&detector_names);
     let mut blocks = vec![
         Block::Text(format!(
@@ -295,14 +308,14 @@ pub fn section(d: &Detected) -> Result<Section> {
                         (
                             format!(
                                 "{} (AUC {:.3})",
-                                c.detector,
+                                c.label,
                                 x.roc_auc.get("overall").copied().unwrap_or(f64::NAN)
                             ),
                             c.roc.clone(),
                         )
                     } else {
                         (
-                            format!("{} (AP {:.3})", c.detector, x.average_precision),
+                            format!("{} (AP {:.3})", c.label, x.average_precision),
                             c.precision_recall.clone(),
                         )
                     };
@@ -349,11 +362,11 @@ pub fn section(d: &Detected) -> Result<Section> {
                 ),
                 caption: format!(
                     "{} scores on {} per {}.",
-                    det.detector,
+                    det.label,
                     short(&x.file),
                     if by_label { "label" } else { "attack category" }
                 ),
-                svg: boxes(&det.detector, det.threshold, x, by_label)?,
+                svg: boxes(&det.label, det.threshold, x, by_label)?,
                 wide: false,
             })
         })
@@ -427,7 +440,7 @@ pub fn section(d: &Detected) -> Result<Section> {
         let ids = slugs(
             &d.clusters
                 .iter()
-                .map(|c| format!("{}-{}", slug(&c.detector), slug(&c.test)))
+                .map(|c| format!("{}-{}", slug(&c.label), slug(&c.test)))
                 .collect::<Vec<_>>(),
         );
         for (c, id) in d.clusters.iter().zip(&ids) {
@@ -447,7 +460,7 @@ pub fn section(d: &Detected) -> Result<Section> {
                 })
                 .collect();
             let chart = BarChart {
-                title: format!("{} clusters, {}", c.detector, short(&c.test)),
+                title: format!("{} clusters, {}", c.label, short(&c.test)),
                 value_desc: "rows".into(),
                 rows,
                 mode: Bars::Stacked,
@@ -460,7 +473,7 @@ pub fn section(d: &Detected) -> Result<Section> {
                 caption: format!(
                     "Rows of {} per {} cluster, by category.",
                     short(&c.test),
-                    c.detector
+                    c.label
                 ),
                 svg: chart.draw()?,
                 wide: false,

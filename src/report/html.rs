@@ -48,7 +48,7 @@ impl Cell {
 
     fn csv(&self) -> String {
         match self {
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => crate::render::csv_safe(t),
             Cell::Count(n) => n.to_string(),
             Cell::Number(v) | Cell::Share(v) if v.is_nan() => String::new(),
             Cell::Number(v) | Cell::Share(v) => v.to_string(),
@@ -85,7 +85,8 @@ impl Table {
     pub fn to_csv(&self) -> crate::Result<String> {
         let mut w = ::csv::Writer::from_writer(Vec::new());
         let fail = |e: ::csv::Error| crate::Error::Output(std::io::Error::other(e.to_string()));
-        w.write_record(&self.header).map_err(fail)?;
+        let header: Vec<String> = self.header.iter().map(|h| crate::render::snake_case(h)).collect();
+        w.write_record(&header).map_err(fail)?;
         for r in &self.rows {
             w.write_record(r.iter().map(Cell::csv)).map_err(fail)?;
         }

@@ -12,7 +12,6 @@ mod detectors;
 mod drift;
 mod features;
 pub mod html;
-pub mod output;
 mod overview;
 pub mod palette;
 pub mod plot;
@@ -61,22 +60,31 @@ impl Default for ReportOptions {
 pub enum Stage {
     /// Duplicates, conflicts, statistics and drift.
     Statistics,
-    /// Fitting and scoring the detectors.
-    Detectors,
+    /// Fitting detector `n` (0-based) of `of`.
+    Fitting {
+        /// Which one.
+        n: usize,
+        /// How many.
+        of: usize,
+        /// Its kind.
+        detector: crate::detect::DetectorName,
+    },
+    /// Scoring the test files with the fitted detectors.
+    Scoring,
     /// Drawing the plots and the page.
     Plots,
 }
 
 impl Stage {
-    /// Every stage, in order.
-    pub const ALL: [Stage; 3] = [Stage::Statistics, Stage::Detectors, Stage::Plots];
-
-    /// Words for a progress bar.
-    pub fn describe(self) -> &'static str {
+    /// Words for a progress display.
+    pub fn describe(self) -> String {
         match self {
-            Stage::Statistics => "statistics and drift",
-            Stage::Detectors => "fitting and scoring detectors",
-            Stage::Plots => "drawing plots",
+            Stage::Statistics => "statistics and drift".to_string(),
+            Stage::Fitting { n, of, detector } => {
+                format!("fitting detector {}/{of}: {}", n + 1, detector.as_str())
+            }
+            Stage::Scoring => "scoring the test files".to_string(),
+            Stage::Plots => "drawing plots".to_string(),
         }
     }
 }
@@ -110,8 +118,10 @@ pub struct HistogramFigures {
 /// The curves of one detector on one test file, thinned for drawing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Curves {
-    /// The detector.
-    pub detector: String,
+    /// The detector's stable id.
+    pub id: String,
+    /// The detector, for people.
+    pub label: String,
     /// The test file.
     pub test: String,
     /// `[false-positive rate, true-positive rate]` points.
@@ -123,8 +133,10 @@ pub struct Curves {
 /// How the rows of a test file fall into the k-means clusters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClusterComposition {
-    /// The detector.
-    pub detector: String,
+    /// The detector's stable id.
+    pub id: String,
+    /// The detector, for people.
+    pub label: String,
     /// The test file.
     pub test: String,
     /// Per cluster, rows per category.
@@ -213,8 +225,7 @@ pub fn build(
             if options.detectors.is_empty() || tests.is_empty() {
                 return Ok(None);
             }
-            progress(Stage::Detectors);
-            detectors::run(train, train_sha256, tests, &options.detectors).map(Some)
+            detectors::run(train, train_sha256, tests, &options.detectors, progress).map(Some)
         },
     );
     let (files, stats_report, drift) = statistics?;

@@ -139,6 +139,7 @@ enum Col {
 fn available(ds: &Dataset) -> Vec<Col> {
     let mut cols: Vec<Col> = schema::FEATURES
         .iter()
+        .filter(|f| !ds.absent.contains(&f.name))
         .map(|f| match f.kind {
             Kind::Categorical => Col::Categorical(f.name),
             k => Col::Numeric(f.name, k),
@@ -172,6 +173,8 @@ fn select(ds: &Dataset, wanted: Option<&[String]>) -> Result<Vec<Col>> {
                 .ok_or_else(|| {
                     let hint = if w == schema::DIFFICULTY {
                         format!("{} has no difficulty column", ds.name)
+                    } else if ds.absent.contains(&w.as_str()) {
+                        format!("{} does not have it: it was dropped", ds.name)
                     } else {
                         format!(
                             "known columns: {}",
@@ -184,22 +187,25 @@ fn select(ds: &Dataset, wanted: Option<&[String]>) -> Result<Vec<Col>> {
         .collect()
 }
 
-/// Checks `--columns` names against the schema before any file is read.
+/// Checks `--columns` names against the schema before any file is read; an unknown name gets
+/// the nearest known one as a suggestion.
 pub fn check_columns(columns: &[String]) -> Result<()> {
+    let known: Vec<&str> = schema::FEATURES
+        .iter()
+        .map(|f| f.name)
+        .chain([schema::LABEL, schema::CATEGORY, schema::DIFFICULTY])
+        .collect();
     for c in columns {
-        let known = schema::feature(c).is_some()
-            || [schema::LABEL, schema::CATEGORY, schema::DIFFICULTY].contains(&c.as_str());
-        if !known {
+        if !known.contains(&c.as_str()) {
+            let hint = match schema::nearest(c, &known) {
+                Some(n) => format!("did you mean '{n}'?"),
+                None => "the names are those of the 41 features, label, category and difficulty \
+                         (kddstat describe --help)"
+                    .to_string(),
+            };
             return Err(Error::Usage(format!(
-                "unknown column '{c}' (known columns: {}, {}, {}, {})",
-                schema::FEATURES
-                    .iter()
-                    .map(|f| f.name)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                schema::LABEL,
-                schema::CATEGORY,
-                schema::DIFFICULTY
+                "unknown column '{}'; {hint}",
+                crate::error::show_value(c.as_bytes())
             )));
         }
     }
