@@ -191,7 +191,7 @@ fn refuses_a_non_empty_folder_without_force_and_never_replaces_an_input() {
     let a = kddstat()
         .current_dir(&out)
         .args(["report", "--quiet", "--force", "--no-detectors", "--train"])
-        .arg(fixture("report_train.txt"))
+        .arg(common::fixture_path("report_train.txt"))
         .args(["--output", "."])
         .assert()
         .code(2);
