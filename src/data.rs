@@ -64,8 +64,7 @@ impl Location {
                     return Some(file.display().to_string());
                 }
                 let zip = dir.join(ARCHIVE);
-                zip.is_file()
-                    .then(|| format!("{}:{name}", zip.display()))
+                zip.is_file().then(|| format!("{}:{name}", zip.display()))
             }
         }
     }

@@ -202,9 +202,9 @@ pub fn check_file(out: &Path, inputs: &[&Path], force: bool) -> Result<()> {
         ))),
         _ => match fs::symlink_metadata(out) {
             // A dangling link: writing would replace the link itself.
-            Ok(m) if m.file_type().is_symlink() && fs::metadata(out).is_err() => Err(
-                Error::Usage(format!("{shown}: is a broken symbolic link; remove it first")),
-            ),
+            Ok(m) if m.file_type().is_symlink() && fs::metadata(out).is_err() => Err(Error::Usage(
+                format!("{shown}: is a broken symbolic link; remove it first"),
+            )),
             _ => Ok(()),
         },
     }
@@ -277,7 +277,11 @@ fn keep_or_default_mode(_tmp: &tempfile::NamedTempFile, _out: &Path) -> std::io:
 }
 
 /// Writes `out`'s content to a temporary sibling; [`Staged::commit`] puts it in place.
-pub fn stage(out: &Path, force: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<Staged> {
+pub fn stage(
+    out: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<Staged> {
     let io = io_error(out);
     let parent = parent_of(out);
     fs::create_dir_all(&parent).map_err(io_error(&parent))?;
@@ -344,12 +348,20 @@ impl Staged {
 }
 
 /// Writes `out` atomically (see [`stage`] and [`Staged::commit`]).
-pub fn write_file(out: &Path, force: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+pub fn write_file(
+    out: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     stage(out, force, fill)?.commit()
 }
 
 /// Writes to a destination: a file atomically, or standard output.
-pub fn write(out: &Destination, force: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+pub fn write(
+    out: &Destination,
+    force: bool,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     match out {
         Destination::File(p) => write_file(p, force, fill),
         Destination::Stdout => {
@@ -546,7 +558,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("sub/x.csv");
         check_file(&out, &[], false).unwrap();
-        let staged = stage(&out, false, |w| Ok(w.write_all(b"new").map_err(Error::Output)?)).unwrap();
+        let staged = stage(&out, false, |w| {
+            Ok(w.write_all(b"new").map_err(Error::Output)?)
+        })
+        .unwrap();
         fs::write(&out, b"someone else's").unwrap();
         let e = staged.commit().unwrap_err();
         assert!(e.to_string().contains("created by something else"), "{e}");
@@ -556,7 +571,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&out, fs::Permissions::from_mode(0o600)).unwrap();
-            write_file(&out, true, |w| Ok(w.write_all(b"2").map_err(Error::Output)?)).unwrap();
+            write_file(&out, true, |w| {
+                Ok(w.write_all(b"2").map_err(Error::Output)?)
+            })
+            .unwrap();
             let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }

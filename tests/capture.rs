@@ -13,10 +13,6 @@ use std::process::Command as Process;
 use common::{fixture, kddstat, stdout_of};
 use serde_json::Value;
 
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
-}
-
 /// The folder of the public captures: `KDDSTAT_PCAPS`, else `pcaps` two levels above
 /// `KDDSTAT_DATA` (`../shared/pcaps` beside `../shared/datasets/nsl-kdd`).
 fn pcaps() -> Option<PathBuf> {
@@ -26,11 +22,10 @@ fn pcaps() -> Option<PathBuf> {
     match dir {
         Some(d) if d.join("zeek-tcp-syn.pcap").is_file() => Some(d),
         _ => {
-            assert!(
-                !in_ci(),
-                "the captures of ../shared/pcaps are needed under CI"
+            common::missing(
+                "the folder of public captures",
+                "set KDDSTAT_PCAPS to ../shared/pcaps",
             );
-            eprintln!("SKIPPED: set KDDSTAT_PCAPS to ../shared/pcaps to run the capture tests");
             None
         }
     }
@@ -40,8 +35,10 @@ fn pcaps() -> Option<PathBuf> {
 fn tool(name: &str) -> bool {
     let found = Process::new(name).arg("--version").output().is_ok();
     if !found {
-        assert!(!in_ci(), "{name} is needed under CI (.ci/run installs it)");
-        eprintln!("SKIPPED: {name} is not installed");
+        common::missing(
+            name,
+            "install it (.ci/run does: apt-get install tshark tcpdump nmap)",
+        );
     }
     found
 }
@@ -639,8 +636,7 @@ fn a_real_loopback_scan_is_found() {
             .map(|o| o.stdout.starts_with(b"0"))
             .unwrap_or(false);
     if !root {
-        assert!(!in_ci(), "capturing needs root under CI");
-        eprintln!("SKIPPED: capturing on the loopback interface needs root");
+        common::missing("root", "capturing on the loopback interface needs root");
         return;
     }
     if !tool("tcpdump") || !tool("nmap") {

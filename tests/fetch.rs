@@ -207,3 +207,41 @@ fn downloads_verifies_and_refuses_a_corrupted_copy() {
     fetch(&base).arg("--force").assert().success();
     assert!(fs::read(out.join("KDDTest+.txt")).unwrap() == copies["KDDTest+.txt"]);
 }
+
+#[test]
+fn the_main_job_downloads_missing_files_then_writes_the_report() {
+    let Some(dir) = data_dir(&NAMES) else { return };
+    let base = serve(
+        NAMES
+            .iter()
+            .map(|n| (url_path(n), Answer::Body(fs::read(dir.join(n)).unwrap())))
+            .collect(),
+    );
+    // A fresh folder as a fresh clone: no datasets/, no KDDSTAT_DATA; the README's main job.
+    let tmp = tempfile::tempdir().unwrap();
+    let a = kddstat()
+        .current_dir(tmp.path())
+        .env_remove("KDDSTAT_DATA")
+        .env("KDDSTAT_MIRROR", format!("{base}/mirror"))
+        .args(["report", "--force"])
+        .assert()
+        .success();
+    let out = a.get_output();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "reports/nsl-kdd/index.html\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("downloading them from {base}/mirror")),
+        "{err}"
+    );
+    for n in NAMES {
+        assert!(tmp.path().join("datasets").join(n).is_file(), "{n}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(tmp.path().join("reports/nsl-kdd/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["files"][0]["rows"], 125_973);
+    assert_eq!(summary["evaluation"]["detectors"][0]["id"], "zscore");
+}

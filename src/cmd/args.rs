@@ -59,7 +59,8 @@ impl InputArgs {
         set_aside_invalid: bool,
         ui: &Ui,
     ) -> Result<(Dataset, Raw)> {
-        let (ds, raw) = load::load_with_source(&Input::from_arg(arg), &self.options(set_aside_invalid))?;
+        let (ds, raw) =
+            load::load_with_source(&Input::from_arg(arg), &self.options(set_aside_invalid))?;
         ui.warnings(&ds);
         Ok((ds, raw))
     }
@@ -124,13 +125,20 @@ impl DataArgs {
 /// scikit-learn's `fetch_kddcup99` does.
 pub fn default_files(names: &[&str], ui: &Ui) -> Result<Vec<String>> {
     let location = Location::from_env();
-    let find_all = || names.iter().map(|n| location.find(n)).collect::<Option<Vec<_>>>();
+    let find_all = || {
+        names
+            .iter()
+            .map(|n| location.find(n))
+            .collect::<Option<Vec<_>>>()
+    };
     if let Some(found) = find_all() {
         return Ok(found);
     }
     let Some(dir) = location.folder() else {
         // An archive named by KDDSTAT_DATA always "has" the members; reading says if not.
-        return Err(Error::Internal("an archive location finds every file".into()));
+        return Err(Error::Internal(
+            "an archive location finds every file".into(),
+        ));
     };
     let url = data::mirror();
     ui.note(&format!(

@@ -72,9 +72,9 @@ pub fn run(args: Args) -> Result<()> {
             output::check_distinct(&[o, q.as_path()])?;
         }
     }
-    let (ds, raw) = args
-        .input
-        .load_with_source(&args.input_file, args.quarantine.is_some(), &ui)?;
+    let (ds, raw) =
+        args.input
+            .load_with_source(&args.input_file, args.quarantine.is_some(), &ui)?;
     ds.require_all_features("clean")?;
     let findings = clean::inspect(&ds)?;
     let plan = Plan::new(

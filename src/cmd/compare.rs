@@ -41,7 +41,11 @@ pub fn run(args: Args) -> Result<()> {
     let test = match tests.as_slice() {
         [t, ..] if data.train.is_none() && data.tests.is_empty() => t.clone(),
         [t] => t.clone(),
-        [] => return Err(Error::Usage("compare needs a test file: --test TEST".into())),
+        [] => {
+            return Err(Error::Usage(
+                "compare needs a test file: --test TEST".into(),
+            ));
+        }
         _ => {
             return Err(Error::Usage(
                 "compare takes one test file; give --test once".into(),

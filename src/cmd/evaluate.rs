@@ -65,7 +65,9 @@ pub fn run(args: Args) -> Result<()> {
         (String::new(), args.data.tests.clone())
     };
     if test_args.is_empty() {
-        return Err(Error::Usage("evaluate needs a test file: --test TEST".into()));
+        return Err(Error::Usage(
+            "evaluate needs a test file: --test TEST".into(),
+        ));
     }
     let bar = ui.spinner(0);
     bar.set_message("reading the files");

@@ -97,7 +97,10 @@ impl DetectorArgs {
     /// Refuses parameters that none of `detectors` uses (or any, without detectors): a flag is
     /// never silently ignored.
     pub fn check(&self, detectors: &[DetectorName]) -> Result<()> {
-        let members = self.members.clone().unwrap_or_else(|| FitOptions::default().members);
+        let members = self
+            .members
+            .clone()
+            .unwrap_or_else(|| FitOptions::default().members);
         let fitted = |d: &DetectorName| {
             detectors.contains(d)
                 || (detectors.contains(&DetectorName::Ensemble) && members.contains(d))
@@ -165,7 +168,13 @@ pub struct Args {
     #[command(flatten)]
     pub data: DataArgs,
     /// The detector (one: fit writes one model).
-    #[arg(long, alias = "detector", value_enum, value_name = "NAME", required = true)]
+    #[arg(
+        long,
+        alias = "detector",
+        value_enum,
+        value_name = "NAME",
+        required = true
+    )]
     pub detectors: DetectorName,
     /// Where to write the model (JSON); `-` for standard output.
     #[arg(short, long, alias = "out", value_name = "MODEL.json")]
@@ -215,19 +224,29 @@ pub fn run(args: Args) -> Result<()> {
     let (train, _) = data.resolve(&ui, false)?;
     let input = crate::load::Input::from_arg(&train);
     let out = Destination::from_arg(&args.output);
-    output::check_destination(&out, &input.file().into_iter().collect::<Vec<_>>(), args.force.force)?;
+    output::check_destination(
+        &out,
+        &input.file().into_iter().collect::<Vec<_>>(),
+        args.force.force,
+    )?;
     let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
     ds.require_all_features("fit")?;
     let sha = detect::sha256_hex(&raw.bytes);
     drop(raw);
     let bar = ui.spinner(0);
-    bar.set_message(format!("fitting {} on {}", args.detectors.as_str(), ds.name));
+    bar.set_message(format!(
+        "fitting {} on {}",
+        args.detectors.as_str(),
+        ds.name
+    ));
     let model = detect::fit(&ds, sha, &args.params.options(args.detectors));
     bar.finish_and_clear();
     let model = model?;
     let json = serde_json::to_vec(&model)
         .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
-    output::write(&out, args.force.force, |w| w.write_all(&json).map_err(Error::Output))?;
+    output::write(&out, args.force.force, |w| {
+        w.write_all(&json).map_err(Error::Output)
+    })?;
     let far = args.params.options(args.detectors).far;
     let summary = Fitted {
         output: out.display(),

@@ -81,7 +81,9 @@ pub fn run(args: Args) -> Result<()> {
     };
     if let Some(out) = &out {
         let text = capture::records::csv(&analysis.records, args.endpoints);
-        output::write(out, force, |w| w.write_all(text.as_bytes()).map_err(Error::Output))?;
+        output::write(out, force, |w| {
+            w.write_all(text.as_bytes()).map_err(Error::Output)
+        })?;
     }
     if let (Some(dir), Some(files)) = (&args.report, files) {
         output::write_folder(dir, &files)?;

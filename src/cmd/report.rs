@@ -87,9 +87,7 @@ pub fn run(args: Args) -> Result<()> {
     let bar = ui.spinner(0);
     bar.set_message("reading the files");
     let built = (|| {
-        let (train, raw) = args
-            .input
-            .load_with_source(&train_path, false, &ui)?;
+        let (train, raw) = args.input.load_with_source(&train_path, false, &ui)?;
         train.require_all_features("report")?;
         let sha = detect::sha256_hex(&raw.bytes);
         drop(raw);

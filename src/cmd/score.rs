@@ -21,13 +21,19 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub file: String,
     /// Where to write the scores; `-` (the default) is standard output.
-    #[arg(short, long, alias = "out", value_name = "scores.csv", default_value = "-")]
+    #[arg(
+        short,
+        long,
+        alias = "out",
+        value_name = "scores.csv",
+        default_value = "-"
+    )]
     pub output: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
     pub format: RecordFormat,
     /// Flag records scoring above this instead of the model's own threshold.
-    #[arg(long, value_name = "SCORE")]
+    #[arg(long, value_name = "SCORE", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// How inputs are read.
     #[command(flatten)]
@@ -129,7 +135,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(t) = args.threshold
         && !t.is_finite()
     {
-        return Err(Error::Usage(format!("--threshold {t} is not a finite number")));
+        return Err(Error::Usage(format!(
+            "--threshold {t} is not a finite number"
+        )));
     }
     let ui = Ui::new(args.quiet.quiet);
     let input = Input::from_arg(&args.file);

@@ -350,7 +350,9 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
         parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
             path: name.clone(),
             line,
-            expected: expected_fields.clone().unwrap_or_else(|| fields.to_string()),
+            expected: expected_fields
+                .clone()
+                .unwrap_or_else(|| fields.to_string()),
             found,
             truncated,
         },
@@ -472,7 +474,10 @@ impl Subset {
             source[pos] = Some(i);
             last = Some(pos);
         }
-        let features = source[..FEATURES.len()].iter().filter(|s| s.is_some()).count();
+        let features = source[..FEATURES.len()]
+            .iter()
+            .filter(|s| s.is_some())
+            .count();
         let label = source[FEATURES.len()].is_some();
         let difficulty = source[FEATURES.len() + 1].is_some();
         if features == 0 || (difficulty && !label) {

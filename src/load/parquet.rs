@@ -45,10 +45,7 @@ pub fn read(name: String, bytes: &[u8], options: &LoadOptions) -> Result<Dataset
             crate::error::show_value(c.as_bytes())
         )));
     }
-    let columns: Vec<&Column> = order
-        .iter()
-        .filter_map(|n| frame.column(n).ok())
-        .collect();
+    let columns: Vec<&Column> = order.iter().filter_map(|n| frame.column(n).ok()).collect();
     if columns.is_empty() {
         return Err(bad("no KDD column in the file".to_string()));
     }

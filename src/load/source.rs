@@ -367,7 +367,10 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
         .by_name(&chosen)
         .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(&chosen))))?;
     if file.is_dir() {
-        return Err(archive_error(format!("entry '{}' is a folder", shown(&chosen))));
+        return Err(archive_error(format!(
+            "entry '{}' is a folder",
+            shown(&chosen)
+        )));
     }
     // The declared size is only a hint: never trusted for the allocation or the limit.
     let capacity = usize::try_from(file.size()).unwrap_or(0);
@@ -405,7 +408,11 @@ fn shown(name: &str) -> String {
 
 /// At most [`LIST_MAX`] names, escaped, then how many more.
 fn list<S: AsRef<str>>(names: &[S]) -> String {
-    let mut out: Vec<String> = names.iter().take(LIST_MAX).map(|n| shown(n.as_ref())).collect();
+    let mut out: Vec<String> = names
+        .iter()
+        .take(LIST_MAX)
+        .map(|n| shown(n.as_ref()))
+        .collect();
     if names.len() > LIST_MAX {
         out.push(format!("and {} more", names.len() - LIST_MAX));
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Align, Format, Table, compact, thousands};
+use super::{Align, Format, Table, compact, per_second, thousands};
 use crate::capture::summary::{Quantiles, TrafficSummary};
 use crate::error::{Error, Result};
 
@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 pub fn render(s: &TrafficSummary, format: Format) -> Result<String> {
     match format {
         Format::Json => super::json(s),
-        Format::Table => Ok(text(s, false)),
+        Format::Table => Ok(super::wrap(&text(s, false))),
         Format::Markdown => Ok(text(s, true)),
         Format::Csv => Err(Error::Usage(
             "the summary has no CSV form; -o FILE writes the connection records as CSV".into(),
@@ -64,8 +64,8 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
             "throughput",
             format!(
                 "{} bytes/s, {} bits/s",
-                compact(s.throughput_bytes_per_s),
-                compact(s.throughput_bits_per_s)
+                per_second(s.throughput_bytes_per_s),
+                per_second(s.throughput_bits_per_s)
             ),
         ),
         ("connection records", thousands(s.connections)),

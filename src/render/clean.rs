@@ -10,7 +10,7 @@ use crate::error::Result;
 pub fn render(s: &Summary, format: Format) -> Result<String> {
     match format {
         Format::Json => super::json(s),
-        _ => Ok(text(s)),
+        _ => Ok(super::wrap(&text(s))),
     }
 }
 
@@ -28,9 +28,9 @@ fn text(s: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} rows ({})",
+        "{}: {} ({})",
         s.input,
-        thousands(s.rows_in as u64),
+        super::rows(s.rows_in),
         s.layout
     );
     let rows = [
@@ -53,9 +53,9 @@ fn text(s: &Summary) -> String {
         (
             "conflicting vectors",
             format!(
-                "{} ({} rows){}",
+                "{} ({}){}",
                 thousands(f.conflicting_vectors as u64),
-                thousands(f.conflicting_rows as u64),
+                super::rows(f.conflicting_rows),
                 dropped(s.dropped_conflicts && f.conflicting_rows > 0)
             ),
         ),
@@ -79,10 +79,10 @@ fn text(s: &Summary) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "wrote {} ({}): {} rows; {}",
+        "wrote {} ({}): {}; {}",
         s.output,
         s.output_format,
-        thousands(s.rows_out as u64),
+        super::rows(s.rows_out),
         cats.join(", ")
     );
     out

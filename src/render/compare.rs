@@ -12,7 +12,7 @@ pub fn render(r: &DriftReport, format: Format) -> Result<String> {
     match format {
         Format::Json => super::json(r),
         Format::Csv => csv(r),
-        Format::Table => Ok(text(r, false)),
+        Format::Table => Ok(super::wrap(&text(r, false))),
         Format::Markdown => Ok(text(r, true)),
     }
 }
@@ -96,11 +96,11 @@ fn text(r: &DriftReport, markdown: bool) -> String {
         out.push('\n');
     };
     let title = format!(
-        "{} ({} rows) vs {} ({} rows)",
+        "{} ({}) vs {} ({})",
         r.train,
-        thousands(r.train_rows as u64),
+        super::rows(r.train_rows),
         r.test,
-        thousands(r.test_rows as u64)
+        super::rows(r.test_rows)
     );
     if markdown {
         let _ = writeln!(out, "## {title}\n");

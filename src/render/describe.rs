@@ -26,7 +26,11 @@ pub fn render(files: &[FileSummary], options: RenderOptions) -> Result<String> {
     match options.format {
         Format::Json => json(files, options.top),
         Format::Csv => csv(files, options.top),
-        Format::Table => Ok(text(files, options.top.unwrap_or(DEFAULT_TABLE_TOP), false)),
+        Format::Table => Ok(super::wrap(&text(
+            files,
+            options.top.unwrap_or(DEFAULT_TABLE_TOP),
+            false,
+        ))),
         Format::Markdown => Ok(text(files, options.top.unwrap_or(usize::MAX), true)),
     }
 }
@@ -173,12 +177,7 @@ fn text(files: &[FileSummary], top: usize, markdown: bool) -> String {
         heading(
             &mut out,
             2,
-            &format!(
-                "{}: {} rows ({})",
-                f.path,
-                thousands(f.rows as u64),
-                f.layout
-            ),
+            &format!("{}: {} ({})", f.path, super::rows(f.rows), f.layout),
         );
         if !markdown {
             out.push('\n');
@@ -190,9 +189,9 @@ fn text(files: &[FileSummary], top: usize, markdown: bool) -> String {
         if let (Some(groups), Some(by)) = (&f.groups, f.group_by) {
             for (g, s) in groups.iter() {
                 let title = format!(
-                    "{by} = {} ({} rows)",
+                    "{by} = {} ({})",
                     crate::error::show_value(g.as_bytes()),
-                    thousands(s.rows as u64)
+                    super::rows(s.rows)
                 );
                 heading(&mut out, 3, &title);
                 if s.numeric.is_empty() {

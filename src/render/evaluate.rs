@@ -12,7 +12,7 @@ pub fn render(e: &Evaluation, format: Format) -> Result<String> {
     match format {
         Format::Json => super::json(e),
         Format::Csv => csv(e),
-        Format::Table => Ok(text(e, false)),
+        Format::Table => Ok(super::wrap(&text(e, false))),
         Format::Markdown => Ok(text(e, true)),
     }
 }

@@ -87,7 +87,10 @@ pub enum Align {
     Right,
 }
 
-/// A table of strings rendered with aligned columns or as Markdown.
+/// The widest line a text table prints (a terminal of 100 columns).
+pub const MAX_WIDTH: usize = 100;
+
+/// A table of strings rendered with aligned columns (at most [`MAX_WIDTH`] wide) or as Markdown.
 #[derive(Debug, Clone)]
 pub struct Table {
     header: Vec<String>,
@@ -150,28 +153,54 @@ impl Table {
 
     fn lines(&self, indent: usize, header: bool) -> String {
         let widths = self.widths();
-        let mut out = String::new();
-        let head = header.then_some(&self.header);
-        for row in head.into_iter().chain(&self.rows) {
-            let mut line = " ".repeat(indent);
-            for (i, cell) in row.iter().enumerate() {
-                if i > 0 {
-                    line.push(' ');
-                }
-                let pad = widths[i].saturating_sub(cell.chars().count());
-                match self.align[i] {
-                    Align::Left => {
-                        line.push_str(cell);
-                        line.push_str(&" ".repeat(pad));
-                    }
-                    Align::Right => {
-                        line.push_str(&" ".repeat(pad));
-                        line.push_str(cell);
-                    }
+        // Columns after the first (the row's key) in groups that fit the terminal width; a table
+        // too wide for it is printed in several blocks, each with the key column again.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let key = widths.first().copied().unwrap_or(0);
+        let mut used = indent + key;
+        for i in 1..widths.len() {
+            let need = 1 + widths[i];
+            match groups.last_mut() {
+                Some(g) if used + need <= MAX_WIDTH => g.push(i),
+                _ => {
+                    groups.push(vec![i]);
+                    used = indent + key;
                 }
             }
-            out.push_str(line.trim_end());
-            out.push('\n');
+            used += need;
+        }
+        if groups.is_empty() {
+            groups.push(Vec::new());
+        }
+        let mut out = String::new();
+        for (n, group) in groups.iter().enumerate() {
+            if n > 0 {
+                out.push('\n');
+            }
+            let columns: Vec<usize> = std::iter::once(0).chain(group.iter().copied()).collect();
+            let head = header.then_some(&self.header);
+            for row in head.into_iter().chain(&self.rows) {
+                let mut line = " ".repeat(indent);
+                for (k, &i) in columns.iter().enumerate() {
+                    let Some(cell) = row.get(i) else { continue };
+                    if k > 0 {
+                        line.push(' ');
+                    }
+                    let pad = widths[i].saturating_sub(cell.chars().count());
+                    match self.align[i] {
+                        Align::Left => {
+                            line.push_str(cell);
+                            line.push_str(&" ".repeat(pad));
+                        }
+                        Align::Right => {
+                            line.push_str(&" ".repeat(pad));
+                            line.push_str(cell);
+                        }
+                    }
+                }
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
         }
         out
     }
@@ -241,6 +270,68 @@ pub fn compact(v: f64) -> String {
         }
     }
     format!("{v:.0e}")
+}
+
+/// Text for a terminal: every line longer than [`MAX_WIDTH`] (a title naming long paths, a
+/// sentence) wrapped at spaces, its continuation indented two more spaces; a word longer than a
+/// line is cut.
+pub fn wrap(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if body.chars().count() <= MAX_WIDTH {
+            out.push_str(line);
+            continue;
+        }
+        let indent = body.len() - body.trim_start().len();
+        let cont = " ".repeat(indent + 2);
+        let mut rest: Vec<char> = body.chars().collect();
+        let mut first = true;
+        while !rest.is_empty() {
+            let prefix = if first { "" } else { cont.as_str() };
+            let room = MAX_WIDTH - prefix.len();
+            if rest.len() <= room {
+                out.push_str(prefix);
+                out.extend(rest.iter());
+                break;
+            }
+            let cut = rest[..=room]
+                .iter()
+                .rposition(|c| *c == ' ')
+                .filter(|&i| i > indent)
+                .unwrap_or(room);
+            out.push_str(prefix);
+            out.extend(rest[..cut].iter());
+            out.push('\n');
+            let skip = usize::from(rest.get(cut) == Some(&' '));
+            rest.drain(..cut + skip);
+            first = false;
+        }
+        out.push_str(end);
+    }
+    out
+}
+
+/// A count of rows for people: `1 row`, `125,973 rows`.
+pub fn rows(n: usize) -> String {
+    if n == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{} rows", thousands(n as u64))
+    }
+}
+
+/// A rate per second for people: whole units with thousands separators from 10 up
+/// (`848,796`), else [`compact`].
+pub fn per_second(v: f64) -> String {
+    if v.is_finite() && v >= 10.0 && v < 1e18 {
+        thousands(v.round() as u64)
+    } else {
+        compact(v)
+    }
 }
 
 /// A count with thousands separators: `125,973`.
@@ -336,6 +427,44 @@ mod tests {
         for v in [1e-9, 123456.7891, 9999999.6, 0.00099999, 3.3e12] {
             assert!(compact(v).len() <= 7, "{v} -> {}", compact(v));
         }
+    }
+
+    #[test]
+    fn wide_tables_wrap_with_the_key_repeated() {
+        let cols: Vec<(String, Align)> = (0..12)
+            .map(|i| (format!("column{i:02}"), Align::Right))
+            .collect();
+        let cols: Vec<(&str, Align)> = cols.iter().map(|(n, a)| (n.as_str(), *a)).collect();
+        let mut t = Table::new(&cols);
+        t.push((0..12).map(|i| format!("{}", i * 1000)).collect());
+        let text = t.to_text(2);
+        assert!(
+            text.lines().all(|l| l.chars().count() <= MAX_WIDTH),
+            "{text}"
+        );
+        let blocks: Vec<&str> = text.split("\n\n").collect();
+        assert_eq!(blocks.len(), 2);
+        assert!(
+            blocks
+                .iter()
+                .all(|b| b.trim_start().starts_with("column00"))
+        );
+        // Every cell is still there.
+        for i in 1..12 {
+            assert!(text.contains(&format!("column{i:02}")));
+        }
+    }
+
+    #[test]
+    fn long_lines_wrap_at_spaces() {
+        let long = format!("{} end\nshort\n", "word ".repeat(30));
+        let w = wrap(&long);
+        assert!(w.lines().all(|l| l.chars().count() <= MAX_WIDTH), "{w}");
+        assert!(w.contains("\n  word"));
+        assert!(w.ends_with("end\nshort\n"));
+        let path = format!("{}\n", "x".repeat(250));
+        assert!(wrap(&path).lines().all(|l| l.chars().count() <= MAX_WIDTH));
+        assert_eq!(wrap("a b\n"), "a b\n");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Align, Format, Table, compact, exact, thousands};
+use super::{Align, Format, Table, compact, exact};
 use crate::error::{Error, Result};
 use crate::stats::OrderedMap;
 use crate::stats::analysis::{GroupProfile, StatsReport};
@@ -15,7 +15,7 @@ pub fn render(r: &StatsReport, format: Format) -> Result<String> {
     match format {
         Format::Json => super::json(r),
         Format::Csv => csv(r),
-        Format::Table => Ok(text(r, false)),
+        Format::Table => Ok(super::wrap(&text(r, false))),
         Format::Markdown => Ok(text(r, true)),
     }
 }
@@ -114,7 +114,7 @@ fn text(r: &StatsReport, markdown: bool) -> String {
             out.push('\n');
         }
     };
-    let title = format!("{}: {} rows", r.path, thousands(r.rows as u64));
+    let title = format!("{}: {}", r.path, super::rows(r.rows));
     if markdown {
         let _ = writeln!(out, "## {title}\n");
     } else {

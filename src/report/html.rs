@@ -85,7 +85,11 @@ impl Table {
     pub fn to_csv(&self) -> crate::Result<String> {
         let mut w = ::csv::Writer::from_writer(Vec::new());
         let fail = |e: ::csv::Error| crate::Error::Output(std::io::Error::other(e.to_string()));
-        let header: Vec<String> = self.header.iter().map(|h| crate::render::snake_case(h)).collect();
+        let header: Vec<String> = self
+            .header
+            .iter()
+            .map(|h| crate::render::snake_case(h))
+            .collect();
         w.write_record(&header).map_err(fail)?;
         for r in &self.rows {
             w.write_record(r.iter().map(Cell::csv)).map_err(fail)?;

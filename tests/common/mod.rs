@@ -22,24 +22,44 @@ pub fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture(name))
 }
 
-/// The folder of the real NSL-KDD files, from `KDDSTAT_DATA`.
-///
-/// Without it, a test that needs the real files says plainly that it was skipped and returns
-/// `None`; under CI (`CI` set) a missing folder or file is a failure, never a silent skip.
-pub fn data_dir(files: &[&str]) -> Option<PathBuf> {
-    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    let Some(dir) = std::env::var_os("KDDSTAT_DATA").map(PathBuf::from) else {
-        assert!(!in_ci, "KDDSTAT_DATA must name the NSL-KDD folder under CI");
-        eprintln!(
-            "SKIPPED: KDDSTAT_DATA is not set, so the tests on the real NSL-KDD files did not run"
+/// Whether the tests run under CI (`CI` set and not `false`).
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+/// Something a test needs is missing: a failure that says what and how to get it, unless
+/// `KDDSTAT_ALLOW_SKIP` is set outside CI, when the test says plainly that it was skipped and
+/// passes. `cargo test` hides the output of passing tests, so a silent skip would read as green.
+pub fn missing(what: &str, how: &str) {
+    let allow = std::env::var_os("KDDSTAT_ALLOW_SKIP").is_some_and(|v| !v.is_empty());
+    if in_ci() || !allow {
+        panic!(
+            "{what} is missing, so this test cannot run: {how}; or set KDDSTAT_ALLOW_SKIP=1 to \
+             skip the tests that need it{}",
+            if in_ci() { " (not under CI)" } else { "" }
         );
-        return None;
-    };
+    }
+    eprintln!("SKIPPED: {what} is missing ({how})");
+}
+
+/// The folder of the real NSL-KDD files: `KDDSTAT_DATA`, else `datasets/` of the repository
+/// (where the README and `kddstat fetch` put them). With a file missing the test fails, naming
+/// it, unless skipping is allowed ([`missing`]).
+pub fn data_dir(files: &[&str]) -> Option<PathBuf> {
+    let dir = std::env::var_os("KDDSTAT_DATA")
+        .filter(|v| !v.is_empty())
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets"),
+            PathBuf::from,
+        );
     for f in files {
         let path = dir.join(f);
         if !path.is_file() {
-            assert!(!in_ci, "{} is missing under CI", path.display());
-            eprintln!("SKIPPED: {} is missing", path.display());
+            missing(
+                &format!("the NSL-KDD file {}", path.display()),
+                "run `cargo run --release -- fetch` (it downloads them into datasets/) or set \
+                 KDDSTAT_DATA to the folder that holds them",
+            );
             return None;
         }
     }
