@@ -99,11 +99,8 @@ pub fn resolve(path: &Path) -> PathBuf {
     }
     let mut missing = Vec::new();
     let mut cur = path.to_path_buf();
-    loop {
-        match cur.file_name() {
-            Some(name) => missing.push(name.to_os_string()),
-            None => break,
-        }
+    while let Some(name) = cur.file_name() {
+        missing.push(name.to_os_string());
         let parent = parent_of(&cur);
         if let Ok(p) = fs::canonicalize(&parent) {
             let mut out = p;
@@ -558,10 +555,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("sub/x.csv");
         check_file(&out, &[], false).unwrap();
-        let staged = stage(&out, false, |w| {
-            Ok(w.write_all(b"new").map_err(Error::Output)?)
-        })
-        .unwrap();
+        let staged = stage(&out, false, |w| w.write_all(b"new").map_err(Error::Output)).unwrap();
         fs::write(&out, b"someone else's").unwrap();
         let e = staged.commit().unwrap_err();
         assert!(e.to_string().contains("created by something else"), "{e}");
@@ -571,10 +565,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&out, fs::Permissions::from_mode(0o600)).unwrap();
-            write_file(&out, true, |w| {
-                Ok(w.write_all(b"2").map_err(Error::Output)?)
-            })
-            .unwrap();
+            write_file(&out, true, |w| w.write_all(b"2").map_err(Error::Output)).unwrap();
             let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }

@@ -658,3 +658,40 @@ fn nsl_kdd_zip_alone_serves_the_defaults() {
         "nothing is downloaded or unpacked: {names:?}"
     );
 }
+
+#[test]
+fn evaluate_csv_is_tidy() {
+    let text = String::from_utf8(stdout_of(kddstat().args([
+        "evaluate",
+        "-q",
+        "--format",
+        "csv",
+        "--detectors",
+        "zscore,kmeans",
+        "--k",
+        "2",
+        "--train",
+        &fixture("report_train.txt"),
+        "--test",
+        &fixture("report_test.txt"),
+    ])))
+    .unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,label,test,by,group,statistic,value"));
+    let mut keys = BTreeSet::new();
+    let mut bys = BTreeSet::new();
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 7, "{line}");
+        bys.insert(fields[3].to_string());
+        let key = (fields[0], fields[2], fields[3], fields[4], fields[5]);
+        assert!(keys.insert(key), "a duplicate key: {line}");
+        if fields[3] == "overall" {
+            assert_eq!(fields[4], "", "{line}");
+        }
+    }
+    assert_eq!(
+        bys.into_iter().collect::<Vec<_>>(),
+        ["category", "label", "overall"]
+    );
+}

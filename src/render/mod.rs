@@ -158,8 +158,8 @@ impl Table {
         let mut groups: Vec<Vec<usize>> = Vec::new();
         let key = widths.first().copied().unwrap_or(0);
         let mut used = indent + key;
-        for i in 1..widths.len() {
-            let need = 1 + widths[i];
+        for (i, w) in widths.iter().enumerate().skip(1) {
+            let need = 1 + w;
             match groups.last_mut() {
                 Some(g) if used + need <= MAX_WIDTH => g.push(i),
                 _ => {
@@ -327,7 +327,7 @@ pub fn rows(n: usize) -> String {
 /// A rate per second for people: whole units with thousands separators from 10 up
 /// (`848,796`), else [`compact`].
 pub fn per_second(v: f64) -> String {
-    if v.is_finite() && v >= 10.0 && v < 1e18 {
+    if (10.0..1e18).contains(&v) {
         thousands(v.round() as u64)
     } else {
         compact(v)
