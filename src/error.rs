@@ -131,6 +131,17 @@ pub enum Error {
     /// The command line asks for something that does not exist (exit status 2).
     #[error("{0}")]
     Usage(String),
+    /// A parameter of a library call outside what it accepts, named as in the model file (the
+    /// command layer names its flag instead; exit status 2).
+    #[error("parameter {name} = {value}: {expected}")]
+    InvalidParameter {
+        /// The parameter's name (`k`, `components`, `far`, ...).
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: String,
+    },
     /// A model file that cannot be used.
     #[error("{path}: {message}")]
     Model {
@@ -175,8 +186,20 @@ impl Error {
     /// The process exit status for this error: 2 for usage errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => 2,
+            Error::Usage(_) | Error::InvalidParameter { .. } => 2,
             _ => 1,
+        }
+    }
+
+    /// The error as the command line sees it: a parameter named by its flag (`--k 0: ...`).
+    pub fn for_command_line(self) -> Error {
+        match self {
+            Error::InvalidParameter {
+                name,
+                value,
+                expected,
+            } => Error::Usage(format!("--{} {value}: {expected}", name.replace('_', "-"))),
+            other => other,
         }
     }
 

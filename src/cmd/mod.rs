@@ -67,6 +67,10 @@ pub struct CompletionsArgs {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    dispatch(cli).map_err(Error::for_command_line)
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Describe(args) => describe::run(args),
         Command::Clean(args) => clean::run(args),

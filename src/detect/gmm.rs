@@ -115,9 +115,14 @@ impl Gmm {
         covariance: Covariance,
     ) -> Result<Gmm> {
         if components == 0 || components > x.nrows() {
-            return Err(Error::Usage(format!(
-                "--components {components} must be between 1 and the number of fitting rows"
-            )));
+            return Err(Error::InvalidParameter {
+                name: "components",
+                value: components.to_string(),
+                expected: format!(
+                    "must be between 1 and the number of fitting rows ({})",
+                    x.nrows()
+                ),
+            });
         }
         match covariance {
             Covariance::Diag => Self::fit_diag(x, components, seed),

@@ -125,10 +125,19 @@ fn grow(
 impl IsolationForest {
     /// Grows the forest on the encoded fitting rows.
     pub fn fit(x: &Array2<f64>, trees: usize, sample: usize, seed: u64) -> Result<IsolationForest> {
-        if trees == 0 || sample < 2 {
-            return Err(Error::Usage(
-                "--trees must be at least 1 and the sub-sample at least 2".to_string(),
-            ));
+        if trees == 0 {
+            return Err(Error::InvalidParameter {
+                name: "trees",
+                value: trees.to_string(),
+                expected: "must be at least 1".into(),
+            });
+        }
+        if sample < 2 {
+            return Err(Error::InvalidParameter {
+                name: "sample",
+                value: sample.to_string(),
+                expected: "must be at least 2".into(),
+            });
         }
         let n = x.nrows();
         let sample = sample.min(n);

@@ -63,10 +63,14 @@ impl KMeansDetector {
         engine: Engine,
     ) -> Result<KMeansDetector> {
         if k == 0 || k > x.nrows() {
-            return Err(Error::Usage(format!(
-                "--k {k} must be between 1 and the number of fitting rows ({})",
-                x.nrows()
-            )));
+            return Err(Error::InvalidParameter {
+                name: "k",
+                value: k.to_string(),
+                expected: format!(
+                    "must be between 1 and the number of fitting rows ({})",
+                    x.nrows()
+                ),
+            });
         }
         if engine == Engine::Native {
             let data = x
