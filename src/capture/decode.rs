@@ -113,7 +113,18 @@ pub struct Decoder {
     pub wrong: u64,
     /// The last reassembled datagram.
     buffer: Vec<u8>,
+    /// Fragments and payload bytes held for datagrams not yet whole (an upper estimate: those
+    /// dropped by the timeout are not subtracted, which only makes the cap act sooner).
+    held: (u64, u64),
+    /// Fragments dropped because the reassembly memory cap was reached.
+    pub dropped: u64,
 }
+
+/// The most IP fragments held for reassembly at once; past it (or [`MAX_PENDING_BYTES`]) the
+/// pending fragments are dropped and counted, as Zeek and Suricata do past their memory caps.
+pub const MAX_PENDING_FRAGMENTS: u64 = 16_384;
+/// The most fragment payload bytes held for reassembly at once.
+pub const MAX_PENDING_BYTES: u64 = 32 << 20;
 
 /// The ones' complement checksum of an IPv4 header is right.
 fn ipv4_checksum_ok(header: &[u8]) -> bool {
@@ -328,10 +339,18 @@ impl Decoder {
                 wrong: true,
             };
         };
+        if self.held.0 >= MAX_PENDING_FRAGMENTS || self.held.1 >= MAX_PENDING_BYTES {
+            self.pool = None;
+            self.dropped += self.held.0;
+            self.held = (0, 0);
+        }
         let pool = self.pool.get_or_insert_with(IpDefragPool::new);
+        let size = data.len() as u64;
         match pool.process_sliced_packet(&sliced, ts, ()) {
             Ok(Some(whole)) => {
                 self.reassembled += 1;
+                self.held.0 = self.held.0.saturating_sub(1);
+                self.held.1 = self.held.1.saturating_sub(whole.payload.len() as u64);
                 let proto: IpNumber = whole.ip_number;
                 self.buffer.clear();
                 self.buffer.extend_from_slice(&whole.payload);
@@ -346,11 +365,15 @@ impl Decoder {
                     wrong: bad,
                 }
             }
-            Ok(None) => Decoded::Ip {
-                ip,
-                transport: None,
-                wrong: bad,
-            },
+            Ok(None) => {
+                self.held.0 += 1;
+                self.held.1 += size;
+                Decoded::Ip {
+                    ip,
+                    transport: None,
+                    wrong: bad,
+                }
+            }
             Err(_) => {
                 self.wrong += 1;
                 Decoded::Ip {

@@ -140,6 +140,15 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
     }
     let records = records::records(&tracker.conns);
     let mut warnings = Vec::new();
+    if decoder.dropped > 0 {
+        warnings.push(format!(
+            "{name}: {} IP fragments were dropped: more than {} fragments or {} bytes waited for \
+             reassembly at once",
+            decoder.dropped,
+            decode::MAX_PENDING_FRAGMENTS,
+            decode::MAX_PENDING_BYTES
+        ));
+    }
     if info.truncated {
         warnings.push(format!(
             "{name}: the last packet record is truncated; it was skipped and the rest analysed"

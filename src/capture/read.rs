@@ -33,6 +33,13 @@ pub struct ReadInfo {
     pub truncated: bool,
 }
 
+/// The longest packet record accepted, whatever a file's snapshot length (Wireshark's limit for
+/// most link types).
+const MAX_RECORD: u32 = 262_144;
+
+/// The longest pcapng block accepted (a packet of [`MAX_RECORD`] bytes with its options fits).
+const MAX_BLOCK: u32 = 16 << 20;
+
 fn corrupt(name: &str, offset: usize, what: &str) -> Error {
     Error::Capture {
         path: name.to_string(),
@@ -81,6 +88,13 @@ fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<Re
     let nanos = header.is_nanosecond_precision();
     let big = header.is_bigendian();
     let link = header.network.0;
+    // No record is longer than the snapshot length (nor than the largest any tool writes).
+    let max_caplen = if header.snaplen > 0 {
+        header.snaplen.max(MAX_RECORD)
+    } else {
+        MAX_RECORD
+    };
+    let mut record = 0usize;
     let mut info = ReadInfo {
         format: "pcap",
         truncated: false,
@@ -92,6 +106,27 @@ fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<Re
         } else {
             pcap_parser::parse_pcap_frame(rest)
         };
+        record += 1;
+        // The captured length, read as the format says, decides between damage and truncation:
+        // only a record that runs past the end of the file with a plausible length is a cut-short
+        // last record.
+        let caplen = rest.get(8..12).map(|b| {
+            let b = [b[0], b[1], b[2], b[3]];
+            if big {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        });
+        if let Some(caplen) = caplen
+            && caplen > max_caplen
+        {
+            return Err(corrupt(
+                name,
+                offset,
+                &format!("packet record {record} has a bad captured length ({caplen} bytes)"),
+            ));
+        }
         match parsed {
             Ok((next, block)) => {
                 let frac = i64::from(block.ts_usec) * if nanos { 1 } else { 1000 };
@@ -107,7 +142,13 @@ fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<Re
                 info.truncated = true;
                 break;
             }
-            Err(_) => return Err(corrupt(name, offset, "a corrupt packet record")),
+            Err(_) => {
+                return Err(corrupt(
+                    name,
+                    offset,
+                    &format!("packet record {record} is corrupt"),
+                ));
+            }
         }
     }
     Ok(info)
@@ -142,6 +183,38 @@ fn pcapng(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<
         // A section header says its own byte order.
         if rest.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
             big = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        }
+        // Every block starts with its type and total length: blocks kddstat does not read are
+        // skipped by that length, as the format says; a length that cannot be is damage, and only
+        // a block running past the end of the file with a plausible length is truncation.
+        if rest.len() < 8 {
+            info.truncated = true;
+            break;
+        }
+        let word = |b: &[u8]| {
+            let b = [b[0], b[1], b[2], b[3]];
+            if big {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let (kind, length) = (word(&rest[0..4]), word(&rest[4..8]));
+        if length < 12 || length % 4 != 0 || length > MAX_BLOCK {
+            return Err(corrupt(
+                name,
+                offset,
+                &format!("a block with an impossible length ({length} bytes)"),
+            ));
+        }
+        if length as usize > rest.len() {
+            info.truncated = true;
+            break;
+        }
+        const READ: [u32; 4] = [0x0a0d_0d0a, 1, 3, 6];
+        if !READ.contains(&kind) {
+            rest = &rest[length as usize..];
+            continue;
         }
         let parsed = if big {
             pcap_parser::pcapng::parse_block_be(rest)

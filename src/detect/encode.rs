@@ -5,7 +5,10 @@
 //! `protocol_type`, `service` and `flag` (values in sorted order). The vocabulary is that of the
 //! whole training file (on KDDTrain+: 3 + 70 + 11 values, 122 columns in all), so that a service that
 //! never occurs in normal traffic still has a column; a value the training file lacks encodes as
-//! all zeros. Every column is then standardised with the mean and the standard deviation (ddof = 0)
+//! all zeros. A feature with more than [`MAX_VOCABULARY`](super::MAX_VOCABULARY) distinct values
+//! (1,024; NSL-KDD has 70 services) keeps the most frequent ones, the rest encoding as all zeros, so
+//! the encoding's width, and its memory, stay bounded whatever the file. Every column is then
+//! standardised with the mean and the standard deviation (ddof = 0)
 //! of the fitting rows, a zero deviation replaced by 1.
 
 use ndarray::Array2;
@@ -61,8 +64,11 @@ impl Encoder {
             .collect();
         let vocabulary = schema::categorical_features()
             .map(|f| {
+                // Most frequent first: a file with more distinct values than the cap keeps the
+                // commonest, so memory stays proportional to the rows.
                 let mut values: Vec<String> = crate::stats::value_counts(ds.str_values(f.name)?)
                     .into_iter()
+                    .take(super::MAX_VOCABULARY)
                     .map(|(v, _)| v)
                     .collect();
                 values.sort();
@@ -119,6 +125,44 @@ impl Encoder {
             .map(|s| if s.1 > 0.0 { s.1 } else { 1.0 })
             .collect();
         Ok((enc, inputs))
+    }
+
+    /// Checks an encoder read from a file against what fitting can produce: known numeric and
+    /// categorical features, at most `max_vocabulary` values each, finite means and positive
+    /// finite scales of the right count. Returns what is wrong.
+    pub fn check(&self, max_vocabulary: usize) -> std::result::Result<(), String> {
+        let kind = |n: &str| crate::schema::feature(n).map(|f| f.kind);
+        if self
+            .numeric
+            .iter()
+            .any(|n| kind(n).is_none_or(|k| k == crate::schema::Kind::Categorical))
+        {
+            return Err("names an unknown numeric feature".into());
+        }
+        if self.log1p.iter().any(|n| !self.numeric.contains(n)) {
+            return Err("transforms a feature it does not encode".into());
+        }
+        for (name, values) in &self.vocabulary {
+            if kind(name) != Some(crate::schema::Kind::Categorical) {
+                return Err(format!("names '{name}' as a categorical feature"));
+            }
+            if values.len() > max_vocabulary {
+                return Err(format!(
+                    "has {} values of {name}, more than the {max_vocabulary} allowed",
+                    values.len()
+                ));
+            }
+        }
+        let w = self.width();
+        if self.mean.len() != w || self.scale.len() != w {
+            return Err("is inconsistent (its means or scales do not match its width)".into());
+        }
+        if self.mean.iter().any(|v| !v.is_finite())
+            || self.scale.iter().any(|v| !v.is_finite() || *v <= 0.0)
+        {
+            return Err("has a mean that is not finite or a scale that is not positive".into());
+        }
+        Ok(())
     }
 
     /// Number of output columns.

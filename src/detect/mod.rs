@@ -26,6 +26,15 @@ use encode::Encoder;
 pub const FORMAT: &str = "kddstat-model";
 /// The model file format's version; a file of another version is refused.
 pub const FORMAT_VERSION: u32 = 1;
+/// The largest model file read, in bytes (a fitted model of the default detectors is under 5 MB;
+/// a forest of 10,000 trees about 300 MB would be refused).
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+/// The largest vocabulary of one categorical feature in an encoder (NSL-KDD has 70 services);
+/// fitting keeps the most frequent values up to it and encodes the others as none of them.
+pub const MAX_VOCABULARY: usize = 1024;
+/// The smallest variance a diagonal mixture component may have (fitting adds `reg_covar`, 1e-6).
+const MIN_VARIANCE: f64 = 1e-9;
+
 /// Points of a member's score distribution kept for rank normalisation in an ensemble.
 const ECDF_POINTS: usize = 1001;
 
@@ -177,6 +186,9 @@ pub struct Model {
     pub threshold: f64,
     /// The training data.
     pub training: Training,
+    /// The file the model was read from (not saved).
+    #[serde(skip)]
+    pub source: Option<String>,
 }
 
 pub use crate::output::sha256_hex;
@@ -236,11 +248,14 @@ impl Fitted {
         let need = |w: Option<usize>| w.ok_or_else(|| "it has no encoder".to_string());
         match self {
             Fitted::Zscore(z) => {
-                let bad = |s: f64| s.is_nan() || s <= 0.0;
-                if z.features
-                    .iter()
-                    .any(|(n, _, s)| schema::feature(n).is_none() || bad(*s))
-                {
+                let bad = |c: f64, s: f64| !c.is_finite() || !s.is_finite() || s <= 0.0;
+                if z.features.is_empty() {
+                    return Err("its z-score detector has no feature".into());
+                }
+                if z.features.iter().any(|(n, c, s)| {
+                    schema::feature(n).is_none_or(|f| f.kind == schema::Kind::Categorical)
+                        || bad(*c, *s)
+                }) {
                     return Err("a z-score feature is unknown or has no positive scale".into());
                 }
             }
@@ -248,6 +263,9 @@ impl Fitted {
                 let w = need(width)?;
                 if k.centroids.is_empty() || k.centroids.iter().any(|c| c.len() != w) {
                     return Err("its centroids do not match its encoder".into());
+                }
+                if k.centroids.iter().flatten().any(|v| !v.is_finite()) {
+                    return Err("a centroid is not finite".into());
                 }
             }
             Fitted::Gmm(g) => {
@@ -268,21 +286,31 @@ impl Fitted {
                     && g.means.iter().all(|m| m.len() == w)
                     && g.spread.iter().all(|s| s.len() == per)
                     && (g.covariance == gmm::Covariance::Full
-                        || g.spread.iter().flatten().all(|v| *v > 0.0))
-                    && g.weights.iter().all(|x| *x > 0.0);
+                        || g.spread.iter().flatten().all(|v| *v >= MIN_VARIANCE))
+                    && g.spread.iter().flatten().all(|v| v.is_finite())
+                    && g.means.iter().flatten().all(|v| v.is_finite())
+                    && g.log_norm.iter().all(|v| v.is_finite())
+                    && g.weights.iter().all(|x| x.is_finite() && *x > 0.0)
+                    && (g.weights.iter().sum::<f64>() - 1.0).abs() < 1e-6;
                 if !ok {
                     return Err("its mixture does not match its encoder".into());
                 }
             }
             Fitted::Iforest(f) => {
                 let w = need(width)?;
+                // Children come after their parent, so no tree has a cycle.
                 let ok = f.width == w
+                    && f.sample >= 2
+                    && f.trees == f.forest.len()
                     && !f.forest.is_empty()
                     && f.forest.iter().all(|t| {
                         !t.is_empty()
-                            && t.iter().all(|n| {
+                            && t.iter().enumerate().all(|(i, n)| {
                                 n.feature == u32::MAX
                                     || ((n.feature as usize) < w
+                                        && n.threshold.is_finite()
+                                        && (n.left as usize) > i
+                                        && (n.right as usize) > i
                                         && (n.left as usize) < t.len()
                                         && (n.right as usize) < t.len())
                             })
@@ -296,6 +324,16 @@ impl Fitted {
                     return Err("its ensemble has no members".into());
                 }
                 for m in members {
+                    if matches!(*m.detector, Fitted::Ensemble { .. }) {
+                        return Err("an ensemble holds another ensemble".into());
+                    }
+                    let q = &m.quantiles;
+                    if q.len() < 2
+                        || q.iter().any(|v| !v.is_finite())
+                        || q.windows(2).any(|p| p[0] > p[1])
+                    {
+                        return Err("an ensemble member's quantiles are not sorted numbers".into());
+                    }
                     m.detector.check(width)?;
                 }
             }
@@ -438,7 +476,11 @@ pub fn fit_prepared(
     prepared: Option<&Prepared>,
 ) -> Result<Model> {
     if !(o.far > 0.0 && o.far < 1.0) {
-        return Err(Error::Usage(format!("--far {} is not in (0, 1)", o.far)));
+        return Err(Error::InvalidParameter {
+            name: "far",
+            value: o.far.to_string(),
+            expected: "must be in (0, 1)".into(),
+        });
     }
     let rows = fit_rows(ds, o.fit_on_all)?;
     let fit_count = rows.iter().filter(|r| **r).count();
@@ -507,6 +549,7 @@ pub fn fit_prepared(
             rows: ds.rows(),
             fit_rows: fit_count,
         },
+        source: None,
     })
 }
 
@@ -591,13 +634,29 @@ impl Model {
         }
     }
 
-    /// Scores every row of `ds`.
+    /// Scores every row of `ds`. A score that is not a finite number is an error, never a
+    /// result.
     pub fn score(&self, ds: &Dataset) -> Result<Vec<f64>> {
         let encoded = match &self.encoder {
             Some(e) => Some(e.transform(ds)?),
             None => None,
         };
-        self.detector.score(ds, encoded.as_ref())
+        let scores = self.detector.score(ds, encoded.as_ref())?;
+        if let Some(row) = scores.iter().position(|s| !s.is_finite()) {
+            return Err(Error::Model {
+                path: self
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| "the model".to_string()),
+                message: format!(
+                    "the score of {} line {} is not a finite number: the model cannot be used \
+                     (damaged or edited?)",
+                    ds.name,
+                    ds.lines.get(row).copied().unwrap_or(0)
+                ),
+            });
+        }
+        Ok(scores)
     }
 
     /// Scores every row of `ds` given its encoding by this model's encoder.
@@ -613,21 +672,37 @@ impl Model {
     /// Reads and checks a model file.
     pub fn read(path: &Path) -> Result<Model> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             path: shown.clone(),
             source,
-        })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Model {
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_MODEL_BYTES {
+            return Err(Error::Model {
+                path: shown,
+                message: format!(
+                    "{size} bytes: larger than the {MAX_MODEL_BYTES} bytes a model file may have"
+                ),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        // The header first, without building the rest (serde skips what it does not name).
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<serde_json::Value>,
+            format_version: Option<serde_json::Value>,
+        }
+        let header: Header = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
             path: shown.clone(),
             message: format!("not a JSON file ({e})"),
         })?;
-        if value.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+        if header.format.as_ref().and_then(|v| v.as_str()) != Some(FORMAT) {
             return Err(Error::Model {
                 path: shown,
                 message: "not a kddstat model file".to_string(),
             });
         }
-        match value.get("format_version").and_then(|v| v.as_u64()) {
+        match header.format_version.as_ref().and_then(|v| v.as_u64()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(Error::Model {
@@ -644,10 +719,11 @@ impl Model {
                 });
             }
         }
-        let model: Model = serde_json::from_value(value).map_err(|e| Error::Model {
+        let mut model: Model = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
             path: shown.clone(),
             message: format!("damaged or edited ({e})"),
         })?;
+        model.source = Some(shown.clone());
         let ours: Vec<&str> = schema::FEATURES.iter().map(|f| f.name).collect();
         if model.features.iter().map(String::as_str).ne(ours) {
             return Err(Error::Model {
@@ -656,13 +732,15 @@ impl Model {
             });
         }
         let width = match &model.encoder {
-            Some(e) if e.mean.len() != e.width() || e.scale.len() != e.width() => {
-                return Err(Error::Model {
-                    path: shown,
-                    message: "damaged or edited (its encoder is inconsistent)".to_string(),
-                });
-            }
-            Some(e) => Some(e.width()),
+            Some(e) => match e.check(MAX_VOCABULARY) {
+                Ok(()) => Some(e.width()),
+                Err(why) => {
+                    return Err(Error::Model {
+                        path: shown,
+                        message: format!("damaged or edited (its encoder {why})"),
+                    });
+                }
+            },
             None => None,
         };
         if let Err(why) = model.detector.check(width) {
