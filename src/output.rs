@@ -294,7 +294,11 @@ pub fn stage(
     let written = (|| {
         {
             let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-            fill(&mut w)?;
+            // A write error names the file ("No space left on device" alone helps nobody).
+            fill(&mut w).map_err(|e| match e {
+                Error::Output(source) => io(source),
+                other => other,
+            })?;
             w.flush().map_err(&io)?;
         }
         keep_or_default_mode(&tmp, out).map_err(&io)?;

@@ -506,9 +506,20 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
     ];
     let mut scores = None;
     if let Some(m) = model {
-        let (section, summary) = scores_section(a, m)?;
-        sections.push(section);
-        scores = Some(summary);
+        if a.records.is_empty() {
+            sections.push(Section {
+                id: "scores".into(),
+                title: format!("Scores of {}", m.label()),
+                intro: "The capture yields no connection record (no TCP, UDP or ICMP traffic \
+                        that forms one), so there is nothing to score."
+                    .into(),
+                blocks: Vec::new(),
+            });
+        } else {
+            let (section, summary) = scores_section(a, m)?;
+            sections.push(section);
+            scores = Some(summary);
+        }
     }
     let title = format!("kddstat capture report: {}", a.summary.file);
     let meta = vec![format!(

@@ -311,8 +311,9 @@ fn parse_piece(
         let line = text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end]);
         pos = end + 1;
         p.line_count += 1;
-        // A record is at least 2 * fields - 1 bytes long; only a short line can be blank.
-        if line.len() < 2 * fields && line.trim().is_empty() {
+        // Blank lines of any length are skipped (only a line starting with white space can be
+        // one, so records pay a single byte test).
+        if line.is_empty() || (line.as_bytes()[0].is_ascii_whitespace() && line.trim().is_empty()) {
             continue; // pandas skips blank lines too
         }
         let row = match parse_line(line, fields, &slots, is_last && !has_newline) {

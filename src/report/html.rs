@@ -7,6 +7,28 @@ use crate::render::{compact, thousands};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
+    escape_chars(text)
+}
+
+/// Whether XML 1.0 allows a character (no C0 control but tab, line feed and carriage return; no
+/// U+FFFE, U+FFFF). A label holding an ESC would otherwise make an SVG ill-formed.
+pub fn xml_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// A finished SVG with every character XML forbids replaced by U+FFFD (plotters escapes markup
+/// but not control characters).
+pub fn xml_safe(svg: &str) -> String {
+    if svg.chars().all(xml_char) {
+        svg.to_string()
+    } else {
+        svg.chars()
+            .map(|c| if xml_char(c) { c } else { '\u{fffd}' })
+            .collect()
+    }
+}
+
+fn escape_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -15,6 +37,7 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if !xml_char(c) => out.push('\u{fffd}'),
             _ => out.push(c),
         }
     }
@@ -277,7 +300,10 @@ pub fn folder_files<T: serde::Serialize>(
     )];
     for s in sections {
         for f in s.figures() {
-            out.push((format!("plots/{}.svg", f.name), f.svg.clone().into_bytes()));
+            out.push((
+                format!("plots/{}.svg", f.name),
+                xml_safe(&f.svg).into_bytes(),
+            ));
         }
         for t in s.tables() {
             out.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
@@ -302,6 +328,15 @@ pub fn folder_files<T: serde::Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_xml() {
+        assert_eq!(escape("a\u{1b}[31mb"), "a\u{fffd}[31mb");
+        assert_eq!(
+            xml_safe("<text>\u{1}x\tz</text>"),
+            "<text>\u{fffd}x\tz</text>"
+        );
+    }
 
     #[test]
     fn everything_is_escaped() {
