@@ -686,6 +686,13 @@ impl Model {
             });
         }
         let bytes = std::fs::read(path).map_err(io)?;
+        Self::parse(&shown, &bytes)
+    }
+
+    /// Reads a model from the bytes of a model file named `shown` and validates every field (see
+    /// [`Model::read`]).
+    pub fn parse(shown: &str, bytes: &[u8]) -> Result<Model> {
+        let shown = shown.to_string();
         // The header first, without building the rest (serde skips what it does not name).
         #[derive(Deserialize)]
         struct Header {

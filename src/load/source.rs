@@ -167,6 +167,20 @@ pub fn read_input_with(input: &Input, entry: Option<&str>, limits: Limits) -> Re
     Ok(raw)
 }
 
+/// Undoes the compression of bytes already in memory (`name` for messages), as [`read_input`]
+/// does for a file.
+pub fn read_bytes(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+    unpack(
+        Raw {
+            name: name.to_string(),
+            bytes,
+            from_archive: false,
+        },
+        entry,
+        limits,
+    )
+}
+
 /// Reads a whole file; a large one in two halves on two threads, which halves the time spent
 /// copying from the page cache and faulting in the buffer.
 fn read_file(path: &std::path::Path, len: u64) -> io::Result<Vec<u8>> {
