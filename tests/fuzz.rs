@@ -107,7 +107,7 @@ fn seed() -> u64 {
     std::env::var("KDDSTAT_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x6b64_6473_7461_74)
+        .unwrap_or(0x006b_6464_7374_6174)
         | 1
 }
 

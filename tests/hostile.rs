@@ -204,7 +204,8 @@ fn fitted(dir: &Path, detector: &str) -> Value {
 fn edited_models_are_refused_before_scoring() {
     let tmp = tempfile::tempdir().unwrap();
     let test = fixture_path("report_test.txt");
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "iforest",
             Box::new(|m: &mut Value| m["detector"]["sample"] = 1.into()),
@@ -431,7 +432,8 @@ fn unknown_pcapng_blocks_are_skipped_by_their_length() {
     assert_eq!(v["packets"], 2);
     // An impossible block length is damage.
     let mut bad = file.clone();
-    let at = bad.len() - (12 + 4 * 0) - epb(&udp_frame(2)).len();
+    // The last block: its 12 bytes of framing and its body.
+    let at = bad.len() - 12 - epb(&udp_frame(2)).len();
     bad[at + 4..at + 8].copy_from_slice(&7u32.to_le_bytes());
     fs::write(tmp.path().join("bad.pcapng"), &bad).unwrap();
     let out = run_limited(&["pcap", "bad.pcapng"], tmp.path());

@@ -48,7 +48,8 @@ pub struct DetectorArgs {
     /// iforest: rows per tree [default: 256].
     #[arg(long, value_name = "N", help_heading = "Detector parameters")]
     pub sample: Option<usize>,
-    /// ensemble: its members, comma-separated [default: zscore,kmeans,gmm,iforest].
+    /// ensemble: its members, comma-separated, any of zscore, kmeans, gmm, iforest [default: all
+    /// four].
     #[arg(long, value_enum, value_delimiter = ',', value_parser = member_name, help_heading = "Detector parameters")]
     pub members: Option<Vec<DetectorName>>,
 }

@@ -699,7 +699,7 @@ impl Model {
             format: Option<serde_json::Value>,
             format_version: Option<serde_json::Value>,
         }
-        let header: Header = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
+        let header: Header = serde_json::from_slice(bytes).map_err(|e| Error::Model {
             path: shown.clone(),
             message: format!("not a JSON file ({e})"),
         })?;
@@ -726,7 +726,7 @@ impl Model {
                 });
             }
         }
-        let mut model: Model = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
+        let mut model: Model = serde_json::from_slice(bytes).map_err(|e| Error::Model {
             path: shown.clone(),
             message: format!("damaged or edited ({e})"),
         })?;
