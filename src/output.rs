@@ -466,6 +466,15 @@ fn place_folder(new: &Path, out: &Path, parent: &Path, name: &str) -> Result<()>
     if !out.exists() {
         return fs::rename(new, out).map_err(io_error(out));
     }
+    // Checked again at the last moment: a folder that appeared or changed since the check at the
+    // start is replaced only if it is still empty or a report of kddstat's.
+    let empty = fs::read_dir(out).map_err(io_error(out))?.next().is_none();
+    if !empty && !is_ours(out) {
+        return Err(Error::Usage(format!(
+            "{}: files that kddstat did not write appeared there during this run; nothing was replaced",
+            out.display()
+        )));
+    }
     if exchange(new, out).is_ok() {
         // `new` now holds the old report.
         return fs::remove_dir_all(new).map_err(io_error(new));
@@ -552,6 +561,24 @@ mod tests {
         assert!(e.to_string().contains("did not write"), "{e}");
         fs::write(dir.path().join("f"), b"").unwrap();
         assert!(check_folder(&dir.path().join("f"), &[], true).is_err());
+    }
+
+    #[test]
+    fn a_folder_filled_during_the_run_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r");
+        check_folder(&out, &[], false).unwrap();
+        // Someone else creates the folder between the check and the write.
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("theirs.txt"), b"keep").unwrap();
+        let e = write_folder(&out, &[("index.html".into(), b"x".to_vec())]).unwrap_err();
+        assert!(e.to_string().contains("appeared there"), "{e}");
+        assert_eq!(fs::read(out.join("theirs.txt")).unwrap(), b"keep");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary folder left"
+        );
     }
 
     #[test]

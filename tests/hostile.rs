@@ -621,3 +621,53 @@ fn outputs_never_replace_inputs_devices_or_each_other() {
         );
     }
 }
+
+#[test]
+fn an_interrupted_clean_leaves_no_temporary_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // About 60 MB of records, so that the run is still writing when interrupted.
+    let rows = String::from_utf8(tiny()).unwrap().repeat(120_000);
+    fs::write(d.join("big.txt"), rows).unwrap();
+    fs::write(d.join("out.csv"), "the previous output").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kddstat"))
+        .args(["clean", "-q", "big.txt", "-o", "out.csv", "--force"])
+        .current_dir(d)
+        .spawn()
+        .unwrap();
+    // Interrupt it while it writes: as soon as its temporary file appears.
+    let writing = || {
+        fs::read_dir(d).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".kddstat-")
+        })
+    };
+    while !writing() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".kddstat-")),
+        "a temporary file was left: {names:?}"
+    );
+    let out = fs::read(d.join("out.csv")).unwrap();
+    if status.success() {
+        // It finished before the signal: the output is whole.
+        assert_eq!(
+            out.len(),
+            fs::metadata(d.join("big.txt")).unwrap().len() as usize
+        );
+    } else {
+        assert_eq!(status.code(), Some(130));
+        assert_eq!(out, b"the previous output");
+    }
+}
