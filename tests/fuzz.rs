@@ -193,27 +193,15 @@ fn gzip(b: &[u8]) -> Vec<u8> {
     common::gzip(b)
 }
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let o = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (n, d) in entries {
-        w.start_file(*n, o).unwrap();
-        w.write_all(d).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 #[test]
 fn fuzz_archives() {
     let tiny = std::fs::read(common::fixture_path("tiny.txt")).unwrap();
     let seeds = vec![
         gzip(&tiny),
-        zip_of(&[("a.txt", &tiny)]),
-        zip_of(&[("a/b.txt", &tiny), ("c.txt", &tiny)]),
-        zip_of(&[("x.gz", &gzip(&tiny))]),
-        gzip(&zip_of(&[("a.txt", &tiny)])),
+        common::zip_of(&[("a.txt", &tiny)]),
+        common::zip_of(&[("a/b.txt", &tiny), ("c.txt", &tiny)]),
+        common::zip_of(&[("x.gz", &gzip(&tiny))]),
+        gzip(&common::zip_of(&[("a.txt", &tiny)])),
     ];
     let limits = source::Limits {
         max_decompressed: 64 << 20,
@@ -276,23 +264,7 @@ fn fuzz_captures() {
         );
     }
     // A hand-built pcap of one UDP packet, so there is always a seed.
-    let mut b: Vec<u8> = Vec::new();
-    b.extend(0xa1b2c3d4u32.to_le_bytes());
-    b.extend(2u16.to_le_bytes());
-    b.extend(4u16.to_le_bytes());
-    b.extend([0u8; 8]);
-    b.extend(65535u32.to_le_bytes());
-    b.extend(1u32.to_le_bytes());
-    let mut frame = vec![0u8; 12];
-    frame.extend([
-        0x08, 0x00, 0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-    ]);
-    frame.extend([4, 210, 0, 53, 0, 12, 0, 0, b'a', b'b', b'c', b'd']);
-    b.extend([0u8; 8]);
-    b.extend((frame.len() as u32).to_le_bytes());
-    b.extend((frame.len() as u32).to_le_bytes());
-    b.extend(frame);
-    seeds.push(b);
+    seeds.push(common::pcap_file(&[common::udp_frame(1234)]));
     let options = CaptureOptions {
         port_scan_threshold: 10,
         top: 5,

@@ -43,17 +43,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     common::gzip(data)
 }
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in entries {
-        w.start_file(*name, options).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 fn tiny() -> Vec<u8> {
     fs::read(fixture_path("tiny.txt")).unwrap()
 }
@@ -66,7 +55,7 @@ fn nested_archives_stop_at_three_layers() {
     let mut z = tiny();
     let mut g = tiny();
     for i in 0..200 {
-        z = zip_of(&[(&format!("l{i}.zip"), &z)]);
+        z = common::zip_of(&[(&format!("l{i}.zip"), &z)]);
     }
     for _ in 0..30 {
         g = gzip(&g);
@@ -80,7 +69,7 @@ fn nested_archives_stop_at_three_layers() {
     // Two layers are fine.
     fs::write(
         tmp.path().join("two.zip"),
-        zip_of(&[("t.gz", &gzip(&tiny()))]),
+        common::zip_of(&[("t.gz", &gzip(&tiny()))]),
     )
     .unwrap();
     assert!(
@@ -129,7 +118,7 @@ fn archive_names_are_escaped_and_lists_capped() {
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
         .collect();
-    fs::write(tmp.path().join("many.zip"), zip_of(&refs)).unwrap();
+    fs::write(tmp.path().join("many.zip"), common::zip_of(&refs)).unwrap();
     let out = run_limited(&["describe", "many.zip"], tmp.path());
     fails_with(&out, "and 1991 more");
     assert!(out.stderr.len() < 2000);
@@ -281,64 +270,13 @@ fn edited_models_are_refused_before_scoring() {
     fails_with(&out, "larger than the 268435456 bytes");
 }
 
-/// A pcap of `packets` (one Ethernet frame each), little-endian, microseconds.
-fn pcap_file(packets: &[Vec<u8>]) -> Vec<u8> {
-    let mut b: Vec<u8> = Vec::new();
-    b.extend(0xa1b2c3d4u32.to_le_bytes());
-    b.extend(2u16.to_le_bytes());
-    b.extend(4u16.to_le_bytes());
-    b.extend([0u8; 8]);
-    b.extend(65535u32.to_le_bytes());
-    b.extend(1u32.to_le_bytes());
-    for (i, p) in packets.iter().enumerate() {
-        b.extend((1_700_000_000u32 + (i / 1000) as u32).to_le_bytes());
-        b.extend(((i % 1000) as u32).to_le_bytes());
-        b.extend((p.len() as u32).to_le_bytes());
-        b.extend((p.len() as u32).to_le_bytes());
-        b.extend(p);
-    }
-    b
-}
-
-/// An Ethernet frame holding an IPv4 packet (`flags_offset`: the flags and fragment offset).
-fn ipv4_frame(id: u16, flags_offset: u16, proto: u8, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0u8; 12];
-    f.extend([0x08, 0x00]);
-    let len = (20 + payload.len()) as u16;
-    let mut ip = vec![
-        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-    ];
-    ip[2..4].copy_from_slice(&len.to_be_bytes());
-    ip[4..6].copy_from_slice(&id.to_be_bytes());
-    ip[6..8].copy_from_slice(&flags_offset.to_be_bytes());
-    let sum: u32 = ip
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    f.extend(ip);
-    f.extend(payload);
-    f
-}
-
-fn udp_frame(sport: u16) -> Vec<u8> {
-    let mut udp = Vec::new();
-    udp.extend(sport.to_be_bytes());
-    udp.extend(53u16.to_be_bytes());
-    udp.extend(12u16.to_be_bytes());
-    udp.extend([0, 0]);
-    udp.extend(b"abcd");
-    ipv4_frame(1, 0, 17, &udp)
-}
-
 #[test]
 fn first_fragments_do_not_pile_up() {
     let tmp = tempfile::tempdir().unwrap();
     // 200,000 first fragments of distinct datagrams, never completed.
     let packets: Vec<Vec<u8>> = (0..200_000u32)
         .map(|i| {
-            ipv4_frame(
+            common::ipv4_frame(
                 (i % 65_536) as u16,
                 0x2000,
                 17 + (i / 65_536) as u8,
@@ -346,7 +284,7 @@ fn first_fragments_do_not_pile_up() {
             )
         })
         .collect();
-    fs::write(tmp.path().join("frags.pcap"), pcap_file(&packets)).unwrap();
+    fs::write(tmp.path().join("frags.pcap"), common::pcap_file(&packets)).unwrap();
     let out = run_limited(&["pcap", "--format", "json", "frags.pcap"], tmp.path());
     assert!(
         out.status.success(),
@@ -360,8 +298,8 @@ fn first_fragments_do_not_pile_up() {
 #[test]
 fn damage_inside_a_capture_is_an_error_not_truncation() {
     let tmp = tempfile::tempdir().unwrap();
-    let packets: Vec<Vec<u8>> = (0..5).map(|i| udp_frame(1000 + i)).collect();
-    let mut b = pcap_file(&packets);
+    let packets: Vec<Vec<u8>> = (0..5).map(|i| common::udp_frame(1000 + i)).collect();
+    let mut b = common::pcap_file(&packets);
     // The second record's captured length made absurd.
     let second = 24 + 16 + packets[0].len();
     b[second + 8..second + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
@@ -372,7 +310,7 @@ fn damage_inside_a_capture_is_an_error_not_truncation() {
         &format!("packet record 2 has a bad captured length (2147483647 bytes) at byte {second}"),
     );
     // A short last record is truncation: a warning, the rest analysed.
-    let mut cut = pcap_file(&packets);
+    let mut cut = common::pcap_file(&packets);
     cut.truncate(cut.len() - 3);
     fs::write(tmp.path().join("cut.pcap"), &cut).unwrap();
     let out = run_limited(&["pcap", "--format", "json", "cut.pcap"], tmp.path());
@@ -417,10 +355,10 @@ fn unknown_pcapng_blocks_are_skipped_by_their_length() {
     };
     let mut file = block(0x0a0d0d0a, &shb);
     file.extend(block(1, &idb));
-    file.extend(block(6, &epb(&udp_frame(1))));
+    file.extend(block(6, &epb(&common::udp_frame(1))));
     file.extend(block(0x0000_0bad, &[])); // an empty custom block
     file.extend(block(0x4242_4242, &[1, 2, 3, 4])); // a type nobody knows
-    file.extend(block(6, &epb(&udp_frame(2))));
+    file.extend(block(6, &epb(&common::udp_frame(2))));
     fs::write(tmp.path().join("x.pcapng"), &file).unwrap();
     let out = run_limited(&["pcap", "--format", "json", "x.pcapng"], tmp.path());
     assert!(
@@ -433,7 +371,7 @@ fn unknown_pcapng_blocks_are_skipped_by_their_length() {
     // An impossible block length is damage.
     let mut bad = file.clone();
     // The last block: its 12 bytes of framing and its body.
-    let at = bad.len() - 12 - epb(&udp_frame(2)).len();
+    let at = bad.len() - 12 - epb(&common::udp_frame(2)).len();
     bad[at + 4..at + 8].copy_from_slice(&7u32.to_le_bytes());
     fs::write(tmp.path().join("bad.pcapng"), &bad).unwrap();
     let out = run_limited(&["pcap", "bad.pcapng"], tmp.path());
@@ -444,8 +382,8 @@ fn unknown_pcapng_blocks_are_skipped_by_their_length() {
 fn a_capture_without_records_has_nothing_to_score() {
     let tmp = tempfile::tempdir().unwrap();
     // Only an IP fragment: no connection record.
-    let frame = ipv4_frame(7, 0x2000, 17, &[0u8; 16]);
-    fs::write(tmp.path().join("f.pcap"), pcap_file(&[frame])).unwrap();
+    let frame = common::ipv4_frame(7, 0x2000, 17, &[0u8; 16]);
+    fs::write(tmp.path().join("f.pcap"), common::pcap_file(&[frame])).unwrap();
     fitted(tmp.path(), "zscore");
     let out = run_limited(
         &[
@@ -540,8 +478,8 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn outputs_never_replace_inputs_devices_or_each_other() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let frame = udp_frame(9);
-    fs::write(d.join("c.pcap"), pcap_file(&[frame])).unwrap();
+    let frame = common::udp_frame(9);
+    fs::write(d.join("c.pcap"), common::pcap_file(&[frame])).unwrap();
     fitted(d, "zscore");
     fs::create_dir(d.join("dir")).unwrap();
     fs::copy(d.join("zscore.json"), d.join("dir/model.json")).unwrap();

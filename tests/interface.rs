@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use common::{data_dir, fixture, fixture_path, kddstat, stdout_of};
@@ -37,42 +36,9 @@ fn help_of(sub: &str) -> String {
     String::from_utf8(stdout_of(kddstat().args([sub, "-h"]))).unwrap()
 }
 
-/// A one-packet pcap (Ethernet, IPv4, UDP from 10.0.0.1:1234 to 10.0.0.2:53).
+/// A one-packet pcap (Ethernet, IPv4, UDP to port 53).
 fn tiny_pcap(path: &Path) {
-    let mut b: Vec<u8> = Vec::new();
-    b.extend(0xa1b2c3d4u32.to_le_bytes());
-    b.extend(2u16.to_le_bytes());
-    b.extend(4u16.to_le_bytes());
-    b.extend([0u8; 8]);
-    b.extend(65535u32.to_le_bytes());
-    b.extend(1u32.to_le_bytes());
-    let mut frame = vec![0u8; 12];
-    frame.extend([0x08, 0x00]);
-    let payload = b"hello";
-    let udp_len = 8 + payload.len() as u16;
-    let ip_len = 20 + udp_len;
-    let mut ip = vec![
-        0x45, 0, 0, 0, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-    ];
-    ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
-    let sum = ip
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum::<u32>();
-    let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    frame.extend(ip);
-    frame.extend(1234u16.to_be_bytes());
-    frame.extend(53u16.to_be_bytes());
-    frame.extend(udp_len.to_be_bytes());
-    frame.extend([0, 0]);
-    frame.extend(payload);
-    b.extend(1_700_000_000u32.to_le_bytes());
-    b.extend(0u32.to_le_bytes());
-    b.extend((frame.len() as u32).to_le_bytes());
-    b.extend((frame.len() as u32).to_le_bytes());
-    b.extend(frame);
-    fs::write(path, b).unwrap();
+    fs::write(path, common::pcap_file(&[common::udp_frame(1234)])).unwrap();
 }
 
 /// A minimal successful command line of each subcommand on the fixtures, ending where a
@@ -392,18 +358,13 @@ fn dash_writes_to_standard_output() {
 fn archive_members_are_named_the_same_way_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let zip_path = tmp.path().join("two.zip");
-    {
-        let mut z = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
-        let opts = zip::write::SimpleFileOptions::default();
-        for (name, file) in [
-            ("train.txt", "report_train.txt"),
-            ("test.txt", "report_test.txt"),
-        ] {
-            z.start_file(name, opts).unwrap();
-            z.write_all(&fs::read(fixture_path(file)).unwrap()).unwrap();
-        }
-        z.finish().unwrap();
-    }
+    let train = fs::read(fixture_path("report_train.txt")).unwrap();
+    let test = fs::read(fixture_path("report_test.txt")).unwrap();
+    fs::write(
+        &zip_path,
+        common::zip_of(&[("train.txt", &train), ("test.txt", &test)]),
+    )
+    .unwrap();
     let zp = zip_path.display().to_string();
     let member = |m: &str| format!("{zp}:{m}");
     let direct =

@@ -100,3 +100,67 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     enc.write_all(data).unwrap();
     enc.finish().unwrap()
 }
+
+/// A zip archive of `entries` (name, bytes), deflated.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        w.start_file(*name, options).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A pcap of `packets` (one Ethernet frame each), little-endian, microseconds.
+pub fn pcap_file(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut b: Vec<u8> = Vec::new();
+    b.extend(0xa1b2c3d4u32.to_le_bytes());
+    b.extend(2u16.to_le_bytes());
+    b.extend(4u16.to_le_bytes());
+    b.extend([0u8; 8]);
+    b.extend(65535u32.to_le_bytes());
+    b.extend(1u32.to_le_bytes());
+    for (i, p) in packets.iter().enumerate() {
+        b.extend((1_700_000_000u32 + (i / 1000) as u32).to_le_bytes());
+        b.extend(((i % 1000) as u32).to_le_bytes());
+        b.extend((p.len() as u32).to_le_bytes());
+        b.extend((p.len() as u32).to_le_bytes());
+        b.extend(p);
+    }
+    b
+}
+
+/// An Ethernet frame holding an IPv4 packet (`flags_offset`: the flags and fragment offset).
+pub fn ipv4_frame(id: u16, flags_offset: u16, proto: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend([0x08, 0x00]);
+    let len = (20 + payload.len()) as u16;
+    let mut ip = vec![
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    ip[2..4].copy_from_slice(&len.to_be_bytes());
+    ip[4..6].copy_from_slice(&id.to_be_bytes());
+    ip[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+    let sum: u32 = ip
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    f.extend(ip);
+    f.extend(payload);
+    f
+}
+
+pub fn udp_frame(sport: u16) -> Vec<u8> {
+    let mut udp = Vec::new();
+    udp.extend(sport.to_be_bytes());
+    udp.extend(53u16.to_be_bytes());
+    udp.extend(12u16.to_be_bytes());
+    udp.extend([0, 0]);
+    udp.extend(b"abcd");
+    ipv4_frame(1, 0, 17, &udp)
+}
