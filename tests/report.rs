@@ -434,6 +434,7 @@ fn nsl_kdd_report_figures_size_and_browser() {
     assert_eq!(s["files"][0]["labels"]["neptune"], 41_214);
     assert_eq!(s["drift"][0]["novel_labels"].as_object().unwrap().len(), 17);
     assert_eq!(s["drift"][0]["novel_rows"], 3_750);
+    check_findings(&s, &files);
     // The z-score detector's AUC on KDDTest+, as computed independently for issue 4.
     let zscore = &s["evaluation"]["detectors"][0];
     assert_eq!(zscore["id"], "zscore");
@@ -449,4 +450,130 @@ fn nsl_kdd_report_figures_size_and_browser() {
     }
     assert!(s["histograms"]["src_bytes"]["scale"] == "log");
     check_in_browser(&out);
+}
+
+/// The findings against the figures of summary.json (not against the page's own text): the best
+/// detector by ROC AUC and by F1 per test file, the labels every detector misses, novel labels.
+fn check_findings(s: &Value, files: &BTreeMap<String, Vec<u8>>) {
+    let page = String::from_utf8_lossy(&files["index.html"]).into_owned();
+    let first = page.find("<section id=").unwrap();
+    assert!(
+        page[first..].starts_with("<section id=\"findings\">"),
+        "the findings are not the first section"
+    );
+    let findings = s["findings"].as_array().unwrap();
+    let of = |id: &str| -> Vec<&Value> { findings.iter().filter(|f| f["id"] == id).collect() };
+    let detectors = s["evaluation"]["detectors"].as_array().unwrap();
+    for (j, test) in s["tests"].as_array().unwrap().iter().enumerate() {
+        let short = test.as_str().unwrap().rsplit('/').next().unwrap();
+        let best = |key: &dyn Fn(&Value) -> f64| {
+            detectors
+                .iter()
+                .max_by(|a, b| key(&a["tests"][j]).total_cmp(&key(&b["tests"][j])))
+                .unwrap()
+        };
+        let auc = best(&|t| t["roc_auc"]["overall"].as_f64().unwrap());
+        let f = of("best_detector_auc")
+            .into_iter()
+            .find(|f| f["figures"]["test"] == short)
+            .unwrap();
+        assert_eq!(f["figures"]["detector"], auc["id"]);
+        assert_eq!(
+            f["figures"]["roc_auc"],
+            auc["tests"][j]["roc_auc"]["overall"]
+        );
+        let f1 = best(&|t| t["f1"].as_f64().unwrap());
+        let f = of("best_detector_f1")
+            .into_iter()
+            .find(|f| f["figures"]["test"] == short)
+            .unwrap();
+        assert_eq!(f["figures"]["detector"], f1["id"]);
+        // Missed by all: every attack label under 1% for every detector.
+        let labels = detectors[0]["tests"][j]["per_label"].as_object().unwrap();
+        let missed: Vec<&String> = labels
+            .iter()
+            .filter(|(_, l)| l["category"] != "normal")
+            .filter(|(name, _)| {
+                detectors.iter().all(|d| {
+                    d["tests"][j]["per_label"][name.as_str()]["detection_rate"]
+                        .as_f64()
+                        .unwrap()
+                        < 0.01
+                })
+            })
+            .map(|(n, _)| n)
+            .collect();
+        let f = of("missed_by_all")
+            .into_iter()
+            .find(|f| f["figures"]["test"] == short)
+            .unwrap();
+        let named: Vec<&str> = f["figures"]["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut expected: Vec<&str> = missed.iter().map(|s| s.as_str()).collect();
+        let mut got = named.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected);
+        let f = of("novel_labels")
+            .into_iter()
+            .find(|f| f["figures"]["test"] == short)
+            .unwrap();
+        assert_eq!(f["figures"]["rows"], s["drift"][j]["novel_rows"]);
+        // Every sentence is on the page.
+        for f in findings {
+            let text = f["text"].as_str().unwrap();
+            assert!(page.contains(&text.replace('&', "&amp;")), "{text}");
+        }
+    }
+    // The figures the issue states for seed 42.
+    let missed = of("missed_by_all");
+    assert_eq!(missed[0]["figures"]["rows"], 945);
+}
+
+#[test]
+fn no_absolute_path_on_the_page_and_formula_cells_are_quoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(common::fixture_path("report_test.txt")).unwrap();
+    let evil = text.replacen(",neptune,", ",=HYPERLINK(1),", 2);
+    let test = tmp.path().join("formula.txt");
+    fs::write(&test, evil).unwrap();
+    let out = tmp.path().join("r");
+    kddstat()
+        .args([
+            "report",
+            "--quiet",
+            "--k",
+            "3",
+            "--components",
+            "2",
+            "--train",
+        ])
+        .arg(common::fixture_path("report_train.txt"))
+        .arg("--test")
+        .arg(&test)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let files = files_of(&out);
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tmp_root = tmp.path().display().to_string();
+    for (name, bytes) in &files {
+        if name.ends_with(".html") || name.ends_with(".svg") {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(!text.contains(root), "{name} names {root}");
+            assert!(!text.contains(&tmp_root), "{name} names {tmp_root}");
+        }
+    }
+    let csv: String = files
+        .iter()
+        .filter(|(n, _)| n.starts_with("tables/"))
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(csv.contains("'=HYPERLINK(1)"), "no quoted formula cell");
+    assert!(!csv.contains(",=HYPERLINK") && !csv.contains("\n=HYPERLINK"));
 }

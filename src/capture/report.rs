@@ -521,7 +521,10 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
             scores = Some(summary);
         }
     }
-    let title = format!("kddstat capture report: {}", a.summary.file);
+    let title = format!(
+        "kddstat capture report: {}",
+        crate::report::short(&a.summary.file)
+    );
     let meta = vec![format!(
         "{} packets, {} bytes on the wire, {} s. Every figure is in summary.json; every table in tables/.",
         crate::render::thousands(a.summary.packets),

@@ -222,7 +222,7 @@ fn heat_map(stats: &StatsReport) -> Result<String> {
     HeatMap {
         title: format!(
             "Pearson correlation of the numeric features of {}",
-            stats.path
+            super::short(&stats.path)
         ),
         names,
         values,
@@ -300,7 +300,7 @@ pub fn section(
             "Histograms of the numeric features of {}: heavy-tailed counts on a log scale (bins \
              equally wide in log10(1 + value), the first holding the zeros), rates in 20 bins, \
              rows on a log scale where the bars span more than two decades.{}",
-            ds.name,
+            super::short(&ds.name),
             if constant.is_empty() {
                 String::new()
             } else {
@@ -382,7 +382,7 @@ pub fn section(
         intro: format!(
             "How each feature of {} is distributed, how the most relevant ones differ between \
              attack categories, and how the features correlate.",
-            ds.name
+            super::short(&ds.name)
         ),
         blocks,
     };

@@ -168,6 +168,8 @@ pub enum Block {
     Table(Table),
     /// A list of short items.
     List(Vec<String>),
+    /// A list of short items, each with a link to the section (anchor) holding its evidence.
+    Links(Vec<(String, String)>),
 }
 
 /// A section of the report.
@@ -213,7 +215,9 @@ figcaption{font-size:12px;color:#555;max-width:640px;padding:2px 4px}
 .table{overflow-x:auto;margin:8px 0}table{border-collapse:collapse;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 8px}th{background:#f4f4f4;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.csv{font-size:12px;margin:2px 0}
-.meta{color:#555;font-size:13px}";
+.meta{color:#555;font-size:13px}
+ul.findings{background:#f6f8fb;border:1px solid #d8dee8;padding:10px 10px 10px 28px}
+ul.findings li{margin:4px 0}.top{font-size:12px}";
 
 /// The whole page.
 pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
@@ -222,7 +226,7 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+         <title>{}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1 id=\"top\">{}</h1>\n",
         escape(title),
         escape(title)
     );
@@ -262,6 +266,18 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
                     }
                     out.push_str("</ul>\n");
                 }
+                Block::Links(items) => {
+                    out.push_str("<ul class=\"findings\">\n");
+                    for (text, anchor) in items {
+                        let _ = writeln!(
+                            out,
+                            "<li>{} <a href=\"#{}\">(evidence)</a></li>",
+                            escape(text),
+                            escape(anchor)
+                        );
+                    }
+                    out.push_str("</ul>\n");
+                }
                 Block::Table(t) => t.to_html(&mut out),
                 Block::Figures(figs) => {
                     out.push_str("<div class=\"figs\">\n");
@@ -279,6 +295,7 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
                 }
             }
         }
+        out.push_str("<p class=\"top\"><a href=\"#top\">back to top</a></p>\n");
         out.push_str("</section>\n");
     }
     out.push_str("</body>\n</html>\n");

@@ -11,6 +11,7 @@
 mod detectors;
 mod drift;
 mod features;
+pub mod findings;
 pub mod html;
 mod overview;
 pub mod palette;
@@ -168,6 +169,8 @@ pub struct Summary {
     pub curves: Vec<Curves>,
     /// k-means cluster compositions.
     pub clusters: Vec<ClusterComposition>,
+    /// The findings: what the figures say, each with the numbers it states.
+    pub findings: Vec<findings::Finding>,
 }
 
 /// A built report: the figures and the page's sections.
@@ -247,13 +250,21 @@ pub fn build(
         },
     );
     let (features_section, histograms) = features?;
-    let mut sections = vec![overview?, features_section];
-    if !drift.is_empty() {
-        sections.push(drift_section?);
-    }
+    // The answer first: the findings, the files, the detectors, the drift, then the features.
+    let found = findings::of(
+        &train.name,
+        &stats_report,
+        &drift,
+        detected.as_ref().map(|d| &d.evaluation),
+    );
+    let mut sections = vec![findings::section(&found), overview?];
     if let Some(s) = detector_section? {
         sections.push(s);
     }
+    if !drift.is_empty() {
+        sections.push(drift_section?);
+    }
+    sections.push(features_section);
     let (evaluation, curves, clusters) = match detected {
         Some(d) => (Some(d.evaluation), d.curves, d.clusters),
         None => (None, Vec::new(), Vec::new()),
@@ -270,6 +281,7 @@ pub fn build(
         evaluation,
         curves,
         clusters,
+        findings: found,
     };
     Ok(Report { summary, sections })
 }
@@ -277,15 +289,22 @@ pub fn build(
 impl Report {
     /// The files of the report folder: relative path and bytes.
     pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        let title = format!("kddstat report: {}", self.summary.train);
+        // Files by their last path component only: a shared report does not reveal where the
+        // files sit (summary.json keeps the names as given).
+        let title = format!("kddstat report: {}", short(&self.summary.train));
         let mut meta = vec![format!(
             "Training file {} ({} rows); test files: {}.",
-            self.summary.train,
+            short(&self.summary.train),
             crate::render::thousands(self.summary.files[0].rows as u64),
             if self.summary.tests.is_empty() {
                 "none".to_string()
             } else {
-                self.summary.tests.join(", ")
+                self.summary
+                    .tests
+                    .iter()
+                    .map(|t| short(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         )];
         meta.push(format!(
