@@ -732,3 +732,65 @@ fn a_real_loopback_scan_is_found() {
         last[39]
     );
 }
+
+#[test]
+fn the_capture_report_starts_with_findings_drawn_from_its_figures() {
+    let Some(dir) = pcaps() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.json");
+    kddstat()
+        .args(["fit", "-q", "--detectors", "zscore", "--train"])
+        .arg(fixture("report_train.txt"))
+        .arg("-o")
+        .arg(&model)
+        .assert()
+        .success();
+    for capture in ["zeek-ftp-bruteforce.pcap", "zeek-wikipedia.pcap"] {
+        let out = tmp.path().join(capture);
+        kddstat()
+            .args(["pcap", "-q"])
+            .arg(dir.join(capture))
+            .arg("--report")
+            .arg(&out)
+            .arg("--model")
+            .arg(&model)
+            .assert()
+            .success();
+        let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+        let first = page.find("<section id=").unwrap();
+        assert!(page[first..].starts_with("<section id=\"findings\">"));
+        assert!(
+            !page.contains(dir.to_str().unwrap()),
+            "an absolute path on the page"
+        );
+        let s: Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let of = |id: &str| {
+            s["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["id"] == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("no finding {id}"))
+        };
+        assert_eq!(
+            of("scans")["figures"]["scans"].as_u64().unwrap() as usize,
+            s["traffic"]["scans"].as_array().unwrap().len()
+        );
+        assert_eq!(
+            of("top_talker")["figures"]["ip"],
+            s["traffic"]["hosts"][0]["ip"]
+        );
+        assert_eq!(
+            of("flagged_connections")["figures"]["flagged"],
+            s["scores"]["flagged"]
+        );
+        assert!(
+            of("content_features")["text"]
+                .as_str()
+                .unwrap()
+                .contains("always 0")
+        );
+    }
+}

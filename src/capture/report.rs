@@ -3,6 +3,7 @@
 //! IP pairs, connection flags and services, round-trip times, scans, and, with a model, the anomaly
 //! scores of the rebuilt connections.
 
+use crate::report::findings::{Finding, finding};
 use serde::Serialize;
 
 use super::Analysis;
@@ -36,6 +37,8 @@ pub struct ScoreSummary {
     pub flagged: usize,
     /// Quantiles of the scores.
     pub scores: Option<Quantiles>,
+    /// Flagged records per source address, most first (at most 5).
+    pub flagged_sources: Vec<(String, usize)>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +48,7 @@ struct ReportSummary<'a> {
     traffic: &'a TrafficSummary,
     bytes_per_second: &'a [(i64, u64)],
     scores: Option<ScoreSummary>,
+    findings: Vec<Finding>,
 }
 
 /// Bytes per second over time, in at most [`CURVE_POINTS`] buckets: `(seconds from the first
@@ -246,7 +250,7 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
         title: "Traffic".into(),
         intro: format!(
             "How much traffic {} holds, over time, by protocol and by address.",
-            s.file
+            crate::report::short(&s.file)
         ),
         blocks: vec![
             Block::Table(totals),
@@ -412,12 +416,22 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
         .map_err(|e| Error::Internal(format!("the rebuilt records do not read back: {e}")))?;
     let scores = model.score(&ds)?;
     let flagged = scores.iter().filter(|s| **s > model.threshold).count();
+    let mut by_source: std::collections::BTreeMap<String, usize> = Default::default();
+    for (r, s) in a.records.iter().zip(&scores) {
+        if *s > model.threshold {
+            *by_source.entry(r.src.to_string()).or_default() += 1;
+        }
+    }
+    let mut flagged_sources: Vec<(String, usize)> = by_source.into_iter().collect();
+    flagged_sources.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    flagged_sources.truncate(5);
     let summary = ScoreSummary {
         detector: model.label(),
         threshold: model.threshold,
         records: scores.len(),
         flagged,
         scores: Quantiles::of(&scores),
+        flagged_sources,
     };
     let mut blocks = vec![Block::Text(format!(
         "{} of {} connections score above the threshold {} of {}.",
@@ -521,6 +535,8 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
             scores = Some(summary);
         }
     }
+    let found = findings(a, model, scores.as_ref());
+    sections.insert(0, crate::report::findings::section(&found));
     let title = format!(
         "kddstat capture report: {}",
         crate::report::short(&a.summary.file)
@@ -541,8 +557,122 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
             traffic: &a.summary,
             bytes_per_second: &a.timelines.total,
             scores,
+            findings: found,
         },
     )
+}
+
+/// The capture report's findings: scans, the top talker, and with a model the flagged records,
+/// their top sources and what rebuilt records cannot show.
+fn findings(a: &Analysis, model: Option<&Model>, scores: Option<&ScoreSummary>) -> Vec<Finding> {
+    use crate::render::thousands;
+    use serde_json::json;
+    let s = &a.summary;
+    let mut out = Vec::new();
+    if s.scans.is_empty() {
+        out.push(finding(
+            "scans",
+            "scans",
+            format!(
+                "No port scan: no source reached {} distinct ports of one host, or one port of \
+                 {} hosts.",
+                s.port_scan_threshold, s.port_scan_threshold
+            ),
+            json!({"scans": 0, "threshold": s.port_scan_threshold}),
+        ));
+    } else {
+        let described: Vec<String> = s
+            .scans
+            .iter()
+            .take(3)
+            .map(|x| match x.kind {
+                "vertical" => format!(
+                    "{} reached {} ports of {}",
+                    x.src,
+                    thousands(x.distinct_ports.unwrap_or(0)),
+                    x.dst.as_deref().unwrap_or("?")
+                ),
+                _ => format!(
+                    "{} reached port {} on {} hosts",
+                    x.src,
+                    x.port.unwrap_or(0),
+                    thousands(x.distinct_hosts.unwrap_or(0))
+                ),
+            })
+            .collect();
+        out.push(finding(
+            "scans",
+            "scans",
+            format!(
+                "{} port scan{} found: {}.",
+                s.scans.len(),
+                if s.scans.len() == 1 { "" } else { "s" },
+                described.join("; ")
+            ),
+            json!({
+                "scans": s.scans.len(),
+                "kinds": s.scans.iter().map(|x| x.kind).collect::<Vec<_>>(),
+                "sources": s.scans.iter().map(|x| x.src.as_str()).collect::<Vec<_>>(),
+            }),
+        ));
+    }
+    if let Some(h) = s.hosts.first() {
+        let total = h.bytes_sent + h.bytes_received;
+        out.push(finding(
+            "top_talker",
+            "traffic",
+            format!(
+                "The top talker is {}: {} bytes sent and {} received.",
+                h.ip,
+                thousands(h.bytes_sent),
+                thousands(h.bytes_received)
+            ),
+            json!({"ip": h.ip, "bytes_sent": h.bytes_sent, "bytes_received": h.bytes_received, "bytes": total}),
+        ));
+    }
+    if let (Some(m), Some(sc)) = (model, scores) {
+        let share = sc.flagged as f64 / sc.records.max(1) as f64;
+        let sources: Vec<String> = sc
+            .flagged_sources
+            .iter()
+            .map(|(ip, n)| format!("{ip} ({n})"))
+            .collect();
+        out.push(finding(
+            "flagged_connections",
+            "scores",
+            format!(
+                "{} of {} connection records ({:.1}%) score above the threshold of {}{}.",
+                thousands(sc.flagged as u64),
+                thousands(sc.records as u64),
+                100.0 * share,
+                m.label(),
+                if sources.is_empty() {
+                    String::new()
+                } else {
+                    format!("; top sources: {}", sources.join(", "))
+                }
+            ),
+            json!({
+                "detector": m.id(),
+                "flagged": sc.flagged,
+                "records": sc.records,
+                "share": share,
+                "sources": sc.flagged_sources,
+            }),
+        ));
+    }
+    if model.is_some() {
+        out.push(finding(
+            "content_features",
+            "scores",
+            "Content features (failed logins, root shells, file creations, ...) are always 0 in \
+             records rebuilt from packets, so password guessing and U2R attacks cannot show in \
+             these scores."
+                .to_string(),
+            json!({"always_zero": ["hot", "num_compromised", "root_shell", "su_attempted", "num_root", "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login"]}),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -28,7 +28,8 @@ pub struct Finding {
     pub evidence: &'static str,
 }
 
-fn finding(id: &'static str, evidence: &'static str, text: String, figures: Value) -> Finding {
+/// A finding with its sentence, the numbers it states and the anchor of its evidence.
+pub fn finding(id: &'static str, evidence: &'static str, text: String, figures: Value) -> Finding {
     Finding {
         id,
         text,
