@@ -503,7 +503,7 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
             intro: format!(
                 "The rebuilt connections scored by {} (fitted on {}).",
                 model.label(),
-                model.training.file
+                crate::report::short(&model.training.file)
             ),
             blocks,
         },
