@@ -217,7 +217,9 @@ th,td{border:1px solid #ddd;padding:3px 8px}th{background:#f4f4f4;text-align:lef
 td.n{text-align:right;font-variant-numeric:tabular-nums}.csv{font-size:12px;margin:2px 0}
 .meta{color:#555;font-size:13px}
 ul.findings{background:#f6f8fb;border:1px solid #d8dee8;padding:10px 10px 10px 28px}
-ul.findings li{margin:4px 0}.top{font-size:12px}";
+ul.findings li{margin:4px 0}.top{font-size:12px}
+nav>ul>li{max-width:100%}details{font-size:12px}ul.toc{display:block;padding-left:16px;list-style:disc}
+@media print{figure,table,ul.findings{break-inside:avoid}nav details{display:none}}";
 
 /// The whole page.
 pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
@@ -233,14 +235,33 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
     for m in meta {
         let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(m));
     }
+    // The table of contents: every section, and under it every plot (folded).
     out.push_str("<nav><ul>\n");
     for s in sections {
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "<li><a href=\"#{}\">{}</a></li>",
+            "<li><a href=\"#{}\">{}</a>",
             escape(&s.id),
             escape(&s.title)
         );
+        let figures: Vec<&Figure> = s.figures().collect();
+        if !figures.is_empty() {
+            let _ = write!(
+                out,
+                "<details><summary>{} plots</summary><ul class=\"toc\">",
+                figures.len()
+            );
+            for f in figures {
+                let _ = write!(
+                    out,
+                    "<li><a href=\"#fig-{}\">{}</a></li>",
+                    escape(&f.name),
+                    escape(&f.caption)
+                );
+            }
+            out.push_str("</ul></details>");
+        }
+        out.push_str("</li>\n");
     }
     out.push_str("</ul></nav>\n");
     for s in sections {
@@ -284,7 +305,8 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
                     for f in figs {
                         let _ = writeln!(
                             out,
-                            "<figure{}><img src=\"plots/{}.svg\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+                            "<figure id=\"fig-{}\"{}><img src=\"plots/{}.svg\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+                            escape(&f.name),
                             if f.wide { " class=\"wide\"" } else { "" },
                             escape(&f.name),
                             escape(&f.caption),
