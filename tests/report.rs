@@ -518,6 +518,20 @@ fn check_findings(s: &Value, files: &BTreeMap<String, Vec<u8>>) {
         expected.sort_unstable();
         got.sort_unstable();
         assert_eq!(got, expected);
+        // The label x detector grid flags the same labels.
+        let mut slug = String::new();
+        for c in short.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let grid = String::from_utf8_lossy(
+            &files[&format!("plots/detection-by-label-{}.svg", slug.trim_matches('-'))],
+        )
+        .into_owned();
+        assert_eq!(grid.matches("missed by all").count(), named.len());
         let f = of("novel_labels")
             .into_iter()
             .find(|f| f["figures"]["test"] == short)

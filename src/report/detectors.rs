@@ -7,7 +7,9 @@ use plotters::style::RGBColor;
 use rayon::prelude::*;
 
 use super::html::{Block, Cell, Figure, Section, Table};
-use super::plot::{BarChart, Bars, BoxChart, BoxFigures, LineChart, Scale, Series, WIDTH};
+use super::plot::{
+    BarChart, Bars, BoxChart, BoxFigures, DetectionGrid, GridRow, LineChart, Scale, Series, WIDTH,
+};
 use super::{ClusterComposition, Curves, palette, short, slug, slugs};
 use crate::detect::{self, FitOptions, Fitted};
 use crate::error::Result;
@@ -271,7 +273,7 @@ fn auc_table(e: &Evaluation) -> Table {
 }
 
 /// The detectors section.
-pub fn section(d: &Detected) -> Result<Section> {
+pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Result<Section> {
     let e = &d.evaluation;
     let files: Vec<String> = e.detectors[0]
         .tests
@@ -291,6 +293,65 @@ pub fn section(d: &Detected) -> Result<Section> {
         )),
         Block::Table(auc_table(e)),
     ];
+
+    // The answer per label: which detector catches which attack.
+    blocks.push(Block::Heading("Detection per label".into()));
+    let mut grids = Vec::new();
+    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+        let novel = drift
+            .iter()
+            .find(|x| x.test == files[ti])
+            .map(|x| &x.novel_labels);
+        let mut rows: Vec<GridRow> = e.detectors[0].tests[ti]
+            .per_label
+            .iter()
+            .filter(|(_, l)| l.category != Category::Normal.as_str())
+            .map(|(label, l)| GridRow {
+                label: label.to_string(),
+                category: l.category.clone(),
+                rows: l.count,
+                novel: novel.is_some_and(|n| n.get(label).is_some()),
+                rates: e
+                    .detectors
+                    .iter()
+                    .map(|det| {
+                        det.tests[ti]
+                            .per_label
+                            .get(label)
+                            .map_or(f64::NAN, |x| x.detection_rate)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let rank = |c: &str| {
+            Category::ALL
+                .iter()
+                .position(|x| x.as_str() == c)
+                .unwrap_or(Category::ALL.len())
+        };
+        rows.sort_by(|a, b| {
+            rank(&a.category)
+                .cmp(&rank(&b.category))
+                .then(b.rows.cmp(&a.rows))
+                .then_with(|| a.label.cmp(&b.label))
+        });
+        grids.push(Figure {
+            name: format!("detection-by-label-{id}"),
+            caption: format!(
+                "Share of each attack label's rows flagged at the threshold by each detector on \
+                 {test}, labels grouped by category (the mark on the left), novel labels starred."
+            ),
+            svg: DetectionGrid {
+                title: format!("Detection per label on {test}"),
+                detectors: e.detectors.iter().map(|x| x.id.clone()).collect(),
+                rows,
+                missed_below: super::findings::MISSED_BELOW,
+            }
+            .draw()?,
+            wide: true,
+        });
+    }
+    blocks.push(Block::Figures(grids));
 
     // Curves, one chart per test file and kind.
     blocks.push(Block::Heading("ROC and precision-recall curves".into()));

@@ -245,7 +245,12 @@ pub fn build(
         || {
             rayon::join(
                 || drift::section(&drift),
-                || detected.as_ref().map(detectors::section).transpose(),
+                || {
+                    detected
+                        .as_ref()
+                        .map(|d| detectors::section(d, &drift))
+                        .transpose()
+                },
             )
         },
     );

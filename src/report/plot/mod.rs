@@ -5,6 +5,9 @@
 //! need rotating and never overlap. Text from data files (labels, services) is escaped by the SVG
 //! backend (`<`, `>`, `&`, `"`, `'`).
 
+mod grid;
+pub use grid::{DetectionGrid, GridRow};
+
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
