@@ -437,57 +437,6 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
     }
 
     // Detection rate per label.
-    blocks.push(Block::Heading(
-        "Detection rate per label at the threshold".into(),
-    ));
-    let mut figs = Vec::new();
-    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
-        let first = &e.detectors[0].tests[ti];
-        let mut labels: Vec<(&str, usize)> =
-            first.per_label.iter().map(|(l, f)| (l, f.count)).collect();
-        labels.sort_by_key(|(l, n)| (schema::category_of(l), std::cmp::Reverse(*n)));
-        let rows = labels
-            .iter()
-            .map(|(l, n)| {
-                let segs = e
-                    .detectors
-                    .iter()
-                    .enumerate()
-                    .map(|(i, det)| {
-                        let rate = det.tests[ti]
-                            .per_label
-                            .get(l)
-                            .map_or(f64::NAN, |f| f.detection_rate);
-                        (rate, palette::series(i))
-                    })
-                    .collect();
-                (format!("{l} ({n})"), segs)
-            })
-            .collect();
-        let chart = BarChart {
-            title: format!("Share of each label flagged, {test}"),
-            value_desc: "share of the label's rows above the threshold".into(),
-            rows,
-            mode: Bars::Grouped,
-            scale: Scale::Linear,
-            max: Some(1.0),
-            legend: detector_names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.clone(), palette::series(i)))
-                .collect(),
-        };
-        figs.push(Figure {
-            name: format!("detection-{id}"),
-            caption: format!(
-                "Share of each label's rows of {test} that each detector flags (for normal: the false-alarm rate)."
-            ),
-            svg: chart.draw()?,
-            wide: false,
-        });
-    }
-    blocks.push(Block::Figures(figs));
-
     if !d.clusters.is_empty() {
         blocks.push(Block::Heading("k-means clusters".into()));
         blocks.push(Block::Text(
