@@ -380,7 +380,7 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
                             c.precision_recall.clone(),
                         )
                     };
-                    (name, palette::series(i), points)
+                    (name, palette::detector(i), points)
                 })
                 .collect();
             let kind = if roc { "ROC" } else { "Precision-recall" };

@@ -151,7 +151,7 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
                     .iter()
                     .map(|(level, n)| (level.parse::<f64>().unwrap_or(0.0), *n as f64 / total))
                     .collect();
-                Some((short(&f.file).to_string(), palette::series(i), points))
+                Some((short(&f.file).to_string(), palette::file(i), points))
             })
             .collect::<Vec<_>>();
         let top = series
