@@ -165,9 +165,10 @@ pub struct Args {
     /// The training file (the same as --train).
     #[arg(value_name = "TRAIN", conflicts_with = "train")]
     pub train_file: Option<String>,
-    /// The training file.
-    #[command(flatten)]
-    pub data: DataArgs,
+    /// The training file [default: KDDTrain+.txt of the data folder ($KDDSTAT_DATA, else
+    /// datasets/), downloaded there if missing].
+    #[arg(long, value_name = "TRAIN", help_heading = "Data")]
+    pub train: Option<String>,
     /// The detector (one: fit writes one model).
     #[arg(
         long,
@@ -212,16 +213,12 @@ struct Fitted<'a> {
 /// Runs `kddstat fit`.
 pub fn run(args: Args) -> Result<()> {
     args.params.check(&[args.detectors])?;
-    if !args.data.tests.is_empty() {
-        return Err(Error::Usage(
-            "fit takes no --test (kddstat evaluate measures a model on test files)".into(),
-        ));
-    }
     let ui = Ui::new(args.quiet.quiet);
-    let mut data = args.data.clone();
-    if args.train_file.is_some() {
-        data.train.clone_from(&args.train_file);
-    }
+    // The same defaults as every command that reads the NSL-KDD training file.
+    let data = DataArgs {
+        train: args.train.clone().or_else(|| args.train_file.clone()),
+        tests: Vec::new(),
+    };
     let (train, _) = data.resolve(&ui, false)?;
     let input = crate::load::Input::from_arg(&train);
     let out = Destination::from_arg(&args.output);
