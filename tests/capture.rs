@@ -756,6 +756,8 @@ fn the_capture_report_starts_with_findings_drawn_from_its_figures() {
             .arg(&model)
             .assert()
             .success();
+        common::check_svg_text(&out);
+        common::browser::check_widths(&out, None);
         let page = std::fs::read_to_string(out.join("index.html")).unwrap();
         let first = page.find("<section id=").unwrap();
         assert!(page[first..].starts_with("<section id=\"findings\">"));
@@ -792,5 +794,100 @@ fn the_capture_report_starts_with_findings_drawn_from_its_figures() {
                 .unwrap()
                 .contains("always 0")
         );
+    }
+}
+
+/// The points of every coloured `<polyline>` of an SVG (black ones are axes and ticks).
+fn polylines(svg: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| {
+            !p.split('>')
+                .next()
+                .unwrap_or("")
+                .contains("stroke=\"#000000\"")
+        })
+        .filter_map(|p| {
+            let pts = p.split("points=\"").nth(1)?.split('"').next()?;
+            Some(
+                pts.split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// A capture of frames at `(seconds, microseconds)` (raw IP link), each a TCP segment.
+fn timed_capture(times: &[(u32, u32)]) -> Vec<u8> {
+    let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+    v.extend_from_slice(&[0; 8]);
+    v.extend_from_slice(&65535u32.to_le_bytes());
+    v.extend_from_slice(&101u32.to_le_bytes());
+    for (i, &(sec, usec)) in times.iter().enumerate() {
+        let data = ipv4_tcp(
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            40000 + i as u16,
+            80,
+            0x02,
+            b"",
+            false,
+        );
+        v.extend_from_slice(&sec.to_le_bytes());
+        v.extend_from_slice(&usec.to_le_bytes());
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(&data);
+    }
+    v
+}
+
+#[test]
+fn short_and_single_packet_captures_draw_their_time_charts() {
+    // 0.28 s starting mid-second (so that epoch-second buckets would split it), and one packet.
+    let short: Vec<(u32, u32)> = (0..29)
+        .map(|i| {
+            let us = 700_000 + i * 10_000;
+            (1_700_000_000 + us / 1_000_000, us % 1_000_000)
+        })
+        .collect();
+    for (name, times) in [("short", short), ("single", vec![(1_700_000_000, 5)])] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cap = tmp.path().join(format!("{name}.pcap"));
+        fs::write(&cap, timed_capture(&times)).unwrap();
+        let out = tmp.path().join("r");
+        kddstat()
+            .args(["pcap", "-q"])
+            .arg(&cap)
+            .arg("--report")
+            .arg(&out)
+            .assert()
+            .success();
+        common::check_svg_text(&out);
+        for chart in ["traffic.svg", "talkers-over-time.svg"] {
+            let svg = fs::read_to_string(out.join("plots").join(chart)).unwrap();
+            // A drawn series: a line with two or more points spanning some width, above the axis.
+            let lines = polylines(&svg);
+            let drawn = lines.iter().any(|l| {
+                let xs = l.iter().map(|p| p.0);
+                let span =
+                    xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min);
+                l.len() >= 2 && span > 100.0 && l.iter().any(|p| p.1 < 300.0)
+            });
+            assert!(drawn, "{name}: {chart} draws no series: {lines:?}");
+        }
+        let s: Value =
+            serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let total: u64 = s["bytes_per_second"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[1].as_u64().unwrap())
+            .sum();
+        assert_eq!(total, s["traffic"]["bytes"].as_u64().unwrap(), "{name}");
     }
 }

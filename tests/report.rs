@@ -5,10 +5,9 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use std::path::Path;
 
-use common::{data_dir, fixture, kddstat};
+use common::{browser, data_dir, fixture, kddstat};
 use serde_json::Value;
 
 /// A report of the hand-written fixtures (with the markup label file as a second test file).
@@ -95,6 +94,7 @@ fn check_folder(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         "the page links out"
     );
     assert!(!html.contains("<link") && !html.contains("@import"));
+    common::check_svg_text(dir);
     files
 }
 
@@ -276,115 +276,20 @@ fn missing_default_files_are_downloaded_or_fail_fast_offline() {
     assert!(left.is_empty(), "files left in the data folder: {left:?}");
 }
 
-/// The browser to check pages with: `KDDSTAT_BROWSER`, else Chromium or Chrome on the PATH.
-fn browser() -> Option<PathBuf> {
-    if let Some(b) = std::env::var_os("KDDSTAT_BROWSER") {
-        return Some(PathBuf::from(b));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// A page that loads the report in a frame and writes what it finds: images that did not load,
-/// and how much text the page shows.
-const CHECKER: &str = r#"<!DOCTYPE html><html><body>
-<iframe id="f" src="r/index.html" width="1300" height="900"></iframe>
-<pre id="result">pending</pre>
-<script>
-document.getElementById('f').addEventListener('load', function () {
-  var d = this.contentDocument;
-  var imgs = Array.prototype.slice.call(d.images);
-  var broken = imgs.filter(function (i) { return !i.complete || i.naturalWidth === 0; })
-                   .map(function (i) { return i.getAttribute('src'); });
-  document.getElementById('result').textContent = 'RESULT ' + JSON.stringify({
-    images: imgs.length, broken: broken, text: d.body.innerText.length
-  });
-});
-</script></body></html>"#;
-
-/// Opens a report in headless Chromium through the checker page and returns what it found
-/// (`images`, `broken`, `text`); `None` (after saying so) when no browser is installed outside CI.
-fn open_in_browser(report: &Path, screenshot: Option<&Path>) -> Option<Value> {
-    let Some(chromium) = browser() else {
-        common::missing(
-            "Chromium",
-            "install it (apt-get install chromium; .ci/run does)",
-        );
-        return None;
-    };
-    let root = report.parent().unwrap();
-    fs::write(root.join("check.html"), CHECKER).unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let run = |extra: &[String], page: &Path| {
-        let out = Process::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--allow-file-access-from-files",
-                "--virtual-time-budget=20000",
-                "--hide-scrollbars",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .args(extra)
-            .arg(format!("file://{}", page.display()))
-            .output()
-            .expect("running Chromium");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
-    let out = run(&["--dump-dom".into()], &root.join("check.html"));
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom.find("RESULT ").expect("the checker page did not run") + 7;
-    let json = &dom[start..dom[start..].find('<').map_or(dom.len(), |e| start + e)];
-    let result: Value = serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
-    if let Some(shot) = screenshot {
-        run(
-            &[
-                format!("--screenshot={}", shot.display()),
-                "--window-size=1320,2400".into(),
-            ],
-            &report.join("index.html"),
-        );
-        let png = fs::read(shot).unwrap();
-        assert!(
-            png.starts_with(b"\x89PNG") && png.len() > 20_000,
-            "an empty screenshot"
-        );
-        eprintln!("screenshot of the report: {}", shot.display());
-    }
-    Some(result)
-}
-
-/// Every image loads and the page is not blank; a screenshot is saved.
+/// Every image loads, the page is not blank, the findings come first and nothing overflows at
+/// 800 and 1400 px; a screenshot is saved.
 fn check_in_browser(report: &Path) {
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
-    let Some(result) = open_in_browser(report, Some(&shot)) else {
+    let Some(results) = browser::check_widths(report, Some(&shot)) else {
         return;
     };
-    assert!(result["images"].as_u64().unwrap() > 10, "{result}");
-    assert_eq!(
-        result["broken"],
-        serde_json::json!([]),
-        "images that did not load"
-    );
-    assert!(
-        result["text"].as_u64().unwrap() > 2000,
-        "a blank page: {result}"
-    );
+    for result in results {
+        assert!(result["images"].as_u64().unwrap() > 10, "{result}");
+        assert!(
+            result["text"].as_u64().unwrap() > 2000,
+            "a blank page: {result}"
+        );
+    }
 }
 
 #[test]
@@ -393,7 +298,7 @@ fn the_browser_check_sees_a_missing_image() {
     let out = tmp.path().join("r");
     fixture_report(&out, &["--quiet", "--no-detectors"]).success();
     fs::remove_file(out.join("plots/categories.svg")).unwrap();
-    if let Some(result) = open_in_browser(&out, None) {
+    if let Some(result) = browser::open(&out, 1300, None) {
         assert_eq!(
             result["broken"],
             serde_json::json!(["plots/categories.svg"]),

@@ -18,6 +18,7 @@ pub mod read;
 pub mod records;
 pub mod report;
 pub mod summary;
+pub mod timeline;
 pub mod track;
 
 use std::collections::BTreeSet;
@@ -53,14 +54,7 @@ impl Default for CaptureOptions {
     }
 }
 
-/// Bytes per second, overall and per address.
-#[derive(Debug, Clone, Default)]
-pub struct Timelines {
-    /// Whole seconds since the Unix epoch, and bytes on the wire in that second.
-    pub total: Vec<(i64, u64)>,
-    /// Per address: second, bytes sent, bytes received.
-    pub hosts: foldhash::HashMap<std::net::IpAddr, Vec<(i64, u64, u64)>>,
-}
+pub use timeline::Timelines;
 
 /// Everything read from a capture.
 #[derive(Debug, Clone)]
@@ -89,9 +83,7 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
     let mut links: BTreeSet<i32> = BTreeSet::new();
     let mut unsupported: Option<i32> = None;
     let mut last_expiry = i64::MIN;
-    let mut seconds: foldhash::HashMap<i64, u64> = foldhash::HashMap::default();
-    let mut host_seconds: foldhash::HashMap<(std::net::IpAddr, i64), (u64, u64)> =
-        foldhash::HashMap::default();
+    let mut timelines = Timelines::default();
     let info = read::frames(name, bytes, |f| {
         if unsupported.is_some() {
             return;
@@ -101,17 +93,23 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
             return;
         }
         counters.frame(f.ts, f.wire_len);
-        let second = f.ts.div_euclid(1_000_000_000);
-        if options.timelines {
-            *seconds.entry(second).or_default() += u64::from(f.wire_len);
-        }
         if f.ts.saturating_sub(last_expiry) > FRAGMENT_TIMEOUT_NS {
             decoder.expire(f.ts.saturating_sub(FRAGMENT_TIMEOUT_NS));
             last_expiry = f.ts;
         }
         match decoder.decode(f.link, f.data, f.ts) {
-            Decoded::NonIp(t) => counters.non_ip(t, f.wire_len),
-            Decoded::Malformed => counters.malformed(f.wire_len),
+            Decoded::NonIp(t) => {
+                counters.non_ip(t, f.wire_len);
+                if options.timelines {
+                    timelines.add(f.ts, u64::from(f.wire_len));
+                }
+            }
+            Decoded::Malformed => {
+                counters.malformed(f.wire_len);
+                if options.timelines {
+                    timelines.add(f.ts, u64::from(f.wire_len));
+                }
+            }
             Decoded::Ip {
                 ip,
                 transport,
@@ -119,9 +117,7 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
             } => {
                 counters.ip(ip.src, ip.dst, ip.proto, f.wire_len);
                 if options.timelines {
-                    let w = u64::from(f.wire_len);
-                    host_seconds.entry((ip.src, second)).or_default().0 += w;
-                    host_seconds.entry((ip.dst, second)).or_default().1 += w;
+                    timelines.add(f.ts, u64::from(f.wire_len));
                 }
                 if let Some(t) = transport {
                     tracker.packet(f.ts, &ip, &t, f.wire_len, wrong);
@@ -167,20 +163,17 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
         threshold: options.port_scan_threshold,
         top: options.top,
     });
-    let mut timelines = Timelines::default();
     if options.timelines {
-        let mut total: Vec<(i64, u64)> = seconds.into_iter().collect();
-        total.sort_unstable();
-        timelines.total = total;
-        for ((ip, s), (sent, received)) in host_seconds {
-            timelines
-                .hosts
-                .entry(ip)
-                .or_default()
-                .push((s, sent, received));
-        }
-        for v in timelines.hosts.values_mut() {
-            v.sort_unstable();
+        // A second pass for the busiest addresses only, so that the timelines stay bounded
+        // whatever the number of addresses.
+        let wanted: Vec<std::net::IpAddr> = summary
+            .hosts
+            .iter()
+            .take(timeline::HOSTS)
+            .filter_map(|h| h.ip.parse().ok())
+            .collect();
+        if !wanted.is_empty() {
+            host_timelines(name, bytes, &wanted, &mut timelines)?;
         }
     }
     Ok(Analysis {
@@ -189,4 +182,34 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
         timelines,
         warnings,
     })
+}
+
+/// Adds the traffic of `wanted` addresses to the timelines (a second pass over the frames).
+fn host_timelines(
+    name: &str,
+    bytes: &[u8],
+    wanted: &[std::net::IpAddr],
+    timelines: &mut Timelines,
+) -> Result<()> {
+    let mut decoder = Decoder::new();
+    let mut last_expiry = i64::MIN;
+    read::frames(name, bytes, |f| {
+        if !decode::supported(f.link) {
+            return;
+        }
+        if f.ts.saturating_sub(last_expiry) > FRAGMENT_TIMEOUT_NS {
+            decoder.expire(f.ts.saturating_sub(FRAGMENT_TIMEOUT_NS));
+            last_expiry = f.ts;
+        }
+        if let Decoded::Ip { ip, .. } = decoder.decode(f.link, f.data, f.ts) {
+            let w = u64::from(f.wire_len);
+            if wanted.contains(&ip.src) {
+                timelines.add_host(f.ts, ip.src, w, 0);
+            }
+            if wanted.contains(&ip.dst) {
+                timelines.add_host(f.ts, ip.dst, 0, w);
+            }
+        }
+    })?;
+    Ok(())
 }

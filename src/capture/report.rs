@@ -8,19 +8,15 @@ use serde::Serialize;
 
 use super::Analysis;
 use super::summary::{Quantiles, TrafficSummary};
+use super::timeline::{Buckets, Timelines};
 use crate::detect::Model;
 use crate::error::{Error, Result};
-use crate::evaluate::metrics::Point;
 use crate::load::parse_bytes;
 use crate::report::html::{self, Block, Cell, Figure, Section, Table};
 use crate::report::palette;
 use crate::report::plot::{BarChart, Bars, Histogram, LineChart, Scale, Series, WIDTH};
 use crate::stats::Distribution;
 
-/// Points of a traffic curve at most.
-const CURVE_POINTS: i64 = 600;
-/// Addresses drawn over time.
-const TOP_TALKERS: usize = 5;
 /// Connections listed by score.
 const TOP_SCORED: usize = 20;
 
@@ -51,31 +47,34 @@ struct ReportSummary<'a> {
     findings: Vec<Finding>,
 }
 
-/// Bytes per second over time, in at most [`CURVE_POINTS`] buckets: `(seconds from the first
-/// frame, mean bytes per second in the bucket)`, and the bucket width in seconds.
-fn curve(seconds: &[(i64, u64)]) -> (Vec<Point>, i64) {
-    let (Some(first), Some(last)) = (seconds.first(), seconds.last()) else {
-        return (Vec::new(), 1);
-    };
-    let span = last.0 - first.0 + 1;
-    let width = (span + CURVE_POINTS - 1) / CURVE_POINTS;
-    let mut buckets = vec![0u64; ((span + width - 1) / width) as usize];
-    for &(s, b) in seconds {
-        buckets[((s - first.0) / width) as usize] += b;
-    }
-    let points = buckets
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| ((i as i64 * width) as f64, b as f64 / width as f64))
-        .collect();
-    (points, width)
+/// Buckets drawn over a capture's duration.
+const TIME_BUCKETS: i64 = 100;
+
+/// The drawn buckets of a capture: about [`TIME_BUCKETS`] from its first packet, shared by every
+/// chart over time.
+fn buckets(t: &Timelines) -> Option<Buckets> {
+    let total = t.total();
+    let (first, last) = (total.first()?.0, total.last()?.0);
+    Some(Buckets::fit(t, first, last, TIME_BUCKETS))
 }
 
-/// A chart of bytes per second over time.
-fn over_time(title: &str, series: Vec<Series>) -> Result<String> {
-    let points = || series.iter().flat_map(|s| s.2.iter());
-    let end = points().map(|p| p.0).fold(1.0, f64::max);
-    let peak = points().map(|p| p.1).fold(0.0, f64::max);
+/// Words for a bucket width.
+fn width_words(ns: i64) -> String {
+    if ns < 1_000_000_000 {
+        format!("{} ms", crate::render::compact(ns as f64 / 1e6))
+    } else {
+        format!("{} s", crate::render::compact(ns as f64 / 1e9))
+    }
+}
+
+/// A chart of bytes per second over time (step lines, one shared time axis).
+fn over_time(title: &str, b: &Buckets, series: Vec<Series>) -> Result<String> {
+    let end = b.count as f64 * b.width_ns as f64 / 1e9;
+    let peak = series
+        .iter()
+        .flat_map(|s| s.2.iter())
+        .map(|p| p.1)
+        .fold(0.0, f64::max);
     LineChart {
         title: title.into(),
         x_desc: "seconds from the first packet".into(),
@@ -83,9 +82,10 @@ fn over_time(title: &str, series: Vec<Series>) -> Result<String> {
         x_range: (0.0, end),
         y_range: (0.0, (peak * 1.08).max(1.0)),
         series,
+        markers: Vec::new(),
+        baselines: Vec::new(),
         x_scale: Scale::Linear,
         diagonal: false,
-        legend_low: false,
         width: WIDTH,
     }
     .draw()
@@ -105,16 +105,23 @@ fn scale_of(values: impl Iterator<Item = f64>) -> Scale {
 fn traffic_section(a: &Analysis) -> Result<Section> {
     let s = &a.summary;
     let mut figures = Vec::new();
-    let (points, width) = curve(&a.timelines.total);
-    figures.push(Figure {
-        name: "traffic".into(),
-        caption: format!("Bytes per second on the wire, averaged over {width} s buckets."),
-        svg: over_time(
-            "Traffic over time",
-            vec![("all traffic".into(), palette::series(0), points)],
-        )?,
-        wide: false,
-    });
+    let drawn = buckets(&a.timelines);
+    if let Some(b) = &drawn {
+        let points = b.steps(&b.rates(&a.timelines.total()));
+        figures.push(Figure {
+            name: "traffic".into(),
+            caption: format!(
+                "Bytes per second on the wire, in {} buckets from the first packet.",
+                width_words(b.width_ns)
+            ),
+            svg: over_time(
+                "Traffic over time",
+                b,
+                vec![("all traffic".into(), palette::series(0), points)],
+            )?,
+            wide: false,
+        });
+    }
     let protocols = BarChart {
         title: "Protocols".into(),
         value_desc: "packets".into(),
@@ -132,6 +139,7 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
         scale: scale_of(s.protocols.iter().map(|p| p.packets as f64)),
         max: None,
         legend: Vec::new(),
+        marks: Vec::new(),
     };
     figures.push(Figure {
         name: "protocols".into(),
@@ -164,6 +172,7 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
         ),
         max: None,
         legend: vec![("sent".into(), sent), ("received".into(), received)],
+        marks: Vec::new(),
     };
     figures.push(Figure {
         name: "talkers".into(),
@@ -171,27 +180,27 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
         svg: talkers.draw()?,
         wide: false,
     });
-    // Per address over time.
-    let first = a.timelines.total.first().map_or(0, |p| p.0);
+    // Per address over time, on the same buckets.
     let mut series = Vec::new();
-    for (i, h) in s.hosts.iter().take(TOP_TALKERS).enumerate() {
-        let Some(line) = h.ip.parse().ok().and_then(|ip| a.timelines.hosts.get(&ip)) else {
-            continue;
-        };
-        let per_second: Vec<(i64, u64)> = line.iter().map(|&(t, x, y)| (t, x + y)).collect();
-        let (mut pts, _) = curve(&per_second);
-        let offset = (per_second.first().map_or(first, |p| p.0) - first) as f64;
-        pts.iter_mut().for_each(|p| p.0 += offset);
-        series.push((h.ip.clone(), palette::series(i + 1), pts));
+    if let Some(b) = &drawn {
+        for (i, h) in s.hosts.iter().take(super::timeline::HOSTS).enumerate() {
+            let Ok(ip) = h.ip.parse() else {
+                continue;
+            };
+            let points = b.steps(&b.rates(&a.timelines.host(ip)));
+            series.push((h.ip.clone(), palette::series(i + 1), points));
+        }
     }
-    if !series.is_empty() {
+    if let (Some(b), false) = (&drawn, series.is_empty()) {
         figures.push(Figure {
             name: "talkers-over-time".into(),
             caption: format!(
-                "Bytes per second sent and received by each of the {} busiest addresses.",
-                series.len()
+                "Bytes per second sent and received by each of the {} busiest addresses, in {} \
+                 buckets on the same time axis as the traffic.",
+                series.len(),
+                width_words(b.width_ns)
             ),
-            svg: over_time("Top talkers over time", series)?,
+            svg: over_time("Top talkers over time", b, series)?,
             wide: false,
         });
     }
@@ -287,6 +296,7 @@ fn connections_section(a: &Analysis) -> Result<Section> {
         scale: scale_of(m.iter().map(|(_, n)| *n as f64)),
         max: None,
         legend: Vec::new(),
+        marks: Vec::new(),
     };
     let figures = vec![
         Figure {
@@ -387,6 +397,7 @@ fn scans_section(a: &Analysis) -> Result<Section> {
             scale: Scale::Linear,
             max: None,
             legend: Vec::new(),
+            marks: Vec::new(),
         };
         blocks.push(Block::Figures(vec![Figure {
             name: "scans".into(),
@@ -461,6 +472,10 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
             x_scale: Scale::Linear,
             y_scale: scale_of(counts.iter().copied()),
             colour: palette::series(0),
+            marks: vec![(
+                model.threshold,
+                format!("threshold {}", crate::render::compact(model.threshold)),
+            )],
         };
         blocks.push(Block::Figures(vec![Figure {
             name: "scores".into(),
@@ -480,8 +495,16 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
                 "protocol",
                 "service",
                 "flag",
+                "flagged",
+                "flagged from this source",
             ],
         );
+        let mut per_source: std::collections::HashMap<String, usize> = Default::default();
+        for (r, s) in a.records.iter().zip(&scores) {
+            if *s > model.threshold {
+                *per_source.entry(r.src.to_string()).or_default() += 1;
+            }
+        }
         for &i in order.iter().take(TOP_SCORED) {
             let r = &a.records[i];
             t.rows.push(vec![
@@ -492,6 +515,15 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
                 Cell::Text(r.protocol.into()),
                 Cell::Text(r.service.into()),
                 Cell::Text(r.flag.into()),
+                Cell::Text(
+                    if scores[i] > model.threshold {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                ),
+                Cell::Count(per_source.get(&r.src.to_string()).copied().unwrap_or(0) as u64),
             ]);
         }
         blocks.push(Block::Table(t));
@@ -513,11 +545,8 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
 
 /// The files of the report folder.
 pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut sections = vec![
-        traffic_section(a)?,
-        connections_section(a)?,
-        scans_section(a)?,
-    ];
+    // The answers first: anomalies and scans, then the traffic they come from.
+    let mut sections = Vec::new();
     let mut scores = None;
     if let Some(m) = model {
         if a.records.is_empty() {
@@ -535,6 +564,11 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
             scores = Some(summary);
         }
     }
+    sections.extend([
+        scans_section(a)?,
+        traffic_section(a)?,
+        connections_section(a)?,
+    ]);
     let found = findings(a, model, scores.as_ref());
     sections.insert(0, crate::report::findings::section(&found));
     let title = format!(
@@ -555,7 +589,7 @@ pub fn build(a: &Analysis, model: Option<&Model>) -> Result<Vec<(String, Vec<u8>
             format: "kddstat-capture-report",
             format_version: 1,
             traffic: &a.summary,
-            bytes_per_second: &a.timelines.total,
+            bytes_per_second: &a.timelines.per_second(),
             scores,
             findings: found,
         },
@@ -673,21 +707,4 @@ fn findings(a: &Analysis, model: Option<&Model>, scores: Option<&ScoreSummary>) 
         ));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn curves_bucket_long_captures() {
-        let s: Vec<(i64, u64)> = (0..1200).map(|i| (1000 + i, 10)).collect();
-        let (pts, w) = curve(&s);
-        assert_eq!(w, 2);
-        assert_eq!(pts.len(), 600);
-        assert_eq!(pts[0], (0.0, 10.0));
-        let (short, w1) = curve(&[(5, 100), (7, 50)]);
-        assert_eq!(w1, 1);
-        assert_eq!(short, vec![(0.0, 100.0), (1.0, 0.0), (2.0, 50.0)]);
-    }
 }

@@ -165,6 +165,10 @@ pub struct Training {
     pub rows: usize,
     /// Rows the detector was fitted on.
     pub fit_rows: usize,
+    /// Quantiles 0, 0.001, ..., 1 of the scores on the fitting rows: a score's percentile among
+    /// them puts every detector on one scale (empty in models written before they were kept).
+    #[serde(default)]
+    pub quantiles: Vec<f64>,
 }
 
 /// A fitted model, as saved by `kddstat fit`.
@@ -192,6 +196,27 @@ pub struct Model {
 }
 
 pub use crate::output::sha256_hex;
+
+/// The bytes of a model file (detector or classifier) and its name as shown, refusing a file
+/// larger than [`MAX_MODEL_BYTES`] before reading it.
+pub fn read_model_file(path: &Path) -> Result<(String, Vec<u8>)> {
+    let shown = path.display().to_string();
+    let io = |source| Error::Io {
+        path: shown.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_MODEL_BYTES {
+        return Err(Error::Model {
+            path: shown,
+            message: format!(
+                "{size} bytes: larger than the {MAX_MODEL_BYTES} bytes a model file may have"
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    Ok((shown, bytes))
+}
 
 /// Whether a detector needs the encoding.
 pub fn needs_encoding(d: DetectorName, members: &[DetectorName]) -> bool {
@@ -548,12 +573,19 @@ pub fn fit_prepared(
             sha256,
             rows: ds.rows(),
             fit_rows: fit_count,
+            quantiles: quantiles_of(&scores, ECDF_POINTS),
         },
         source: None,
     })
 }
 
 impl Model {
+    /// The percentile (0 to 100) of `score` among the scores of the fitting rows, interpolated
+    /// between stored quantiles; `None` for a model saved without them.
+    pub fn percentile(&self, score: f64) -> Option<f64> {
+        (self.training.quantiles.len() >= 2).then(|| 100.0 * ecdf(&self.training.quantiles, score))
+    }
+
     /// The detector's stable machine id (`zscore`, `kmeans`, `gmm`, `iforest`, `ensemble`).
     pub fn id(&self) -> &'static str {
         self.parameters.detector.as_str()
@@ -671,21 +703,7 @@ impl Model {
 
     /// Reads and checks a model file.
     pub fn read(path: &Path) -> Result<Model> {
-        let shown = path.display().to_string();
-        let io = |source| Error::Io {
-            path: shown.clone(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_MODEL_BYTES {
-            return Err(Error::Model {
-                path: shown,
-                message: format!(
-                    "{size} bytes: larger than the {MAX_MODEL_BYTES} bytes a model file may have"
-                ),
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let (shown, bytes) = read_model_file(path)?;
         Self::parse(&shown, &bytes)
     }
 
@@ -754,6 +772,14 @@ impl Model {
             return Err(Error::Model {
                 path: shown,
                 message: format!("damaged or edited ({why})"),
+            });
+        }
+        let q = &model.training.quantiles;
+        if q.iter().any(|v| !v.is_finite()) || q.windows(2).any(|p| p[0] > p[1]) {
+            return Err(Error::Model {
+                path: shown,
+                message: "damaged or edited (its training quantiles are not sorted numbers)"
+                    .to_string(),
             });
         }
         if !model.threshold.is_finite() {

@@ -30,10 +30,18 @@ pub struct Spread {
     pub p95: f64,
     /// Largest score.
     pub max: f64,
+    /// The scores themselves when there are fewer than [`Spread::FEW`] (a chart draws them as
+    /// points; not written to JSON).
+    #[serde(skip)]
+    pub values: Vec<f64>,
 }
 
 impl Spread {
-    fn of(scores: &[f64]) -> Spread {
+    /// Groups smaller than this keep their values.
+    pub const FEW: usize = 5;
+
+    /// The spread of these scores (quantiles as pandas' default, linear interpolation).
+    pub fn of(scores: &[f64]) -> Spread {
         let d = Distribution::from_f64(&[scores]);
         Spread {
             rows: scores.len(),
@@ -44,6 +52,11 @@ impl Spread {
             q75: d.quantile(0.75),
             p95: d.quantile(0.95),
             max: d.max(),
+            values: if scores.len() < Self::FEW {
+                scores.to_vec()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -123,6 +136,9 @@ pub struct Evaluation {
     pub train: String,
     /// Per detector.
     pub detectors: Vec<DetectorFigures>,
+    /// Per classifier and hybrid (`evaluate --classifiers`, `--hybrid`; absent without them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classifiers: Vec<crate::classify::evaluate::ClassifierFigures>,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -310,6 +326,7 @@ pub fn evaluate_scores(
     Ok(Evaluation {
         train: train.to_string(),
         detectors,
+        classifiers: Vec::new(),
     })
 }
 

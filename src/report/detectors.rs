@@ -30,6 +30,10 @@ pub struct Detected {
     pub curves: Vec<Curves>,
     /// k-means cluster compositions per test file.
     pub clusters: Vec<ClusterComposition>,
+    /// Per detector and test file, the spread per category of the scores' percentiles among the
+    /// detector's scores on its fitting rows (one scale for every detector; empty when a model
+    /// lacks the quantiles).
+    pub percentiles: Vec<Vec<OrderedMap<Spread>>>,
 }
 
 /// Fits the detectors on `train` and scores the test files.
@@ -60,6 +64,32 @@ pub fn run(
                 .collect())
         })
         .collect::<Result<_>>()?;
+    let mut percentiles = Vec::new();
+    for (m, per_test) in models.iter().zip(&scores) {
+        let mut per_file = Vec::new();
+        for (t, s) in tests.iter().zip(per_test) {
+            let mut groups: Vec<Vec<f64>> = vec![Vec::new(); Category::ALL.len()];
+            for (score, cat) in s.iter().zip(t.str_values(schema::CATEGORY)?) {
+                let Some(p) = m.percentile(*score) else {
+                    break;
+                };
+                let k = Category::ALL
+                    .iter()
+                    .position(|x| x.as_str() == cat)
+                    .unwrap_or(Category::ALL.len() - 1);
+                groups[k].push(p);
+            }
+            per_file.push(OrderedMap(
+                Category::ALL
+                    .iter()
+                    .zip(&groups)
+                    .filter(|(_, g)| !g.is_empty())
+                    .map(|(c, g)| (c.as_str().to_string(), Spread::of(g)))
+                    .collect(),
+            ));
+        }
+        percentiles.push(per_file);
+    }
     let mut curves = Vec::new();
     for (m, per_test) in models.iter().zip(&scores) {
         for ((t, s), y) in tests.iter().zip(per_test).zip(&attack) {
@@ -115,6 +145,7 @@ pub fn run(
         evaluation,
         curves,
         clusters,
+        percentiles,
     })
 }
 
@@ -125,6 +156,7 @@ fn box_of(s: &Spread) -> BoxFigures {
         median: s.median,
         q3: s.q75,
         high: s.p95,
+        points: s.values.clone(),
     }
 }
 
@@ -193,8 +225,9 @@ fn boxes(detector: &str, threshold: f64, t: &TestFigures, by_label: bool) -> Res
         ),
         value_desc: "anomaly score".into(),
         rows,
-        threshold: Some(threshold),
+        marks: vec![(threshold, "the detector's threshold".into())],
         scale,
+        range: None,
         legend: if by_label {
             category_legend()
         } else {
@@ -204,7 +237,19 @@ fn boxes(detector: &str, threshold: f64, t: &TestFigures, by_label: bool) -> Res
     .draw()
 }
 
-fn curve_chart(title: String, roc: bool, series: Vec<Series>) -> Result<String> {
+/// The ROC or precision-recall chart of one test file: every detector's curve with its operating
+/// point at the threshold; ROC on a log false-positive axis (the low-false-alarm region analysts
+/// work in), precision-recall with the prevalence of attacks as its baseline.
+fn curve_chart(
+    title: String,
+    roc: bool,
+    series: Vec<Series>,
+    markers: Vec<Option<(f64, f64)>>,
+    normal_rows: usize,
+    prevalence: f64,
+) -> Result<String> {
+    // The floor of the log axis: the decade at or below one normal row.
+    let floor = 10f64.powf((1.0 / normal_rows.max(1) as f64).log10().floor().min(-1.0));
     LineChart {
         title,
         x_desc: if roc {
@@ -218,14 +263,101 @@ fn curve_chart(title: String, roc: bool, series: Vec<Series>) -> Result<String> 
             "precision (flagged rows that are attacks)".into()
         },
         series,
-        x_range: (0.0, 1.0),
+        markers,
+        baselines: if roc {
+            Vec::new()
+        } else {
+            vec![(
+                prevalence,
+                format!("attack share {:.1}% (a random ranking)", 100.0 * prevalence),
+            )]
+        },
+        x_range: (if roc { floor } else { 0.0 }, 1.0),
         y_range: (0.0, 1.0),
-        x_scale: Scale::Linear,
+        x_scale: if roc {
+            Scale::Log { floor }
+        } else {
+            Scale::Linear
+        },
         diagonal: roc,
-        legend_low: true,
         width: WIDTH,
     }
     .draw()
+}
+
+/// Every detector's percentile scores per category on one test file: one scale for all.
+fn percentile_chart(d: &Detected, ti: usize, test: &str) -> Result<Option<String>> {
+    let e = &d.evaluation;
+    let mut rows = Vec::new();
+    for cat in Category::ALL {
+        for (i, det) in e.detectors.iter().enumerate() {
+            let Some(s) = d
+                .percentiles
+                .get(i)
+                .and_then(|p| p.get(ti))
+                .and_then(|m| m.get(cat.as_str()))
+            else {
+                continue;
+            };
+            rows.push((
+                format!(
+                    "{} · {} ({})",
+                    cat.as_str(),
+                    det.id,
+                    crate::render::thousands(s.rows as u64)
+                ),
+                box_of(s),
+                palette::detector(i),
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let fars: Vec<f64> = e
+        .detectors
+        .iter()
+        .filter_map(|x| x.parameters.get("far").and_then(|v| v.as_f64()))
+        .collect();
+    let marks = match fars.first() {
+        Some(&f) if fars.iter().all(|x| *x == f) && fars.len() == e.detectors.len() => vec![(
+            100.0 * (1.0 - f),
+            format!(
+                "threshold of every detector ({} percentile)",
+                ordinal(100.0 * (1.0 - f))
+            ),
+        )],
+        _ => Vec::new(),
+    };
+    BoxChart {
+        title: format!("Scores on one scale, {test}"),
+        value_desc: "percentile among the normal training rows' scores".into(),
+        rows,
+        marks,
+        scale: Scale::Linear,
+        range: Some((0.0, 100.0)),
+        legend: e
+            .detectors
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.label.clone(), palette::detector(i)))
+            .collect(),
+    }
+    .draw()
+    .map(Some)
+}
+
+/// "99th", "99.5th".
+fn ordinal(p: f64) -> String {
+    let n = crate::render::compact(p);
+    let suffix = match (p.round() as i64 % 100, p.fract() == 0.0) {
+        (11..=13, true) => "th",
+        (x, true) if x % 10 == 1 => "st",
+        (x, true) if x % 10 == 2 => "nd",
+        (x, true) if x % 10 == 3 => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 fn auc_table(e: &Evaluation) -> Table {
@@ -357,7 +489,18 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
     blocks.push(Block::Heading("ROC and precision-recall curves".into()));
     let mut figs = Vec::new();
     for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+        let t0 = &e.detectors[0].tests[ti];
+        let normal_rows = t0
+            .scores_by_category
+            .get(Category::Normal.as_str())
+            .map_or(0, |s| s.rows);
+        let prevalence = if t0.rows > 0 {
+            (t0.rows - normal_rows.min(t0.rows)) as f64 / t0.rows as f64
+        } else {
+            0.0
+        };
         for roc in [true, false] {
+            let mut markers = Vec::new();
             let series = d
                 .curves
                 .iter()
@@ -365,6 +508,11 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
                 .enumerate()
                 .map(|(i, c)| {
                     let x = &e.detectors[i].tests[ti];
+                    markers.push(Some(if roc {
+                        (x.false_alarm_rate, x.detection_rate)
+                    } else {
+                        (x.detection_rate, x.precision)
+                    }));
                     let (name, points) = if roc {
                         (
                             format!(
@@ -386,10 +534,27 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
             let kind = if roc { "ROC" } else { "Precision-recall" };
             figs.push(Figure {
                 name: format!("{}-{id}", if roc { "roc" } else { "pr" }),
-                caption: format!(
-                    "{kind} curves of every detector on {test} (attacks are the positives)."
-                ),
-                svg: curve_chart(format!("{kind} curves, {test}"), roc, series)?,
+                caption: if roc {
+                    format!(
+                        "ROC curves of every detector on {test} (attacks are the positives), on a \
+                         log false-positive axis; the dots are the operating points at the \
+                         thresholds."
+                    )
+                } else {
+                    format!(
+                        "Precision-recall curves of every detector on {test}; the dashed line is \
+                         the share of attacks (what a random ranking reaches); the dots are the \
+                         operating points at the thresholds."
+                    )
+                },
+                svg: curve_chart(
+                    format!("{kind} curves, {test}"),
+                    roc,
+                    series,
+                    markers,
+                    normal_rows,
+                    prevalence,
+                )?,
                 wide: false,
             });
         }
@@ -402,10 +567,32 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
     ));
     blocks.push(Block::Text(
         "Boxes from the first to the third quartile with the median; whiskers from the 5th to the \
-         95th percentile; the vertical line is the detector's threshold. Rows are labelled with \
-         their counts."
+         95th percentile; the dashed line is the threshold. Rows are labelled with their counts. \
+         First all detectors on one scale: the percentile of a score among the detector's scores \
+         on the normal training rows."
             .into(),
     ));
+    let mut comparable = Vec::new();
+    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+        if let Some(svg) = percentile_chart(d, ti, test)? {
+            comparable.push(Figure {
+                name: format!("scores-percentile-{id}"),
+                caption: format!(
+                    "Every detector's scores on {test} per category, as percentiles of its scores \
+                     on the normal training rows: one scale for all detectors."
+                ),
+                svg,
+                wide: false,
+            });
+        }
+    }
+    if !comparable.is_empty() {
+        blocks.push(Block::Figures(comparable));
+        blocks.push(Block::Text(
+            "Per detector, on its own raw scale (groups of fewer than 5 rows are drawn as points):"
+                .into(),
+        ));
+    }
     let jobs: Vec<(usize, usize, bool)> = (0..e.detectors.len())
         .flat_map(|i| (0..tests.len()).flat_map(move |t| [(i, t, false), (i, t, true)]))
         .collect();
@@ -477,6 +664,7 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
                 scale: Scale::Linear,
                 max: None,
                 legend: category_legend(),
+                marks: Vec::new(),
             };
             figs.push(Figure {
                 name: format!("clusters-{id}"),
@@ -488,14 +676,20 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
                 svg: chart.draw()?,
                 wide: false,
             });
+            // Categories no row has (usually `unknown`) get no column.
+            let present: Vec<Category> = Category::ALL
+                .iter()
+                .copied()
+                .filter(|cat| c.clusters.iter().any(|m| m.get(cat.as_str()).is_some()))
+                .collect();
             let mut t = Table::new(format!("clusters-{id}"), &["cluster"]);
-            for cat in Category::ALL {
+            for cat in &present {
                 t.header.push(cat.as_str().into());
             }
             for (k, m) in c.clusters.iter().enumerate() {
                 let mut row = vec![Cell::Count(k as u64)];
                 row.extend(
-                    Category::ALL
+                    present
                         .iter()
                         .map(|cat| Cell::Count(m.get(cat.as_str()).copied().unwrap_or(0))),
                 );

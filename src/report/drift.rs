@@ -28,13 +28,15 @@ fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
             .collect(),
         mode: Bars::Stacked,
         scale: Scale::Linear,
-        max: Some(1.0),
+        // The axis ends just past the largest statistic (KS is at most 1).
+        max: Some((d.numeric.iter().map(|(_, x)| x.ks).fold(0.0, f64::max) * 1.1).clamp(0.05, 1.0)),
         legend: Vec::new(),
+        marks: Vec::new(),
     };
     let psi_colour = palette::series(1);
     let psi = BarChart {
         title: format!("Population stability index, {}", test),
-        value_desc: "PSI over training deciles (0.25: a large shift)".into(),
+        value_desc: "PSI over training deciles".into(),
         rows: d
             .numeric
             .iter()
@@ -44,6 +46,10 @@ fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
         scale: Scale::Linear,
         max: None,
         legend: Vec::new(),
+        marks: vec![
+            (0.1, "0.1: a moderate shift".into()),
+            (0.25, "0.25: a large shift".into()),
+        ],
     };
     let mut figures = vec![
         Figure {
@@ -78,12 +84,14 @@ fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
                 })
                 .collect(),
             mode: Bars::Stacked,
-            scale: Scale::Linear,
+            // Counts from 1 to thousands: a log axis keeps the small labels visible.
+            scale: Scale::Log1p,
             max: None,
             legend: schema::Category::ALL[1..5]
                 .iter()
                 .map(|&c| (c.as_str().to_string(), palette::category(c)))
                 .collect(),
+            marks: Vec::new(),
         };
         figures.push(Figure {
             name: format!("novel-{id}"),
@@ -129,25 +137,6 @@ fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
             Cell::Text(list(&x.only_test)),
         ]);
     }
-    let mut shares = Table::new(
-        format!("category-shift-{id}"),
-        &[
-            "category",
-            "train rows",
-            "train share",
-            "test rows",
-            "test share",
-        ],
-    );
-    for (c, s) in d.categories.iter() {
-        shares.rows.push(vec![
-            Cell::Text(c.to_string()),
-            Cell::Count(s.train),
-            Cell::Share(s.train_share),
-            Cell::Count(s.test),
-            Cell::Share(s.test_share),
-        ]);
-    }
     let mut novel = Table::new(format!("novel-{id}"), &["label", "category", "rows"]);
     for (l, n) in d.novel_labels.iter() {
         novel.rows.push(vec![
@@ -156,11 +145,8 @@ fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
             Cell::Count(*n),
         ]);
     }
-    blocks.extend([
-        Block::Table(shares),
-        Block::Table(categorical),
-        Block::Table(numeric),
-    ]);
+    // The shares of the categories are in the overview's table, all files side by side.
+    blocks.extend([Block::Table(categorical), Block::Table(numeric)]);
     if !novel.rows.is_empty() {
         blocks.push(Block::Table(novel));
     }

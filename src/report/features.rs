@@ -88,6 +88,31 @@ fn histogram(feature: &Feature, d: &Distribution) -> Result<(HistogramFigures, S
         .zip(&counts)
         .map(|(e, &c)| [e[0], e[1], c])
         .collect();
+    let figures = HistogramFigures {
+        scale: if x_scale == Scale::Linear {
+            "linear"
+        } else {
+            "log"
+        },
+        bins: bins.clone(),
+    };
+    if feature.kind == Kind::Binary {
+        // Two values: two bars, not a histogram over -0.5..1.5.
+        let chart = BarChart {
+            title: feature.name.to_string(),
+            value_desc: "rows".into(),
+            rows: vec![
+                ("0".into(), vec![(counts[0], palette::series(0))]),
+                ("1".into(), vec![(counts[1], palette::series(0))]),
+            ],
+            mode: Bars::Stacked,
+            scale: y_scale,
+            max: None,
+            legend: Vec::new(),
+            marks: Vec::new(),
+        };
+        return Ok((figures, chart.draw()?));
+    }
     let chart = Histogram {
         title: feature.name.to_string(),
         value_desc: feature.unit().to_string(),
@@ -95,14 +120,7 @@ fn histogram(feature: &Feature, d: &Distribution) -> Result<(HistogramFigures, S
         x_scale,
         y_scale,
         colour: palette::series(0),
-    };
-    let figures = HistogramFigures {
-        scale: if x_scale == Scale::Linear {
-            "linear"
-        } else {
-            "log"
-        },
-        bins,
+        marks: Vec::new(),
     };
     Ok((figures, chart.draw()?))
 }
@@ -145,7 +163,8 @@ fn overlay(ds: &Dataset, feature: &Feature, d: &Distribution) -> Result<String> 
         y_range: (0.0, (top * 1.08).clamp(0.01, 1.0)),
         x_scale,
         diagonal: false,
-        legend_low: false,
+        markers: Vec::new(),
+        baselines: Vec::new(),
         width: super::plot::WIDTH / 2 + 120,
     }
     .draw()
@@ -172,9 +191,13 @@ fn categorical_bars(ds: &Dataset, name: &str, top: usize) -> Result<(String, Tab
             counts[i][k] += 1;
         }
     }
+    // Categories no row has (usually `unknown`) get no column.
+    let present: Vec<usize> = (0..Category::ALL.len())
+        .filter(|&k| counts.iter().any(|n| n[k] > 0))
+        .collect();
     let mut table = Table::new(format!("{name}-by-category"), &[name]);
-    for c in Category::ALL {
-        table.header.push(c.as_str().to_string());
+    for &k in &present {
+        table.header.push(Category::ALL[k].as_str().to_string());
     }
     let mut rows = Vec::new();
     for ((v, _), n) in shown.iter().zip(&counts) {
@@ -185,7 +208,7 @@ fn categorical_bars(ds: &Dataset, name: &str, top: usize) -> Result<(String, Tab
             .collect();
         rows.push((v.clone(), segs));
         let mut row = vec![Cell::Text(v.clone())];
-        row.extend(n.iter().map(|&k| Cell::Count(k)));
+        row.extend(present.iter().map(|&k| Cell::Count(n[k])));
         table.rows.push(row);
     }
     let title = if order.len() > shown.len() {
@@ -208,6 +231,7 @@ fn categorical_bars(ds: &Dataset, name: &str, top: usize) -> Result<(String, Tab
             .iter()
             .map(|&c| (c.as_str().to_string(), palette::category(c)))
             .collect(),
+        marks: Vec::new(),
     };
     Ok((chart.draw()?, table))
 }

@@ -44,6 +44,28 @@ fn escape_chars(text: &str) -> String {
     out
 }
 
+/// A number with four significant digits: whole numbers with thousands separators, very large
+/// and very small ones with an exponent.
+pub fn significant(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || v == 0.0 {
+        return compact(v);
+    }
+    if v == v.trunc() && a < 1e9 {
+        let s = thousands(a as u64);
+        return if v < 0.0 { format!("-{s}") } else { s };
+    }
+    if !(1e-3..1e9).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    if decimals == 0 {
+        let s = thousands(a.round() as u64);
+        return if v < 0.0 { format!("-{s}") } else { s };
+    }
+    format!("{v:.decimals$}")
+}
+
 /// A table cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -51,7 +73,8 @@ pub enum Cell {
     Text(String),
     /// A count (thousands separators on the page, plain in CSV).
     Count(u64),
-    /// A measure (seven significant characters on the page, full precision in CSV).
+    /// A measure (four significant digits on the page, whole numbers with thousands separators;
+    /// full precision in CSV).
     Number(f64),
     /// A share in [0, 1] (a percentage on the page, the fraction in CSV).
     Share(f64),
@@ -63,7 +86,7 @@ impl Cell {
             Cell::Text(t) => escape(t),
             Cell::Count(n) => thousands(*n),
             Cell::Number(v) if v.is_nan() => "–".into(),
-            Cell::Number(v) => compact(*v),
+            Cell::Number(v) => significant(*v),
             Cell::Share(v) if v.is_nan() => "–".into(),
             Cell::Share(v) => format!("{:.2}%", 100.0 * v),
         }
@@ -219,7 +242,9 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.csv{font-size:12px;marg
 ul.findings{background:#f6f8fb;border:1px solid #d8dee8;padding:10px 10px 10px 28px}
 ul.findings li{margin:4px 0}.top{font-size:12px}
 nav>ul>li{max-width:100%}details{font-size:12px}ul.toc{display:block;padding-left:16px;list-style:disc}
-@media print{figure,table,ul.findings{break-inside:avoid}nav details{display:none}}";
+@media (max-width:1000px){figure{max-width:100%}}
+img{max-width:100%}pre{white-space:pre-wrap;overflow-wrap:anywhere}
+@media print{figure,table,ul.findings{break-inside:avoid}nav details{display:none}figure{max-width:100%}}";
 
 /// The whole page.
 pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
@@ -408,5 +433,15 @@ mod tests {
         let mut html = String::new();
         t.to_html(&mut html);
         assert!(html.contains(">12,345<") && html.contains(">12.35%<") && html.contains(">–<"));
+    }
+
+    #[test]
+    fn four_significant_digits() {
+        assert_eq!(significant(0.950532), "0.9505");
+        assert_eq!(significant(123.456), "123.5");
+        assert_eq!(significant(12345.6), "12,346");
+        assert_eq!(significant(1234567.0), "1,234,567");
+        assert_eq!(significant(-0.5), "-0.5000");
+        assert_eq!(significant(2.5e-5), "2.500e-5");
     }
 }

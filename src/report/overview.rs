@@ -115,6 +115,7 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
         scale: Scale::Linear,
         max: Some(1.0),
         legend: category_legend(),
+        marks: Vec::new(),
     };
     let mut cat_table = Table::new("categories", &["category"]);
     for f in files {
@@ -167,7 +168,8 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
             y_range: (0.0, (top * 1.1).max(0.01)),
             x_scale: Scale::Linear,
             diagonal: false,
-            legend_low: false,
+            markers: Vec::new(),
+            baselines: Vec::new(),
             width: WIDTH,
         };
         figures.push(Figure {
@@ -202,6 +204,7 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
             scale: Scale::Log1p,
             max: None,
             legend: category_legend(),
+            marks: Vec::new(),
         };
         label_figures.push(Figure {
             name: format!("labels-{id}"),

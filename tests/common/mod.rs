@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod browser;
+
 use assert_cmd::Command;
 
 /// The `kddstat` binary, run from the crate root so that fixture paths print short.
@@ -163,4 +165,22 @@ pub fn udp_frame(sport: u16) -> Vec<u8> {
     udp.extend([0, 0]);
     udp.extend(b"abcd");
     ipv4_frame(1, 0, 17, &udp)
+}
+
+/// The smallest `font-size` of an SVG (infinity when it has no text).
+pub fn smallest_font(svg: &str) -> f64 {
+    svg.split("font-size=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse::<f64>().ok())
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Checks every SVG of a report folder: text at least 12 px at 100% zoom.
+pub fn check_svg_text(dir: &Path) {
+    for e in std::fs::read_dir(dir.join("plots")).unwrap() {
+        let p = e.unwrap().path();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        let small = smallest_font(&svg);
+        assert!(small >= 12.0, "{}: text of {small} px", p.display());
+    }
 }

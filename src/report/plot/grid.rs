@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{FONT, draw_error, label_width, svg};
+use super::{TEXT_PX, TITLE_PX, draw_error, font, label_width, svg};
 use crate::error::Result;
 
 /// One row of the grid.
@@ -72,16 +72,12 @@ impl DetectionGrid {
         let w = (label + cols * CELL_W + note + 20) as u32;
         let h = (head + self.rows.len() as i32 * CELL_H + 40) as u32;
         svg(w, h, |root| {
-            root.draw(&Text::new(
-                self.title.clone(),
-                (10, 8),
-                (FONT, 15).into_font(),
-            ))
-            .map_err(draw_error)?;
+            root.draw(&Text::new(self.title.clone(), (10, 8), font(TITLE_PX)))
+                .map_err(draw_error)?;
             let x0 = label + 10;
             for (j, d) in self.detectors.iter().enumerate() {
-                let style = TextStyle::from((FONT, 12).into_font())
-                    .pos(Pos::new(HPos::Center, VPos::Bottom));
+                let style =
+                    TextStyle::from(font(TEXT_PX)).pos(Pos::new(HPos::Center, VPos::Bottom));
                 root.draw(&Text::new(
                     d.clone(),
                     (x0 + j as i32 * CELL_W + CELL_W / 2, head - 6),
@@ -96,8 +92,7 @@ impl DetectionGrid {
                     super::super::palette::category_named(&r.category).filled(),
                 ))
                 .map_err(draw_error)?;
-                let left = TextStyle::from((FONT, 12).into_font())
-                    .pos(Pos::new(HPos::Right, VPos::Center));
+                let left = TextStyle::from(font(TEXT_PX)).pos(Pos::new(HPos::Right, VPos::Center));
                 root.draw(&Text::new(name.clone(), (x0 - 6, y + CELL_H / 2), left))
                     .map_err(draw_error)?;
                 for (j, &v) in r.rates.iter().enumerate() {
@@ -108,7 +103,7 @@ impl DetectionGrid {
                     ))
                     .map_err(draw_error)?;
                     let ink = if v > 0.55 { WHITE } else { BLACK };
-                    let centred = TextStyle::from((FONT, 12).into_font())
+                    let centred = TextStyle::from(font(TEXT_PX))
                         .color(&ink)
                         .pos(Pos::new(HPos::Center, VPos::Center));
                     root.draw(&Text::new(
@@ -119,7 +114,7 @@ impl DetectionGrid {
                     .map_err(draw_error)?;
                 }
                 if r.rates.iter().all(|v| *v < self.missed_below) {
-                    let right = TextStyle::from((FONT, 12).into_font())
+                    let right = TextStyle::from(font(TEXT_PX))
                         .color(&RGBColor(0xb2, 0x18, 0x2b))
                         .pos(Pos::new(HPos::Left, VPos::Center));
                     root.draw(&Text::new(
@@ -130,7 +125,7 @@ impl DetectionGrid {
                     .map_err(draw_error)?;
                 }
             }
-            let foot = TextStyle::from((FONT, 12).into_font());
+            let foot = TextStyle::from(font(TEXT_PX));
             root.draw(&Text::new(
                 "* novel: absent from the training file. Cells: share of the label's rows flagged.",
                 (10, head + self.rows.len() as i32 * CELL_H + 12),
