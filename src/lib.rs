@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod classify;
 pub mod clean;
 pub mod cmd;
 pub mod data;

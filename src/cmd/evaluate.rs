@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use super::args::{DataArgs, InputArgs, QuietArg, Ui};
 use super::fit::DetectorArgs;
+use crate::classify::tree::Criterion;
+use crate::classify::{self, Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, DetectorName, FitOptions, Model};
 use crate::error::{Error, Result};
 use crate::evaluate;
@@ -29,6 +31,26 @@ pub struct Args {
         default_value = DEFAULT_DETECTORS
     )]
     pub detectors: Vec<DetectorName>,
+    /// Supervised classifiers to fit on every training row and evaluate, comma-separated.
+    #[arg(
+        long,
+        alias = "classifier",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        help_heading = "Classifiers"
+    )]
+    pub classifiers: Vec<ClassifierName>,
+    /// Hybrids CLASSIFIER+DETECTOR (e.g. tree+gmm): a row is an attack when the classifier says so
+    /// or the detector's score passes its threshold (set at --far on the normal training rows).
+    #[arg(long, value_name = "CLASSIFIER+DETECTOR", value_parser = hybrid_name, help_heading = "Classifiers")]
+    pub hybrid: Vec<(ClassifierName, DetectorName)>,
+    /// What the classifiers predict.
+    #[arg(long, value_enum, default_value_t = Target::Binary, help_heading = "Classifiers")]
+    pub target: Target,
+    /// Split criterion of the decision tree.
+    #[arg(long, value_enum, help_heading = "Classifiers")]
+    pub criterion: Option<Criterion>,
     /// Evaluate saved models instead of fitting (repeat for several).
     #[arg(long, value_name = "MODEL.json", conflicts_with_all = ["train", "detectors"])]
     pub model: Vec<PathBuf>,
@@ -46,6 +68,31 @@ pub struct Args {
     pub quiet: QuietArg,
 }
 
+/// Parses `tree+gmm`.
+fn hybrid_name(s: &str) -> std::result::Result<(ClassifierName, DetectorName), String> {
+    use clap::ValueEnum;
+    let (c, d) = s
+        .split_once('+')
+        .ok_or_else(|| format!("`{s}` is not CLASSIFIER+DETECTOR (e.g. tree+gmm)"))?;
+    let c = ClassifierName::from_str(c, true)
+        .map_err(|_| format!("`{c}` is not a classifier (tree, forest, bayes)"))?;
+    let d = DetectorName::from_str(d, true)
+        .map_err(|_| format!("`{d}` is not a detector (zscore, kmeans, gmm, iforest)"))?;
+    if d == DetectorName::Ensemble {
+        return Err("a hybrid takes one detector, not the ensemble".into());
+    }
+    Ok((c, d))
+}
+
+/// The parameters of a classifier from the command line.
+fn classifier_params(name: ClassifierName, args: &Args) -> Params {
+    let mut p = Params::default_for(name, args.params.options(DetectorName::Iforest).seed);
+    if let (Params::Tree { criterion }, Some(c)) = (&mut p, args.criterion) {
+        *criterion = c;
+    }
+    p
+}
+
 /// Runs `kddstat evaluate`.
 pub fn run(args: Args) -> Result<()> {
     let ui = Ui::new(args.quiet.quiet);
@@ -54,7 +101,23 @@ pub fn run(args: Args) -> Result<()> {
             "detector parameters apply when fitting; a saved model (--model) keeps its own".into(),
         ));
     }
-    args.params.check(&args.detectors)?;
+    let mut all_detectors = args.detectors.clone();
+    all_detectors.extend(args.hybrid.iter().map(|h| h.1));
+    args.params.check(&all_detectors)?;
+    let classifying = !args.classifiers.is_empty() || !args.hybrid.is_empty();
+    if args.criterion.is_some()
+        && !args.classifiers.contains(&ClassifierName::Tree)
+        && !args.hybrid.iter().any(|h| h.0 == ClassifierName::Tree)
+    {
+        return Err(Error::Usage(
+            "--criterion applies to the tree classifier only".into(),
+        ));
+    }
+    if classifying && !args.model.is_empty() {
+        return Err(Error::Usage(
+            "classifiers are fitted on --train; they do not combine with --model".into(),
+        ));
+    }
     let fitting = args.model.is_empty();
     let (train, test_args) = if fitting {
         args.data.resolve(&ui, true)?
@@ -75,7 +138,7 @@ pub fn run(args: Args) -> Result<()> {
         let tests = test_args
             .iter()
             .map(|t| {
-                let ds = args.input.load(t, &ui)?;
+                let (ds, raw) = args.input.load_with_source(t, false, &ui)?;
                 if !ds.layout.label {
                     return Err(Error::Usage(format!(
                         "{}: has no labels, and evaluate needs them (kddstat score scores unlabelled records)",
@@ -83,9 +146,11 @@ pub fn run(args: Args) -> Result<()> {
                     )));
                 }
                 ds.require_all_features("evaluate")?;
-                Ok(ds)
+                Ok((ds, detect::sha256_hex(&raw.bytes)))
             })
             .collect::<Result<Vec<_>>>()?;
+        let (tests, test_shas): (Vec<_>, Vec<_>) = tests.into_iter().unzip();
+        let mut classifiers = Vec::new();
         let (train_name, models) = if fitting {
             let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
             ds.require_all_features("evaluate")?;
@@ -105,6 +170,9 @@ pub fn run(args: Args) -> Result<()> {
                 ));
             };
             let models = detect::fit_many(&ds, &sha, &options, &on_fit)?;
+            if classifying {
+                classifiers = classify_all(&args, &ds, &sha, &test_shas, &tests, &bar)?;
+            }
             (ds.name.clone(), models)
         } else {
             let models = args
@@ -115,8 +183,74 @@ pub fn run(args: Args) -> Result<()> {
             (models[0].training.file.clone(), models)
         };
         bar.set_message("scoring the test files");
-        evaluate::evaluate(&train_name, &models, &tests)
+        let mut e = evaluate::evaluate(&train_name, &models, &tests)?;
+        e.classifiers = classifiers;
+        Ok(e)
     })();
     bar.finish_and_clear();
     render::print(&render::evaluate::render(&loaded?, args.format)?)
+}
+
+/// Fits the classifiers and hybrids on `train` and measures them on the test files.
+fn classify_all(
+    args: &Args,
+    train: &crate::load::Dataset,
+    sha: &str,
+    test_shas: &[String],
+    tests: &[crate::load::Dataset],
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<classify::evaluate::ClassifierFigures>> {
+    let known: std::collections::BTreeSet<String> = train
+        .str_values(crate::schema::LABEL)?
+        .map(str::to_string)
+        .collect();
+
+    let files: Vec<classify::evaluate::TestFile<'_>> = tests
+        .iter()
+        .zip(test_shas)
+        .map(|(ds, sha256)| classify::evaluate::TestFile {
+            ds,
+            sha256: sha256.clone(),
+            known: &known,
+        })
+        .collect();
+    let mut wanted: Vec<ClassifierName> = args.classifiers.clone();
+    for h in &args.hybrid {
+        if !wanted.contains(&h.0) {
+            wanted.push(h.0);
+        }
+    }
+    let mut fitted: Vec<Classifier> = Vec::new();
+    for (i, &name) in wanted.iter().enumerate() {
+        bar.set_message(format!(
+            "fitting classifier {}/{}: {}",
+            i + 1,
+            wanted.len(),
+            name.as_str()
+        ));
+        fitted.push(Classifier::fit(
+            train,
+            sha.to_string(),
+            &classifier_params(name, args),
+            args.target,
+        )?);
+    }
+    let mut out = Vec::new();
+    for c in fitted
+        .iter()
+        .filter(|c| args.classifiers.contains(&c.parameters.name()))
+    {
+        bar.set_message(format!("testing classifier {}", c.id()));
+        out.push(classify::evaluate::classifier(c, &files)?);
+    }
+    for &(cn, dn) in &args.hybrid {
+        bar.set_message(format!("testing hybrid {}+{}", cn.as_str(), dn.as_str()));
+        let c = fitted
+            .iter()
+            .find(|c| c.parameters.name() == cn)
+            .ok_or_else(|| Error::Internal("a hybrid's classifier was not fitted".into()))?;
+        let d = detect::fit(train, sha.to_string(), &args.params.options(dn))?;
+        out.push(classify::evaluate::hybrid(c, &d, &files)?);
+    }
+    Ok(out)
 }

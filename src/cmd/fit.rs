@@ -175,9 +175,34 @@ pub struct Args {
         alias = "detector",
         value_enum,
         value_name = "NAME",
-        required = true
+        required_unless_present = "classifier"
     )]
-    pub detectors: DetectorName,
+    pub detectors: Option<DetectorName>,
+    /// A supervised classifier instead, fitted on every training row.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "NAME",
+        conflicts_with = "detectors",
+        help_heading = "Classifiers"
+    )]
+    pub classifier: Option<crate::classify::ClassifierName>,
+    /// What the classifier predicts.
+    #[arg(
+        long,
+        value_enum,
+        requires = "classifier",
+        help_heading = "Classifiers"
+    )]
+    pub target: Option<crate::classify::Target>,
+    /// Split criterion of the decision tree.
+    #[arg(
+        long,
+        value_enum,
+        requires = "classifier",
+        help_heading = "Classifiers"
+    )]
+    pub criterion: Option<crate::classify::tree::Criterion>,
     /// Where to write the model (JSON); `-` for standard output.
     #[arg(short, long, alias = "out", value_name = "MODEL.json")]
     pub output: PathBuf,
@@ -212,7 +237,10 @@ struct Fitted<'a> {
 
 /// Runs `kddstat fit`.
 pub fn run(args: Args) -> Result<()> {
-    args.params.check(&[args.detectors])?;
+    let Some(detector) = args.detectors else {
+        return fit_classifier(args);
+    };
+    args.params.check(&[detector])?;
     let ui = Ui::new(args.quiet.quiet);
     // The same defaults as every command that reads the NSL-KDD training file.
     let data = DataArgs {
@@ -232,12 +260,8 @@ pub fn run(args: Args) -> Result<()> {
     let sha = detect::sha256_hex(&raw.bytes);
     drop(raw);
     let bar = ui.spinner(0);
-    bar.set_message(format!(
-        "fitting {} on {}",
-        args.detectors.as_str(),
-        ds.name
-    ));
-    let model = detect::fit(&ds, sha, &args.params.options(args.detectors));
+    bar.set_message(format!("fitting {} on {}", detector.as_str(), ds.name));
+    let model = detect::fit(&ds, sha, &args.params.options(detector));
     bar.finish_and_clear();
     let model = model?;
     let json = serde_json::to_vec(&model)
@@ -245,7 +269,7 @@ pub fn run(args: Args) -> Result<()> {
     output::write(&out, args.force.force, |w| {
         w.write_all(&json).map_err(Error::Output)
     })?;
-    let far = args.params.options(args.detectors).far;
+    let far = args.params.options(detector).far;
     let summary = Fitted {
         output: out.display(),
         id: model.id(),
@@ -271,6 +295,82 @@ pub fn run(args: Args) -> Result<()> {
             ds.name,
             model.threshold,
             100.0 * far
+        ),
+    };
+    if out == Destination::Stdout {
+        ui.note(text.trim_end());
+        Ok(())
+    } else {
+        render::print(&text)
+    }
+}
+
+/// `kddstat fit --classifier NAME`: fits a classifier on every training row and writes it.
+fn fit_classifier(args: Args) -> Result<()> {
+    use crate::classify::{Classifier, ClassifierName, Params, Target};
+    let name = args
+        .classifier
+        .ok_or_else(|| Error::Usage("fit needs --detectors NAME or --classifier NAME".into()))?;
+    if args.params.any() && args.params.seed.is_none() {
+        return Err(Error::Usage(
+            "detector parameters do not apply to a classifier (only --seed, for the forest)".into(),
+        ));
+    }
+    if args.criterion.is_some() && name != ClassifierName::Tree {
+        return Err(Error::Usage(
+            "--criterion applies to the tree classifier only".into(),
+        ));
+    }
+    let ui = Ui::new(args.quiet.quiet);
+    let data = DataArgs {
+        train: args.train.clone().or_else(|| args.train_file.clone()),
+        tests: Vec::new(),
+    };
+    let (train, _) = data.resolve(&ui, false)?;
+    let input = crate::load::Input::from_arg(&train);
+    let out = Destination::from_arg(&args.output);
+    output::check_destination(
+        &out,
+        &input.file().into_iter().collect::<Vec<_>>(),
+        args.force.force,
+    )?;
+    let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
+    let sha = detect::sha256_hex(&raw.bytes);
+    drop(raw);
+    let mut params = Params::default_for(name, args.params.seed.unwrap_or(42));
+    if let (Params::Tree { criterion }, Some(c)) = (&mut params, args.criterion) {
+        *criterion = c;
+    }
+    let target = args.target.unwrap_or(Target::Binary);
+    let bar = ui.spinner(0);
+    bar.set_message(format!("fitting {} on {}", name.as_str(), ds.name));
+    let model = Classifier::fit(&ds, sha, &params, target);
+    bar.finish_and_clear();
+    let model = model?;
+    let json = serde_json::to_vec(&model)
+        .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
+    output::write(&out, args.force.force, |w| {
+        w.write_all(&json).map_err(Error::Output)
+    })?;
+    let text = match args.format {
+        SummaryFormat::Json => render::json(&serde_json::json!({
+            "output": out.display(),
+            "id": model.id(),
+            "label": model.parameters.label(),
+            "parameters": model.parameters,
+            "target": target.as_str(),
+            "classes": model.classes,
+            "train": ds.name,
+            "fit_rows": model.training.fit_rows,
+        }))?,
+        SummaryFormat::Table => format!(
+            "wrote {}: {}, target {} ({} classes), fitted on {} rows of {}\n",
+            out.display(),
+            model.parameters.label(),
+            target.as_str(),
+            model.classes.len(),
+            thousands(model.training.fit_rows as u64),
+            ds.name
         ),
     };
     if out == Destination::Stdout {

@@ -145,7 +145,14 @@ pub fn run(args: Args) -> Result<()> {
     let mut inputs = vec![args.model.as_path()];
     inputs.extend(input.file());
     output::check_destination(&out, &inputs, args.force.force)?;
-    let model = Model::read(&args.model)?;
+    let model = match crate::classify::Saved::read(&args.model)? {
+        crate::classify::Saved::Detector(m) => *m,
+        crate::classify::Saved::Classifier(c) => {
+            let ds = args.input.load(&args.file, &ui)?;
+            ds.require_all_features("score")?;
+            return classify(&args, &out, &ds, &c);
+        }
+    };
     let ds = args.input.load(&args.file, &ui)?;
     ds.require_all_features("score")?;
     let scores = model.score(&ds)?;
@@ -163,5 +170,90 @@ pub fn run(args: Args) -> Result<()> {
     output::write(&out, args.force.force, |w| match args.format {
         RecordFormat::Csv => write_csv(w, &ds, &scores, threshold),
         RecordFormat::Json => write_json(w, &ds, &model, &model_path, &scores, threshold),
+    })
+}
+
+/// One record predicted by a classifier, in the JSON form.
+#[derive(serde::Serialize)]
+struct Predicted<'a> {
+    line: u32,
+    label: &'a str,
+    category: &'a str,
+    predicted: &'a str,
+    attack_probability: f64,
+    attack: bool,
+}
+
+/// `score` with a classifier: each record's predicted class and attack probability; a record is
+/// an attack when its predicted class is not `normal`, or with `--threshold P` when its attack
+/// probability is above P.
+fn classify(
+    args: &Args,
+    out: &Destination,
+    ds: &load::Dataset,
+    c: &crate::classify::Classifier,
+) -> Result<()> {
+    let proba = c.proba(ds)?;
+    let p = c.attack_probability(&proba);
+    let best = c.predict(&proba);
+    let records: Vec<Predicted> = ds
+        .lines
+        .iter()
+        .zip(ds.str_values(schema::LABEL)?)
+        .zip(ds.str_values(schema::CATEGORY)?)
+        .zip(best.iter().zip(&p))
+        .map(|(((&line, label), category), (&k, &prob))| Predicted {
+            line,
+            label,
+            category,
+            predicted: &c.classes[k],
+            attack_probability: prob,
+            attack: match args.threshold {
+                Some(t) => prob > t,
+                None => c.classes[k] != "normal",
+            },
+        })
+        .collect();
+    output::write(out, args.force.force, |w| match args.format {
+        RecordFormat::Csv => {
+            let mut csv = ::csv::Writer::from_writer(w);
+            let err = Error::from;
+            csv.write_record([
+                "line",
+                "label",
+                "category",
+                "predicted",
+                "attack_probability",
+                "attack",
+            ])
+            .map_err(err)?;
+            for r in &records {
+                csv.write_record([
+                    r.line.to_string(),
+                    crate::render::csv_safe(r.label).to_string(),
+                    r.category.to_string(),
+                    crate::render::csv_safe(r.predicted).to_string(),
+                    exact(r.attack_probability),
+                    if r.attack { "1" } else { "0" }.to_string(),
+                ])
+                .map_err(err)?;
+            }
+            csv.flush().map_err(Error::Output)
+        }
+        RecordFormat::Json => {
+            let doc = serde_json::json!({
+                "file": ds.name,
+                "model": args.model.display().to_string(),
+                "id": c.id(),
+                "label": c.parameters.label(),
+                "parameters": c.parameters,
+                "target": c.target.as_str(),
+                "rows": records.len(),
+                "attacks": records.iter().filter(|r| r.attack).count(),
+                "records": records,
+            });
+            serde_json::to_writer_pretty(&mut *w, &doc).map_err(|e| Error::Output(e.into()))?;
+            w.write_all(b"\n").map_err(Error::Output)
+        }
     })
 }

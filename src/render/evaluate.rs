@@ -71,7 +71,171 @@ fn csv(e: &Evaluation) -> Result<String> {
             }
         }
     }
+    for c in &e.classifiers {
+        for t in &c.tests {
+            let mut rec = |by: &str, g: &str, s: &str, v: f64| {
+                w.write_record([
+                    c.id.as_str(),
+                    c.label.as_str(),
+                    t.file.as_str(),
+                    by,
+                    g,
+                    s,
+                    &exact(v),
+                ])
+                .map_err(err)
+            };
+            for (k, v) in [
+                ("accuracy", Some(t.accuracy)),
+                ("detection_rate", Some(t.detection_rate)),
+                ("false_alarm_rate", Some(t.false_alarm_rate)),
+                ("precision", Some(t.precision)),
+                ("f1", Some(t.f1)),
+                ("roc_auc", Some(t.roc_auc)),
+                ("novel_accuracy", t.novel_accuracy),
+                ("known_accuracy", t.known_accuracy),
+                ("accuracy_5class", t.accuracy_5class),
+                ("macro_f1", t.macro_f1),
+            ] {
+                if let Some(v) = v {
+                    rec("overall", "", k, v)?;
+                }
+            }
+            for (g, v) in t.per_category.iter() {
+                rec("category", g, "detection_rate", *v)?;
+            }
+            for (g, v) in t.per_label.iter() {
+                rec("label", g, "detection_rate", *v)?;
+            }
+            if let Some(m) = &t.confusion {
+                for (truth, row) in m.iter() {
+                    for (pred, n) in row.iter() {
+                        rec("confusion", &format!("{truth}->{pred}"), "rows", *n as f64)?;
+                    }
+                }
+            }
+        }
+    }
     super::csv_text(w)
+}
+
+/// The classifiers' tables: the figures per test file (with the paper's accuracies beside when
+/// the file is KDDTest+ or KDDTest-21) and the confusion matrices.
+fn classifier_text(e: &Evaluation, emit: &mut dyn FnMut(&str, &Table)) {
+    if e.classifiers.is_empty() {
+        return;
+    }
+    let mut t = Table::new(&[
+        ("classifier", Align::Left),
+        ("target", Align::Left),
+        ("test", Align::Left),
+        ("accuracy", Align::Right),
+        ("DR", Align::Right),
+        ("FAR", Align::Right),
+        ("precision", Align::Right),
+        ("F1", Align::Right),
+        ("AUC", Align::Right),
+        ("novel acc.", Align::Right),
+        ("known acc.", Align::Right),
+        ("5-class acc.", Align::Right),
+    ]);
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
+    for c in &e.classifiers {
+        for x in &c.tests {
+            t.push(vec![
+                c.label.clone(),
+                c.target.clone(),
+                x.file.rsplit('/').next().unwrap_or(&x.file).to_string(),
+                format!("{:.2}%", 100.0 * x.accuracy),
+                format!("{:.3}", x.detection_rate),
+                format!("{:.3}", x.false_alarm_rate),
+                format!("{:.3}", x.precision),
+                format!("{:.3}", x.f1),
+                format!("{:.4}", x.roc_auc),
+                opt(x.novel_accuracy),
+                opt(x.known_accuracy),
+                opt(x.accuracy_5class),
+            ]);
+        }
+    }
+    emit(
+        &format!(
+            "Classifiers fitted on every row of {} (accuracy: attack vs normal; DR, FAR, precision, F1 at the prediction)",
+            e.train
+        ),
+        &t,
+    );
+    let files: Vec<(String, crate::classify::evaluate::Paper)> = e
+        .classifiers
+        .first()
+        .map(|c| {
+            c.tests
+                .iter()
+                .filter_map(|x| Some((x.file.clone(), x.paper.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !files.is_empty() {
+        let mut header = vec![("classifier", Align::Left)];
+        let names: Vec<String> = files.iter().map(|f| f.1.test.to_string()).collect();
+        for n in &names {
+            header.push((n.as_str(), Align::Right));
+        }
+        let mut p = Table::new(&header);
+        for (name, _) in files[0].1.accuracy.iter() {
+            let mut row = vec![format!("{name} (paper)")];
+            for f in &files {
+                row.push(format!(
+                    "{:.2}%",
+                    f.1.accuracy.get(name).copied().unwrap_or(f64::NAN)
+                ));
+            }
+            p.push(row);
+        }
+        for c in &e.classifiers {
+            let mut row = vec![format!("{} (kddstat)", c.label)];
+            for f in &files {
+                let acc = c.tests.iter().find(|x| x.file == f.0).map(|x| x.accuracy);
+                row.push(acc.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a)));
+            }
+            p.push(row);
+        }
+        emit(
+            &format!(
+                "Binary accuracy beside the paper's ({})",
+                crate::classify::evaluate::PAPER_SOURCE
+            ),
+            &p,
+        );
+    }
+    for c in &e.classifiers {
+        for x in &c.tests {
+            let Some(m) = &x.confusion else {
+                continue;
+            };
+            let cols: Vec<String> = m
+                .iter()
+                .next()
+                .map(|(_, r)| r.iter().map(|(k, _)| k.to_string()).collect())
+                .unwrap_or_default();
+            let mut header = vec![("true \\ predicted", Align::Left)];
+            for k in &cols {
+                header.push((k.as_str(), Align::Right));
+            }
+            header.push(("rows", Align::Right));
+            let mut table = Table::new(&header);
+            for (truth, row) in m.iter() {
+                let mut r = vec![truth.to_string()];
+                r.extend(row.iter().map(|(_, n)| thousands(*n)));
+                r.push(thousands(row.iter().map(|(_, n)| *n).sum()));
+                table.push(r);
+            }
+            emit(
+                &format!("{} on {}: confusion matrix", c.label, x.file),
+                &table,
+            );
+        }
+    }
 }
 
 fn spread_fields(s: &Spread) -> [(&'static str, f64); 7] {
@@ -200,6 +364,7 @@ fn text(e: &Evaluation, markdown: bool) -> String {
             );
         }
     }
+    classifier_text(e, &mut |title, t| emit(&mut out, title, t));
     while out.ends_with("\n\n") {
         out.pop();
     }
