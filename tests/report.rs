@@ -442,10 +442,27 @@ fn check_findings(s: &Value, files: &BTreeMap<String, Vec<u8>>) {
             .find(|f| f["figures"]["test"] == short)
             .unwrap();
         assert_eq!(f["figures"]["rows"], s["drift"][j]["novel_rows"]);
+        // The most accurate classifier or hybrid, against summary.json's classifiers.
+        let best = s["classifiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["tests"][j]["accuracy"].as_f64().unwrap())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let f = of("best_classifier_accuracy")
+            .into_iter()
+            .find(|f| f["figures"]["test"] == short)
+            .unwrap();
+        assert_eq!(f["figures"]["accuracy"].as_f64().unwrap(), best);
+        assert_eq!(
+            f["figures"]["paper_best"].as_f64().unwrap(),
+            if j == 0 { 82.02 } else { 66.16 }
+        );
         // Every sentence is on the page.
         for f in findings {
             let text = f["text"].as_str().unwrap();
-            assert!(page.contains(&text.replace('&', "&amp;")), "{text}");
+            let escaped = text.replace('&', "&amp;").replace('\'', "&#39;");
+            assert!(page.contains(&escaped), "{text}");
         }
     }
     // The figures the issue states for seed 42.

@@ -69,7 +69,7 @@ pub struct Args {
 }
 
 /// Parses `tree+gmm`.
-fn hybrid_name(s: &str) -> std::result::Result<(ClassifierName, DetectorName), String> {
+pub fn hybrid_name(s: &str) -> std::result::Result<(ClassifierName, DetectorName), String> {
     use clap::ValueEnum;
     let (c, d) = s
         .split_once('+')

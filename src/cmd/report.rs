@@ -41,6 +41,23 @@ pub struct Args {
     /// No detector section.
     #[arg(long, conflicts_with = "detectors")]
     pub no_detectors: bool,
+    /// Supervised classifiers to fit and compare with the NSL-KDD paper, comma-separated.
+    #[arg(
+        long,
+        alias = "classifier",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        default_value = "tree",
+        help_heading = "Classifiers"
+    )]
+    pub classifiers: Vec<crate::classify::ClassifierName>,
+    /// Hybrids CLASSIFIER+DETECTOR (at --far on the normal training rows).
+    #[arg(long, value_name = "CLASSIFIER+DETECTOR", value_parser = super::evaluate::hybrid_name, default_value = "tree+gmm", help_heading = "Classifiers")]
+    pub hybrid: Vec<(crate::classify::ClassifierName, DetectorName)>,
+    /// No classifier section.
+    #[arg(long, conflicts_with_all = ["classifiers", "hybrid"], help_heading = "Classifiers")]
+    pub no_classifiers: bool,
     /// Services shown in the service bars.
     #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
     pub top_services: u64,
@@ -65,7 +82,14 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         &args.detectors
     };
-    args.params.check(detectors)?;
+    let hybrids: &[(crate::classify::ClassifierName, DetectorName)] = if args.no_classifiers {
+        &[]
+    } else {
+        &args.hybrid
+    };
+    let mut checked = detectors.to_vec();
+    checked.extend(hybrids.iter().map(|h| h.1));
+    args.params.check(&checked)?;
     let ui = Ui::new(args.quiet.quiet);
     // The destination is checked before anything is downloaded or read.
     let given: Vec<Input> = args
@@ -94,14 +118,29 @@ pub fn run(args: Args) -> Result<()> {
         let tests = test_paths
             .iter()
             .map(|t| {
-                let ds = args.input.load(t, &ui)?;
+                let (ds, raw) = args.input.load_with_source(t, false, &ui)?;
                 ds.require_all_features("report")?;
-                Ok(ds)
+                Ok((ds, detect::sha256_hex(&raw.bytes)))
             })
             .collect::<Result<Vec<_>>>()?;
+        let (tests, test_sha256): (Vec<_>, Vec<_>) = tests.into_iter().unzip();
         let report_options = ReportOptions {
             detectors: detectors.iter().map(|&d| args.params.options(d)).collect(),
             top_services: usize::try_from(args.top_services).unwrap_or(usize::MAX),
+            classifiers: report::classifiers::ClassifierOptions {
+                classifiers: if args.no_classifiers {
+                    Vec::new()
+                } else {
+                    args.classifiers.clone()
+                },
+                hybrids: hybrids
+                    .iter()
+                    .map(|&(c, d)| (c, args.params.options(d)))
+                    .collect(),
+                target: crate::classify::Target::Binary,
+                seed: args.params.options(DetectorName::Iforest).seed,
+                test_sha256,
+            },
             ..ReportOptions::default()
         };
         let on_stage = |s: Stage| bar.set_message(s.describe());

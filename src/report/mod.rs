@@ -8,6 +8,7 @@
 //! [`evaluate`](crate::evaluate) for the detectors. Sections, in order: overview, features, train vs
 //! test, detectors. The same inputs and options (seed included) give the same bytes.
 
+pub mod classifiers;
 mod detectors;
 mod drift;
 mod features;
@@ -40,6 +41,8 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct ReportOptions {
     /// The detectors to fit (none: no detector section).
     pub detectors: Vec<FitOptions>,
+    /// The classifiers and hybrids to fit (none: no classifier section).
+    pub classifiers: classifiers::ClassifierOptions,
     /// Services shown in the service bars.
     pub top_services: usize,
     /// Most relevant numeric features overlaid per category.
@@ -50,6 +53,13 @@ impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
             detectors: Vec::new(),
+            classifiers: classifiers::ClassifierOptions {
+                classifiers: Vec::new(),
+                hybrids: Vec::new(),
+                target: crate::classify::Target::Binary,
+                seed: 42,
+                test_sha256: Vec::new(),
+            },
             top_services: 15,
             overlays: 6,
         }
@@ -169,6 +179,8 @@ pub struct Summary {
     pub curves: Vec<Curves>,
     /// k-means cluster compositions.
     pub clusters: Vec<ClusterComposition>,
+    /// The classifiers and hybrids (as `kddstat evaluate --classifiers`; empty without them).
+    pub classifiers: Vec<crate::classify::evaluate::ClassifierFigures>,
     /// The findings: what the figures say, each with the numbers it states.
     pub findings: Vec<findings::Finding>,
 }
@@ -225,14 +237,27 @@ pub fn build(
             Ok((overviews, stats, drift))
         },
         || {
-            if options.detectors.is_empty() || tests.is_empty() {
-                return Ok(None);
-            }
-            detectors::run(train, train_sha256, tests, &options.detectors, progress).map(Some)
+            rayon::join(
+                || {
+                    if options.detectors.is_empty() || tests.is_empty() {
+                        return Ok(None);
+                    }
+                    detectors::run(train, train_sha256, tests, &options.detectors, progress)
+                        .map(Some)
+                },
+                || {
+                    if !options.classifiers.any() || tests.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    classifiers::run(train, train_sha256, tests, &options.classifiers)
+                },
+            )
         },
     );
     let (files, stats_report, drift) = statistics?;
+    let (detected, classified) = detected;
     let detected = detected?;
+    let classified = classified?;
     progress(Stage::Plots);
 
     let ((overview, features), (drift_section, detector_section)) = rayon::join(
@@ -256,15 +281,26 @@ pub fn build(
     );
     let (features_section, histograms) = features?;
     // The answer first: the findings, the files, the detectors, the drift, then the features.
-    let found = findings::of(
+    let mut found = findings::of(
         &train.name,
         &stats_report,
         &drift,
         detected.as_ref().map(|d| &d.evaluation),
     );
+    // The classifiers' answer after the detectors' (before the data-quality count).
+    let at = found
+        .iter()
+        .position(|f| f.id == "novel_labels")
+        .unwrap_or(found.len());
+    for (i, f) in classifiers::findings(&classified).into_iter().enumerate() {
+        found.insert(at + i, f);
+    }
     let mut sections = vec![findings::section(&found), overview?];
     if let Some(s) = detector_section? {
         sections.push(s);
+    }
+    if !classified.is_empty() {
+        sections.push(classifiers::section(&classified, &drift, &files)?);
     }
     if !drift.is_empty() {
         sections.push(drift_section?);
@@ -286,6 +322,7 @@ pub fn build(
         evaluation,
         curves,
         clusters,
+        classifiers: classified,
         findings: found,
     };
     Ok(Report { summary, sections })
