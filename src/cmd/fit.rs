@@ -235,19 +235,14 @@ struct Fitted<'a> {
     threshold: f64,
 }
 
-/// Runs `kddstat fit`.
-pub fn run(args: Args) -> Result<()> {
-    let Some(detector) = args.detectors else {
-        return fit_classifier(args);
-    };
-    args.params.check(&[detector])?;
-    let ui = Ui::new(args.quiet.quiet);
-    // The same defaults as every command that reads the NSL-KDD training file.
+/// The training file (the same defaults as every command that reads the NSL-KDD training file),
+/// its SHA-256, and the checked destination: checked before anything is read.
+fn training(args: &Args, ui: &Ui) -> Result<(crate::load::Dataset, String, Destination)> {
     let data = DataArgs {
         train: args.train.clone().or_else(|| args.train_file.clone()),
         tests: Vec::new(),
     };
-    let (train, _) = data.resolve(&ui, false)?;
+    let (train, _) = data.resolve(ui, false)?;
     let input = crate::load::Input::from_arg(&train);
     let out = Destination::from_arg(&args.output);
     output::check_destination(
@@ -255,10 +250,20 @@ pub fn run(args: Args) -> Result<()> {
         &input.file().into_iter().collect::<Vec<_>>(),
         args.force.force,
     )?;
-    let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
+    let (ds, raw) = args.input.load_with_source(&train, false, ui)?;
     ds.require_all_features("fit")?;
     let sha = detect::sha256_hex(&raw.bytes);
-    drop(raw);
+    Ok((ds, sha, out))
+}
+
+/// Runs `kddstat fit`.
+pub fn run(args: Args) -> Result<()> {
+    let Some(detector) = args.detectors else {
+        return fit_classifier(args);
+    };
+    args.params.check(&[detector])?;
+    let ui = Ui::new(args.quiet.quiet);
+    let (ds, sha, out) = training(&args, &ui)?;
     let bar = ui.spinner(0);
     bar.set_message(format!("fitting {} on {}", detector.as_str(), ds.name));
     let model = detect::fit(&ds, sha, &args.params.options(detector));
@@ -322,21 +327,7 @@ fn fit_classifier(args: Args) -> Result<()> {
         ));
     }
     let ui = Ui::new(args.quiet.quiet);
-    let data = DataArgs {
-        train: args.train.clone().or_else(|| args.train_file.clone()),
-        tests: Vec::new(),
-    };
-    let (train, _) = data.resolve(&ui, false)?;
-    let input = crate::load::Input::from_arg(&train);
-    let out = Destination::from_arg(&args.output);
-    output::check_destination(
-        &out,
-        &input.file().into_iter().collect::<Vec<_>>(),
-        args.force.force,
-    )?;
-    let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
-    let sha = detect::sha256_hex(&raw.bytes);
-    drop(raw);
+    let (ds, sha, out) = training(&args, &ui)?;
     let mut params = Params::default_for(name, args.params.seed.unwrap_or(42));
     if let (Params::Tree { criterion }, Some(c)) = (&mut params, args.criterion) {
         *criterion = c;

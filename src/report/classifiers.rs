@@ -13,7 +13,7 @@ use crate::classify::{Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, FitOptions};
 use crate::error::Result;
 use crate::load::Dataset;
-use crate::schema::{self, Category};
+use crate::schema;
 use crate::stats::drift::DriftReport;
 
 /// What the report fits.
@@ -247,18 +247,7 @@ pub fn section(
                     .collect(),
             })
             .collect();
-        let rank = |c: &str| {
-            Category::ALL
-                .iter()
-                .position(|x| x.as_str() == c)
-                .unwrap_or(Category::ALL.len())
-        };
-        rows.sort_by(|a, b| {
-            rank(&a.category)
-                .cmp(&rank(&b.category))
-                .then(b.rows.cmp(&a.rows))
-                .then_with(|| a.label.cmp(&b.label))
-        });
+        GridRow::sort(&mut rows);
         grids.push(Figure {
             name: format!("classifiers-by-label-{id}"),
             caption: format!(

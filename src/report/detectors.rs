@@ -455,18 +455,7 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
                     .collect(),
             })
             .collect();
-        let rank = |c: &str| {
-            Category::ALL
-                .iter()
-                .position(|x| x.as_str() == c)
-                .unwrap_or(Category::ALL.len())
-        };
-        rows.sort_by(|a, b| {
-            rank(&a.category)
-                .cmp(&rank(&b.category))
-                .then(b.rows.cmp(&a.rows))
-                .then_with(|| a.label.cmp(&b.label))
-        });
+        GridRow::sort(&mut rows);
         grids.push(Figure {
             name: format!("detection-by-label-{id}"),
             caption: format!(

@@ -23,6 +23,25 @@ pub struct GridRow {
     pub rates: Vec<f64>,
 }
 
+impl GridRow {
+    /// Orders rows by category (in [`Category::ALL`](crate::schema::Category::ALL) order), then
+    /// most rows first, then by label.
+    pub fn sort(rows: &mut [GridRow]) {
+        let rank = |c: &str| {
+            crate::schema::Category::ALL
+                .iter()
+                .position(|x| x.as_str() == c)
+                .unwrap_or(crate::schema::Category::ALL.len())
+        };
+        rows.sort_by(|a, b| {
+            rank(&a.category)
+                .cmp(&rank(&b.category))
+                .then(b.rows.cmp(&a.rows))
+                .then_with(|| a.label.cmp(&b.label))
+        });
+    }
+}
+
 /// The grid of one test file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectionGrid {
