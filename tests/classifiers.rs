@@ -90,6 +90,14 @@ fn metrics_by_hand() {
     assert_eq!(c.get("DoS").unwrap().get("normal"), Some(&2));
     assert_eq!(c.get("Probe").unwrap().get("normal"), Some(&2));
     assert!(f.paper.is_none());
+    // A binary target: the 2 x 2 matrix.
+    let b = figures(&t, &attack, &p, None).unwrap();
+    let c = b.confusion.unwrap();
+    assert_eq!(c.get("normal").unwrap().get("normal"), Some(&9));
+    assert_eq!(c.get("normal").unwrap().get("attack"), Some(&1));
+    assert_eq!(c.get("attack").unwrap().get("normal"), Some(&4));
+    assert_eq!(c.get("attack").unwrap().get("attack"), Some(&5));
+    assert!(b.accuracy_5class.is_none() && b.macro_f1.is_none());
 }
 
 fn reference() -> Value {
@@ -128,7 +136,7 @@ fn nsl_kdd_against_scikit_learn_and_the_paper() {
         &dir,
         &[
             "--classifiers",
-            "tree,forest,bayes",
+            "tree,forest,bayes,logistic",
             "--hybrid",
             "tree+gmm",
             "--far",
@@ -146,7 +154,12 @@ fn nsl_kdd_against_scikit_learn_and_the_paper() {
             .cloned()
             .unwrap_or_else(|| panic!("no classifier {id}"))
     };
-    for (id, tolerance) in [("tree", 0.035), ("forest", 0.02), ("bayes", 0.02)] {
+    for (id, tolerance) in [
+        ("tree", 0.035),
+        ("forest", 0.02),
+        ("bayes", 0.02),
+        ("logistic", 0.02),
+    ] {
         let c = by_id(id);
         assert_eq!(c["target"], "binary");
         for t in c["tests"].as_array().unwrap() {

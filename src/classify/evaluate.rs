@@ -11,8 +11,8 @@
 //! label the training file lacks and on the others; with a category or label target,
 //! `accuracy_5class` (the share of rows whose predicted category is right), `macro_f1` (the
 //! unweighted mean of the F1 of the categories present in the truth or the predictions, as
-//! scikit-learn's `f1_score(average="macro")`) and `confusion` (true category -> predicted category
-//! -> rows).
+//! scikit-learn's `f1_score(average="macro")`); `confusion` (true category -> predicted category
+//! -> rows; for a binary target `normal`/`attack` -> `normal`/`attack` -> rows).
 //!
 //! A hybrid flags a row when its classifier predicts an attack OR its detector's score passes the
 //! detector's threshold (set on the normal training rows at `--far`): no test label chooses
@@ -112,7 +112,8 @@ pub struct ClassifierTest {
     pub accuracy_5class: Option<f64>,
     /// Unweighted mean F1 of the categories present (category and label targets).
     pub macro_f1: Option<f64>,
-    /// True category -> predicted category -> rows (category and label targets).
+    /// True class -> predicted class -> rows: the five categories (and `unknown`, a hybrid's
+    /// attack of no known category) for category and label targets, `normal`/`attack` for binary.
     pub confusion: Option<OrderedMap<OrderedMap<u64>>>,
     /// The paper's accuracies when the file is KDDTest+ or KDDTest-21.
     pub paper: Option<Paper>,
@@ -216,7 +217,28 @@ pub fn figures(
         })
     };
     let (accuracy_5class, macro_f1, confusion) = match category {
-        None => (None, None, None),
+        // A binary target: the 2 x 2 matrix of normal and attack.
+        None => {
+            let cell = |truth: bool, pred: bool| {
+                (0..n)
+                    .filter(|&i| positive[i] == truth && attack[i] == pred)
+                    .count() as u64
+            };
+            let row = |truth: bool| {
+                OrderedMap(vec![
+                    ("normal".to_string(), cell(truth, false)),
+                    ("attack".to_string(), cell(truth, true)),
+                ])
+            };
+            (
+                None,
+                None,
+                Some(OrderedMap(vec![
+                    ("normal".to_string(), row(false)),
+                    ("attack".to_string(), row(true)),
+                ])),
+            )
+        }
         Some(pred) => {
             let right = (0..n).filter(|&i| pred[i] == truth[i]).count();
             let five = &Category::ALL[..5];

@@ -1,16 +1,17 @@
-//! Supervised classifiers fitted on every training row: a decision tree, a random forest and
-//! Gaussian naive Bayes, on the detectors' encoding (one-hot symbolic features, `log1p` of the
+//! Supervised classifiers fitted on every training row: a decision tree, a random forest,
+//! Gaussian naive Bayes and logistic regression, on the detectors' encoding (one-hot symbolic features, `log1p` of the
 //! byte counts, columns standardised with the normal rows' mean and deviation), for a target of two classes (attack or normal), the five
 //! categories or the labels. Saved in a versioned JSON format (`kddstat-classifier`), validated on
 //! read like the detector models.
 //!
-//! One file per algorithm ([`tree`], [`forest`], [`bayes`]); each has its own parameters
+//! One file per algorithm ([`tree`], [`forest`], [`bayes`], [`logistic`]); each has its own parameters
 //! ([`Params`]) validated in one place ([`Params::check`]); adding one is a file plus an arm of
 //! [`ClassifierName`], [`Params`] and [`Fitted`].
 
 pub mod bayes;
 pub mod evaluate;
 pub mod forest;
+pub mod logistic;
 pub mod tree;
 
 use ndarray::Array2;
@@ -38,6 +39,8 @@ pub enum ClassifierName {
     Forest,
     /// Gaussian naive Bayes.
     Bayes,
+    /// Logistic regression (multinomial past two classes).
+    Logistic,
 }
 
 impl ClassifierName {
@@ -47,6 +50,7 @@ impl ClassifierName {
             ClassifierName::Tree => "tree",
             ClassifierName::Forest => "forest",
             ClassifierName::Bayes => "bayes",
+            ClassifierName::Logistic => "logistic",
         }
     }
 }
@@ -114,6 +118,11 @@ pub enum Params {
         /// Share of the largest variance added to every variance.
         var_smoothing: f64,
     },
+    /// Logistic regression.
+    Logistic {
+        /// Inverse strength of the L2 penalty.
+        c: f64,
+    },
 }
 
 impl Params {
@@ -133,6 +142,7 @@ impl Params {
             ClassifierName::Bayes => Params::Bayes {
                 var_smoothing: bayes::VAR_SMOOTHING,
             },
+            ClassifierName::Logistic => Params::Logistic { c: logistic::C },
         }
     }
 
@@ -142,6 +152,7 @@ impl Params {
             Params::Tree { .. } => ClassifierName::Tree,
             Params::Forest { .. } => ClassifierName::Forest,
             Params::Bayes { .. } => ClassifierName::Bayes,
+            Params::Logistic { .. } => ClassifierName::Logistic,
         }
     }
 
@@ -171,6 +182,9 @@ impl Params {
                     "a finite number > 0",
                 )
             }
+            Params::Logistic { c } if !(*c > 0.0 && c.is_finite()) => {
+                bad("c", c.to_string(), "a finite number > 0")
+            }
             _ => Ok(()),
         }
     }
@@ -181,6 +195,7 @@ impl Params {
             Params::Tree { criterion } => format!("tree ({})", criterion_name(*criterion)),
             Params::Forest { trees, .. } => format!("forest ({trees} trees)"),
             Params::Bayes { .. } => "naive Bayes".into(),
+            Params::Logistic { .. } => "logistic regression".into(),
         }
     }
 }
@@ -202,6 +217,8 @@ pub enum Fitted {
     Forest(forest::Forest),
     /// Gaussian naive Bayes.
     Bayes(bayes::Bayes),
+    /// Logistic regression.
+    Logistic(logistic::Logistic),
 }
 
 /// A fitted classifier, as saved by `kddstat fit --classifier`.
@@ -301,6 +318,9 @@ impl Classifier {
             Params::Bayes { var_smoothing } => {
                 Fitted::Bayes(bayes::Bayes::fit(&x, &y, k, *var_smoothing))
             }
+            Params::Logistic { c } => {
+                Fitted::Logistic(logistic::Logistic::fit(&x, &y, k, *c, 1e-4))
+            }
         };
         Ok(Classifier {
             format: FORMAT.into(),
@@ -351,6 +371,7 @@ impl Classifier {
                     }
                     Fitted::Forest(f) => f.proba(&row, k, o),
                     Fitted::Bayes(b) => b.proba(&row, o),
+                    Fitted::Logistic(l) => l.proba(&row, o),
                 }
             });
         Array2::from_shape_vec((n, k), out).unwrap_or_else(|_| Array2::zeros((n, k)))
@@ -392,6 +413,7 @@ impl Classifier {
                 Fitted::Tree(_) => ClassifierName::Tree,
                 Fitted::Forest(_) => ClassifierName::Forest,
                 Fitted::Bayes(_) => ClassifierName::Bayes,
+                Fitted::Logistic(_) => ClassifierName::Logistic,
             }
         {
             return Err("its parameters and its fitted state are of different classifiers".into());
@@ -410,6 +432,7 @@ impl Classifier {
                 f.trees.iter().try_for_each(|t| t.check(w, k))
             }
             Fitted::Bayes(b) => b.check(w, k),
+            Fitted::Logistic(l) => l.check(w, k),
         }
     }
 

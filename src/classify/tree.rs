@@ -12,10 +12,13 @@
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Bins per feature at most.
 pub const MAX_BINS: usize = 256;
+/// Histograms filled in turn by a node's scan of a feature.
+const LANES: usize = 4;
 /// Depth at most (a guard; NSL-KDD trees stop near 30).
 pub const MAX_DEPTH: usize = 64;
 
@@ -86,40 +89,58 @@ pub struct Binned {
 }
 
 impl Binned {
-    /// Bins every column of `x` (row-major, `rows x cols`).
+    /// Bins every column of `x` (row-major, `rows x cols`), columns in parallel.
     pub fn new(x: &ndarray::Array2<f64>) -> Binned {
         let (rows, cols) = x.dim();
-        let mut bins = vec![0u8; rows * cols];
-        let mut thresholds = Vec::with_capacity(cols);
-        for j in 0..cols {
-            let col = x.column(j);
-            let mut sorted: Vec<f64> = col.iter().copied().collect();
-            sorted.sort_by(f64::total_cmp);
-            let mut distinct = sorted.clone();
-            distinct.dedup();
-            let edges: Vec<f64> = if distinct.len() <= MAX_BINS {
-                distinct
-                    .windows(2)
-                    .map(|w| w[0] + (w[1] - w[0]) / 2.0)
-                    .collect()
-            } else {
-                // Bins of about equal rows, edges midway between distinct neighbours.
-                let mut e = Vec::new();
-                for b in 1..MAX_BINS {
-                    let i = b * rows / MAX_BINS;
-                    let (lo, hi) = (sorted[i - 1], sorted[i]);
-                    if hi > lo {
-                        let t = lo + (hi - lo) / 2.0;
-                        if e.last().is_none_or(|l| t > *l) {
-                            e.push(t);
+        let per_column: Vec<(Vec<f64>, Vec<u8>)> = (0..cols)
+            .into_par_iter()
+            .map(|j| {
+                let col = x.column(j);
+                // Few distinct values (the one-hot and most count columns): no sort of the rows.
+                let mut distinct: Vec<f64> = Vec::new();
+                let mut seen = foldhash::HashSet::default();
+                for v in col.iter() {
+                    if seen.insert(v.to_bits()) {
+                        distinct.push(*v);
+                        if distinct.len() > MAX_BINS {
+                            break;
                         }
                     }
                 }
-                e
-            };
-            for (i, v) in col.iter().enumerate() {
-                bins[j * rows + i] = edges.partition_point(|t| *t < *v) as u8;
-            }
+                let edges: Vec<f64> = if distinct.len() <= MAX_BINS {
+                    distinct.sort_by(f64::total_cmp);
+                    distinct
+                        .windows(2)
+                        .map(|w| w[0] + (w[1] - w[0]) / 2.0)
+                        .collect()
+                } else {
+                    // Bins of about equal rows, edges midway between distinct neighbours.
+                    let mut sorted: Vec<f64> = col.iter().copied().collect();
+                    sorted.sort_by(f64::total_cmp);
+                    let mut e = Vec::new();
+                    for b in 1..MAX_BINS {
+                        let i = b * rows / MAX_BINS;
+                        let (lo, hi) = (sorted[i - 1], sorted[i]);
+                        if hi > lo {
+                            let t = lo + (hi - lo) / 2.0;
+                            if e.last().is_none_or(|l| t > *l) {
+                                e.push(t);
+                            }
+                        }
+                    }
+                    e
+                };
+                let bins = col
+                    .iter()
+                    .map(|v| edges.partition_point(|t| *t < *v) as u8)
+                    .collect();
+                (edges, bins)
+            })
+            .collect();
+        let mut bins = Vec::with_capacity(rows * cols);
+        let mut thresholds = Vec::with_capacity(cols);
+        for (edges, b) in per_column {
+            bins.extend_from_slice(&b);
             thresholds.push(edges);
         }
         Binned {
@@ -162,7 +183,7 @@ impl Tree {
         let mut nodes = vec![Node::Leaf { p: Vec::new() }];
         // (node index, rows, depth)
         let mut stack = vec![(0usize, rows, 0usize)];
-        let mut hist = vec![0.0f64; MAX_BINS * classes];
+        let mut hist = vec![0.0f64; LANES * MAX_BINS * classes];
         let mut features: Vec<usize> = (0..cols).collect();
         while let Some((at, rows, depth)) = stack.pop() {
             let mut counts = vec![0.0; classes];
@@ -189,17 +210,31 @@ impl Tree {
                     _ => (0..cols).collect(),
                 };
                 let mut best: Option<(f64, usize, usize)> = None;
+                let (mut left, mut right) = (vec![0.0; classes], vec![0.0; classes]);
+                // The node's classes and weights, gathered once: the scan of each feature then
+                // reads only its bins.
+                let node_y: Vec<usize> = rows.iter().map(|&r| y[r as usize] as usize).collect();
+                let node_w: Vec<f64> = rows.iter().map(|&r| weight[r as usize]).collect();
                 for &f in &tried {
                     let nb = data.thresholds[f].len() + 1;
                     if nb < 2 {
                         continue;
                     }
-                    hist[..nb * classes].iter_mut().for_each(|h| *h = 0.0);
-                    for &r in &rows {
-                        let b = data.bin(f, r);
-                        hist[b * classes + y[r as usize] as usize] += weight[r as usize];
+                    let width = nb * classes;
+                    hist[..LANES * width].iter_mut().for_each(|h| *h = 0.0);
+                    let column = &data.bins[f * data.rows..(f + 1) * data.rows];
+                    // LANES histograms filled in turn, so that rows falling in the same bin do
+                    // not wait on each other's additions; summed after (a fixed order).
+                    for (i, ((&r, &c), &w)) in rows.iter().zip(&node_y).zip(&node_w).enumerate() {
+                        let b = column[r as usize] as usize;
+                        hist[(i % LANES) * width + b * classes + c] += w;
                     }
-                    let mut left = vec![0.0; classes];
+                    for lane in 1..LANES {
+                        for j in 0..width {
+                            hist[j] += hist[lane * width + j];
+                        }
+                    }
+                    left.iter_mut().for_each(|v| *v = 0.0);
                     let mut nl = 0.0;
                     for b in 0..nb - 1 {
                         for k in 0..classes {
@@ -210,8 +245,9 @@ impl Tree {
                         if nl <= 0.0 || nr <= 0.0 {
                             continue;
                         }
-                        let right: Vec<f64> =
-                            counts.iter().zip(&left).map(|(c, l)| c - l).collect();
+                        for ((r, c), l) in right.iter_mut().zip(&counts).zip(&left) {
+                            *r = c - l;
+                        }
                         let child =
                             g.criterion.weighted(&left, nl) + g.criterion.weighted(&right, nr);
                         let gain = parent - child;

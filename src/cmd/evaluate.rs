@@ -75,7 +75,7 @@ pub fn hybrid_name(s: &str) -> std::result::Result<(ClassifierName, DetectorName
         .split_once('+')
         .ok_or_else(|| format!("`{s}` is not CLASSIFIER+DETECTOR (e.g. tree+gmm)"))?;
     let c = ClassifierName::from_str(c, true)
-        .map_err(|_| format!("`{c}` is not a classifier (tree, forest, bayes)"))?;
+        .map_err(|_| format!("`{c}` is not a classifier (tree, forest, bayes, logistic)"))?;
     let d = DetectorName::from_str(d, true)
         .map_err(|_| format!("`{d}` is not a detector (zscore, kmeans, gmm, iforest)"))?;
     if d == DetectorName::Ensemble {

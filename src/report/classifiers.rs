@@ -6,7 +6,7 @@
 use plotters::style::RGBColor;
 
 use super::html::{Block, Cell, Figure, Section, Table};
-use super::plot::{BarChart, Bars, DetectionGrid, GridRow, Scale};
+use super::plot::{BarChart, Bars, CountMatrix, DetectionGrid, GridRow, Scale};
 use super::{palette, short, slugs};
 use crate::classify::evaluate::{self as ce, ClassifierFigures, TestFile};
 use crate::classify::{Classifier, ClassifierName, Params, Target};
@@ -285,11 +285,32 @@ pub fn section(
                 r.extend(row.iter().map(|(_, n)| Cell::Count(*n)));
                 t.rows.push(r);
             }
+            let counts: Vec<u64> = m
+                .iter()
+                .flat_map(|(_, row)| row.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+                .collect();
+            let heat = CountMatrix {
+                title: format!("{} on {}", c.id, short(&x.file)),
+                rows: m.iter().map(|(k, _)| k.to_string()).collect(),
+                cols: cols.clone(),
+                counts,
+            };
             blocks.push(Block::Heading(format!(
                 "{} on {}: confusion matrix (rows: true category, columns: predicted)",
                 c.label,
                 short(&x.file)
             )));
+            blocks.push(Block::Figures(vec![Figure {
+                name: format!("confusion-{}-{id}", super::slug(&c.id)),
+                caption: format!(
+                    "Confusion matrix of {} on {}: rows of each true category by the category \
+                     predicted.",
+                    c.label,
+                    short(&x.file)
+                ),
+                svg: heat.draw()?,
+                wide: false,
+            }]));
             blocks.push(Block::Table(t));
         }
     }

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
@@ -60,6 +61,7 @@ def main(data):
         "tree": [DecisionTreeClassifier(criterion="entropy", random_state=s) for s in range(5)],
         "forest": [RandomForestClassifier(100, random_state=s, n_jobs=1) for s in range(1)],
         "bayes": [GaussianNB()],
+        "logistic": [LogisticRegression(C=1.0, max_iter=1000)],
     }
     for name, ms in models.items():
         accs = {n: [] for n in tests}

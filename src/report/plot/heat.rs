@@ -97,3 +97,96 @@ impl HeatMap {
         })
     }
 }
+
+/// A confusion matrix: a cell per (true, predicted) pair with its rows written in it, shaded by
+/// the share of the true class's rows (white to dark blue), the diagonal outlined.
+#[derive(Debug, Clone)]
+pub struct CountMatrix {
+    /// Title.
+    pub title: String,
+    /// Row names (true classes).
+    pub rows: Vec<String>,
+    /// Column names (predicted classes).
+    pub cols: Vec<String>,
+    /// Row-major counts.
+    pub counts: Vec<u64>,
+}
+
+impl CountMatrix {
+    /// Draws the matrix.
+    pub fn draw(&self) -> Result<String> {
+        const CELL_W: i32 = 84;
+        const CELL_H: i32 = 30;
+        let (nr, nc) = (self.rows.len(), self.cols.len());
+        let label = label_width(&self.rows) as i32 + 10;
+        let (x0, y0) = (label + 10, 74);
+        let w = (x0 + CELL_W * nc as i32 + 20).max(360) as u32;
+        let h = (y0 + CELL_H * nr as i32 + 30) as u32;
+        svg(w, h, |root| {
+            root.draw(&Text::new(self.title.clone(), (10, 8), font(TITLE_PX)))
+                .map_err(draw_error)?;
+            let note = TextStyle::from(font(TEXT_PX));
+            root.draw(&Text::new(
+                "rows: true class; columns: predicted; shade: share of the row",
+                (10, 32),
+                note,
+            ))
+            .map_err(draw_error)?;
+            let above = TextStyle::from(font(TEXT_PX)).pos(Pos::new(HPos::Center, VPos::Bottom));
+            for (j, c) in self.cols.iter().enumerate() {
+                root.draw(&Text::new(
+                    c.clone(),
+                    (x0 + j as i32 * CELL_W + CELL_W / 2, y0 - 4),
+                    above.clone(),
+                ))
+                .map_err(draw_error)?;
+            }
+            let right = TextStyle::from(font(TEXT_PX)).pos(Pos::new(HPos::Right, VPos::Center));
+            for (i, r) in self.rows.iter().enumerate() {
+                let y = y0 + i as i32 * CELL_H;
+                root.draw(&Text::new(
+                    r.clone(),
+                    (x0 - 6, y + CELL_H / 2),
+                    right.clone(),
+                ))
+                .map_err(draw_error)?;
+                let row = &self.counts[i * nc..(i + 1) * nc];
+                let total: u64 = row.iter().sum();
+                for (j, &n) in row.iter().enumerate() {
+                    let x = x0 + j as i32 * CELL_W;
+                    let share = if total > 0 {
+                        n as f64 / total as f64
+                    } else {
+                        0.0
+                    };
+                    let end = (0x08u8, 0x30u8, 0x6bu8);
+                    let mix = |a: u8| (255.0 + (f64::from(a) - 255.0) * share).round() as u8;
+                    let fill = RGBColor(mix(end.0), mix(end.1), mix(end.2));
+                    root.draw(&Rectangle::new(
+                        [(x, y), (x + CELL_W - 2, y + CELL_H - 2)],
+                        fill.filled(),
+                    ))
+                    .map_err(draw_error)?;
+                    if self.rows.get(i) == self.cols.get(j) {
+                        root.draw(&Rectangle::new(
+                            [(x, y), (x + CELL_W - 2, y + CELL_H - 2)],
+                            BLACK.stroke_width(2),
+                        ))
+                        .map_err(draw_error)?;
+                    }
+                    let ink = if share > 0.55 { WHITE } else { BLACK };
+                    let centred = TextStyle::from(font(TEXT_PX))
+                        .color(&ink)
+                        .pos(Pos::new(HPos::Center, VPos::Center));
+                    root.draw(&Text::new(
+                        crate::render::thousands(n),
+                        (x + CELL_W / 2, y + CELL_H / 2 - 1),
+                        centred,
+                    ))
+                    .map_err(draw_error)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}

@@ -13,7 +13,7 @@ mod heat;
 mod lines;
 pub use bars::{BarChart, BarRow, Bars, BoxChart, BoxFigures, BoxRow};
 pub use grid::{DetectionGrid, GridRow};
-pub use heat::HeatMap;
+pub use heat::{CountMatrix, HeatMap};
 pub use lines::{Histogram, LineChart, Series};
 
 use plotters::coord::Shift;
