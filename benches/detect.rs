@@ -42,7 +42,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| IsolationForest::fit(black_box(&x), 100, 256, 42).expect("iforest"))
     });
     g.bench_function("gmm 8 diagonal", |b| {
-        b.iter(|| Gmm::fit(black_box(&x), 8, 42, Covariance::Diag).expect("gmm"))
+        b.iter(|| {
+            Gmm::fit(
+                black_box(&x),
+                8,
+                42,
+                Covariance::Diag,
+                kddstat::detect::gmm::REG_COVAR,
+            )
+            .expect("gmm")
+        })
     });
     g.finish();
 }

@@ -465,9 +465,10 @@ fn check_findings(s: &Value, files: &BTreeMap<String, Vec<u8>>) {
             assert!(page.contains(&escaped), "{text}");
         }
     }
-    // The figures the issue states for seed 42.
+    // Seed 42 with the GMM's reg_covar at 1e-3: back, snmpguess, snmpgetattack, ipsweep and worm
+    // (the issue's 945 rows were with 1e-6, when mailbomb was missed and back was not).
     let missed = of("missed_by_all");
-    assert_eq!(missed[0]["figures"]["rows"], 945);
+    assert_eq!(missed[0]["figures"]["rows"], 1011);
 }
 
 #[test]

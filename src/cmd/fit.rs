@@ -42,6 +42,16 @@ pub struct DetectorArgs {
     /// gmm: covariance structure [default: diag].
     #[arg(long, value_enum, help_heading = "Detector parameters")]
     pub covariance: Option<gmm::Covariance>,
+    /// kmeans, gmm, iforest: transform of the numeric features in the encoding [default: log1p].
+    #[arg(long, value_enum, help_heading = "Detector parameters")]
+    pub transform: Option<crate::detect::encode::Transform>,
+    /// gmm: variance added to every component's variances (default 1e-3).
+    #[arg(long, value_name = "VAR", help_heading = "Detector parameters")]
+    pub reg_covar: Option<f64>,
+    /// gmm: mixtures fitted with consecutive seeds, their rank-normalised scores averaged
+    /// (default 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64), help_heading = "Detector parameters")]
+    pub seeds: Option<u64>,
     /// iforest: number of trees [default: 100].
     #[arg(long, value_name = "N", help_heading = "Detector parameters")]
     pub trees: Option<usize>,
@@ -89,6 +99,13 @@ impl DetectorArgs {
         add(self.kmeans_engine.is_some(), "--kmeans-engine", &[Kmeans]);
         add(self.components.is_some(), "--components", &[Gmm]);
         add(self.covariance.is_some(), "--covariance", &[Gmm]);
+        add(self.reg_covar.is_some(), "--reg-covar", &[Gmm]);
+        add(
+            self.transform.is_some(),
+            "--transform",
+            &[Kmeans, Gmm, Iforest],
+        );
+        add(self.seeds.is_some(), "--seeds", &[Gmm]);
         add(self.trees.is_some(), "--trees", &[Iforest]);
         add(self.sample.is_some(), "--sample", &[Iforest]);
         add(self.members.is_some(), "--members", &[Ensemble]);
@@ -152,6 +169,9 @@ impl DetectorArgs {
             kmeans_engine: self.kmeans_engine.unwrap_or(d.kmeans_engine),
             components: self.components.unwrap_or(d.components),
             covariance: self.covariance.unwrap_or(d.covariance),
+            reg_covar: self.reg_covar.unwrap_or(d.reg_covar),
+            transform: self.transform.unwrap_or(d.transform),
+            seeds: self.seeds.map_or(d.seeds, |s| s as usize),
             trees: self.trees.unwrap_or(d.trees),
             sample: self.sample.unwrap_or(d.sample),
             members: self.members.clone().unwrap_or(d.members),

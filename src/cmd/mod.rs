@@ -12,6 +12,7 @@ pub mod pcap;
 pub mod report;
 pub mod score;
 pub mod stats;
+pub mod tune;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -44,6 +45,9 @@ pub enum Command {
     /// Fit (or read) detectors and measure them on test files: ROC AUC, AP, detection rates, score
     /// distributions per attack class.
     Evaluate(evaluate::Args),
+    /// Choose a detector's parameters on the training file alone (attack labels held out) and
+    /// save the chosen model.
+    Tune(tune::Args),
     /// Write the offline HTML/SVG report of a training file and test files: distributions, drift,
     /// detectors and their scores per attack class.
     Report(report::Args),
@@ -79,6 +83,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit::run(args),
         Command::Score(args) => score::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Tune(args) => tune::run(args),
         Command::Report(args) => report::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Pcap(args) => pcap::run(args),

@@ -2,8 +2,8 @@
 //!
 //! Diagonal covariance by default, fitted by our own EM: initial responsibilities from a k-means
 //! run (the k-means detector's, same seed), then E and M steps until the mean log-likelihood gains
-//! less than 1e-3 or after 100 iterations, with `reg_covar` (1e-6, as scikit-learn's) added to every
-//! variance. Sums over rows are taken over fixed blocks of rows and the block results added in
+//! less than 1e-3 or after 100 iterations, with `reg_covar` (1e-3 by default, `--reg-covar`) added
+//! to every variance. Sums over rows are taken over fixed blocks of rows and the block results added in
 //! order, so the fit does not depend on the number of threads. `full` covariance uses
 //! linfa-clustering's `GaussianMixture` (slow on 122 columns: use it on small data).
 
@@ -20,8 +20,12 @@ use crate::error::{Error, Result};
 
 /// Rows per block of the parallel sums.
 const BLOCK: usize = 2048;
-/// Variance floor added in the M step.
-pub const REG_COVAR: f64 = 1e-6;
+/// Variance floor added in the M step by models saved before it was a parameter (scikit-learn's
+/// default).
+pub const OLD_REG_COVAR: f64 = 1e-6;
+/// Variance floor added in the M step by default: 1e-3 keeps the one-hot columns of the
+/// encoding, constant within a component, from collapsing to near-zero variance.
+pub const REG_COVAR: f64 = 1e-3;
 
 /// Covariance structure of the mixture components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -113,7 +117,15 @@ impl Gmm {
         components: usize,
         seed: u64,
         covariance: Covariance,
+        reg_covar: f64,
     ) -> Result<Gmm> {
+        if !(reg_covar > 0.0 && reg_covar.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "reg_covar",
+                value: reg_covar.to_string(),
+                expected: "a finite number > 0".into(),
+            });
+        }
         if components == 0 || components > x.nrows() {
             return Err(Error::InvalidParameter {
                 name: "components",
@@ -125,16 +137,16 @@ impl Gmm {
             });
         }
         match covariance {
-            Covariance::Diag => Self::fit_diag(x, components, seed),
-            Covariance::Full => Self::fit_full(x, components, seed),
+            Covariance::Diag => Self::fit_diag(x, components, seed, reg_covar),
+            Covariance::Full => Self::fit_full(x, components, seed, reg_covar),
         }
     }
 
-    fn fit_full(x: &Array2<f64>, components: usize, seed: u64) -> Result<Gmm> {
+    fn fit_full(x: &Array2<f64>, components: usize, seed: u64, reg_covar: f64) -> Result<Gmm> {
         let rng = Xoshiro256Plus::seed_from_u64(seed);
         let data = DatasetBase::from(x.view());
         let model = GaussianMixtureModel::params_with_rng(components, rng)
-            .reg_covariance(REG_COVAR)
+            .reg_covariance(reg_covar)
             .fit(&data)
             .map_err(|e| Error::Usage(format!("full-covariance mixture: {e}")))?;
         let d = x.ncols();
@@ -181,14 +193,29 @@ impl Gmm {
         })
     }
 
-    fn fit_diag(x: &Array2<f64>, components: usize, seed: u64) -> Result<Gmm> {
-        let (n, d) = (x.nrows(), x.ncols());
+    fn fit_diag(x: &Array2<f64>, components: usize, seed: u64, reg_covar: f64) -> Result<Gmm> {
+        let n = x.nrows();
         let km = KMeansDetector::fit(x, components, seed, 1)?;
         // Responsibilities start as the k-means memberships.
         let mut resp = Array2::<f64>::zeros((n, components));
         for (i, row) in x.axis_iter(Axis(0)).enumerate() {
             resp[[i, km.nearest(row).0]] = 1.0;
         }
+        Ok(Self::em_diag(x, resp, seed, reg_covar, 100, 1e-3).0)
+    }
+
+    /// EM for a diagonal mixture from initial responsibilities `resp` (`rows x components`):
+    /// M step, then E step, until the mean log-likelihood gains less than `tol` or after
+    /// `max_iter` rounds. Returns the mixture and the mean log-likelihood after each E step.
+    pub fn em_diag(
+        x: &Array2<f64>,
+        mut resp: Array2<f64>,
+        seed: u64,
+        reg_covar: f64,
+        max_iter: usize,
+        tol: f64,
+    ) -> (Gmm, Vec<f64>) {
+        let (d, components) = (x.ncols(), resp.ncols());
         let mut gmm = Gmm {
             components,
             seed,
@@ -198,20 +225,22 @@ impl Gmm {
             spread: vec![vec![1.0; d]; components],
             log_norm: vec![0.0; components],
         };
+        let mut trace = Vec::new();
         let mut previous = f64::NEG_INFINITY;
-        for _ in 0..100 {
-            gmm.m_step(x, &resp);
+        for _ in 0..max_iter {
+            gmm.m_step(x, &resp, reg_covar);
             let mean_ll = gmm.e_step(x, &mut resp);
-            if (mean_ll - previous).abs() < 1e-3 {
+            trace.push(mean_ll);
+            if (mean_ll - previous).abs() < tol {
                 break;
             }
             previous = mean_ll;
         }
-        Ok(gmm)
+        (gmm, trace)
     }
 
     /// Weighted sums per block, added in block order (deterministic whatever the threads).
-    fn m_step(&mut self, x: &Array2<f64>, resp: &Array2<f64>) {
+    fn m_step(&mut self, x: &Array2<f64>, resp: &Array2<f64>, reg_covar: f64) {
         let (n, d, k) = (x.nrows(), x.ncols(), self.components);
         let blocks: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(BLOCK))
             .into_par_iter()
@@ -248,7 +277,7 @@ impl Gmm {
             let mut log_det = 0.0;
             for j in 0..d {
                 let mean = sx[c * d + j] / count;
-                let var = (sxx[c * d + j] / count - mean * mean).max(0.0) + REG_COVAR;
+                let var = (sxx[c * d + j] / count - mean * mean).max(0.0) + reg_covar;
                 self.means[c][j] = mean;
                 self.spread[c][j] = var;
                 log_det += var.ln();
@@ -312,5 +341,42 @@ impl Gmm {
                 -logsumexp(&lp)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The EM against an independent numpy computation (tests/reference/gmm_em.py, output
+    /// committed): the mean log-likelihood after each round from the same initial
+    /// responsibilities.
+    #[test]
+    fn em_equals_an_independent_computation() {
+        let r: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/reference/gmm_em.json")).unwrap();
+        let rows: Vec<f64> = r["x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+            .collect();
+        let x = Array2::from_shape_vec((rows.len() / 2, 2), rows).unwrap();
+        let mut resp = Array2::<f64>::zeros((x.nrows(), 3));
+        for (i, c) in r["init"].as_array().unwrap().iter().enumerate() {
+            resp[[i, c.as_u64().unwrap() as usize]] = 1.0;
+        }
+        let reg = r["reg_covar"].as_f64().unwrap();
+        let (_, trace) = Gmm::em_diag(&x, resp, 0, reg, 8, 0.0);
+        let want: Vec<f64> = r["mean_log_likelihood"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(trace.len(), want.len());
+        for (a, b) in trace.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-9, "{trace:?} vs {want:?}");
+        }
     }
 }

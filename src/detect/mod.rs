@@ -9,6 +9,7 @@ pub mod encode;
 pub mod gmm;
 pub mod iforest;
 pub mod kmeans;
+pub mod tune;
 pub mod zscore;
 
 use std::path::Path;
@@ -90,6 +91,16 @@ pub struct FitOptions {
     pub kmeans_engine: kmeans::Engine,
     /// GMM: components.
     pub components: usize,
+    /// How the numeric features are transformed in the encoding (`log1p` in models saved before
+    /// it was recorded).
+    #[serde(default)]
+    pub transform: encode::Transform,
+    /// Variance floor of the GMM (1e-6 in models saved before it was recorded).
+    #[serde(default = "old_reg_covar")]
+    pub reg_covar: f64,
+    /// GMMs fitted with seeds `seed`, `seed + 1`, ... whose rank-normalised scores are averaged.
+    #[serde(default = "one")]
+    pub seeds: usize,
     /// GMM: covariance structure.
     pub covariance: gmm::Covariance,
     /// Isolation Forest: trees.
@@ -113,6 +124,9 @@ impl Default for FitOptions {
             n_init: 1,
             kmeans_engine: kmeans::Engine::Native,
             components: 8,
+            reg_covar: gmm::REG_COVAR,
+            seeds: 1,
+            transform: encode::Transform::Log1p,
             covariance: gmm::Covariance::Diag,
             trees: 100,
             sample: 256,
@@ -124,6 +138,14 @@ impl Default for FitOptions {
             ],
         }
     }
+}
+
+fn old_reg_covar() -> f64 {
+    gmm::OLD_REG_COVAR
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A fitted detector's state.
@@ -252,7 +274,13 @@ fn fit_one(
             o.n_init,
             o.kmeans_engine,
         )?),
-        DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit(x()?, o.components, o.seed, o.covariance)?),
+        DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit(
+            x()?,
+            o.components,
+            o.seed,
+            o.covariance,
+            o.reg_covar,
+        )?),
         DetectorName::Iforest => Fitted::Iforest(iforest::IsolationForest::fit(
             x()?,
             o.trees,
@@ -442,9 +470,17 @@ pub struct Prepared {
 
 impl Prepared {
     /// Fits the encoder on the rows `fit_on_all` selects and encodes the file.
-    pub fn new(ds: &Dataset, fit_on_all: bool) -> Result<Prepared> {
-        let rows = fit_rows(ds, fit_on_all)?;
-        let (encoder, all) = Encoder::fit_transform(ds, &rows)?;
+    pub fn new(ds: &Dataset, fit_on_all: bool, transform: encode::Transform) -> Result<Prepared> {
+        Self::on_rows(ds, fit_rows(ds, fit_on_all)?, transform)
+    }
+
+    /// Fits the encoder on the given rows (`rows[i]`: row i is fitted on) and encodes the file.
+    pub fn on_rows(
+        ds: &Dataset,
+        rows: Vec<bool>,
+        transform: encode::Transform,
+    ) -> Result<Prepared> {
+        let (encoder, all) = Encoder::fit_transform_with(ds, &rows, transform)?;
         let fit = select_rows(&all, &rows);
         Ok(Prepared {
             rows,
@@ -458,7 +494,7 @@ impl Prepared {
 /// Fits a model on `ds`, whose decompressed bytes hash to `sha256`.
 pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
     let prepared = if needs_encoding(o.detector, &o.members) {
-        Some(Prepared::new(ds, o.fit_on_all)?)
+        Some(Prepared::new(ds, o.fit_on_all, o.transform)?)
     } else {
         None
     };
@@ -475,13 +511,15 @@ pub fn fit_many(
     on_fit: &(dyn Fn(usize, &FitOptions) + Sync),
 ) -> Result<Vec<Model>> {
     // At most two encodings: fitted on the normal rows, or on all of them.
-    let mut prepared: [Option<Prepared>; 2] = [None, None];
+    // At most four encodings: fitted on the normal rows or all of them, log1p or quantiles.
+    let mut prepared: [Option<Prepared>; 4] = [None, None, None, None];
     let mut models = Vec::with_capacity(options.len());
     for (i, o) in options.iter().enumerate() {
         on_fit(i, o);
-        let slot = usize::from(o.fit_on_all);
+        let slot =
+            usize::from(o.fit_on_all) + 2 * usize::from(o.transform == encode::Transform::Quantile);
         if needs_encoding(o.detector, &o.members) && prepared[slot].is_none() {
-            prepared[slot] = Some(Prepared::new(ds, o.fit_on_all)?);
+            prepared[slot] = Some(Prepared::new(ds, o.fit_on_all, o.transform)?);
         }
         models.push(fit_prepared(
             ds,
@@ -507,7 +545,11 @@ pub fn fit_prepared(
             expected: "must be in (0, 1)".into(),
         });
     }
-    let rows = fit_rows(ds, o.fit_on_all)?;
+    let rows = match prepared {
+        // The rows a prepared encoding was fitted on (all normal rows, or a subset of them).
+        Some(p) => p.rows.clone(),
+        _ => fit_rows(ds, o.fit_on_all)?,
+    };
     let fit_count = rows.iter().filter(|r| **r).count();
     if fit_count < 2 {
         return Err(Error::Usage(format!(
@@ -545,6 +587,22 @@ pub fn fit_prepared(
         let mut members = Vec::new();
         for &m in &o.members {
             let fitted = fit_one(m, ds, &rows, encoded_fit, o)?;
+            let scores = fit_scores(fitted.score(ds, encoded_all)?);
+            members.push(Member {
+                detector: Box::new(fitted),
+                quantiles: quantiles_of(&scores, ECDF_POINTS),
+            });
+        }
+        Fitted::Ensemble { members }
+    } else if o.detector == DetectorName::Gmm && o.seeds > 1 {
+        // A seed ensemble: mixtures from seeds seed, seed + 1, ..., their scores rank-normalised
+        // on the fitting rows and averaged, so one seed's luck cannot move the result much.
+        let mut members = Vec::new();
+        for i in 0..o.seeds {
+            let mut one = o.clone();
+            one.seed = o.seed.wrapping_add(i as u64);
+            one.seeds = 1;
+            let fitted = fit_one(DetectorName::Gmm, ds, &rows, encoded_fit, &one)?;
             let scores = fit_scores(fitted.score(ds, encoded_all)?);
             members.push(Member {
                 detector: Box::new(fitted),
@@ -600,6 +658,9 @@ impl Model {
         m.insert("fit_on_all".into(), json!(p.fit_on_all));
         m.insert("far".into(), json!(p.far));
         m.insert("seed".into(), json!(p.seed));
+        if needs_encoding(p.detector, &p.members) {
+            m.insert("transform".into(), json!(p.transform));
+        }
         let add = |d: DetectorName, m: &mut serde_json::Map<String, serde_json::Value>| match d {
             DetectorName::Zscore => {
                 m.insert("aggregate".into(), json!(p.aggregate));
@@ -613,6 +674,8 @@ impl Model {
             DetectorName::Gmm => {
                 m.insert("components".into(), json!(p.components));
                 m.insert("covariance".into(), json!(p.covariance));
+                m.insert("reg_covar".into(), json!(p.reg_covar));
+                m.insert("seeds".into(), json!(p.seeds));
             }
             DetectorName::Iforest => {
                 m.insert("trees".into(), json!(p.trees));
