@@ -30,7 +30,8 @@ pub struct DetectorArgs {
     /// kmeans: number of clusters [default: 8].
     #[arg(long, value_name = "K", help_heading = "Detector parameters")]
     pub k: Option<usize>,
-    /// kmeans: independent initialisations, the lowest inertia kept [default: 1].
+    /// kmeans, gmm: independent initialisations (seeds seed, seed + 1, ...), the lowest inertia
+    /// (kmeans) or the highest training likelihood (gmm) kept [default: 1].
     #[arg(long, value_name = "N", help_heading = "Detector parameters")]
     pub n_init: Option<usize>,
     /// kmeans: implementation (native [default] is the fast one; linfa is linfa-clustering's).
@@ -95,7 +96,7 @@ impl DetectorArgs {
         add(self.agg.is_some(), "--agg", &[Zscore][..]);
         add(self.robust, "--robust", &[Zscore]);
         add(self.k.is_some(), "--k", &[Kmeans]);
-        add(self.n_init.is_some(), "--n-init", &[Kmeans]);
+        add(self.n_init.is_some(), "--n-init", &[Kmeans, Gmm]);
         add(self.kmeans_engine.is_some(), "--kmeans-engine", &[Kmeans]);
         add(self.components.is_some(), "--components", &[Gmm]);
         add(self.covariance.is_some(), "--covariance", &[Gmm]);

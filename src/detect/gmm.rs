@@ -111,6 +111,34 @@ impl Gmm {
         }
     }
 
+    /// Fits `n_init` mixtures (seeds `seed`, `seed + 1`, ...) and keeps the one with the highest
+    /// mean log-likelihood on the fitting rows (the first on ties), as scikit-learn's `n_init`.
+    pub fn fit_best(
+        x: &Array2<f64>,
+        components: usize,
+        seed: u64,
+        covariance: Covariance,
+        reg_covar: f64,
+        n_init: usize,
+    ) -> Result<Gmm> {
+        let mut best: Option<(f64, Gmm)> = None;
+        for i in 0..n_init.max(1) {
+            let g = Self::fit(
+                x,
+                components,
+                seed.wrapping_add(i as u64),
+                covariance,
+                reg_covar,
+            )?;
+            let ll = -g.score(x)?.iter().sum::<f64>() / x.nrows().max(1) as f64;
+            if best.as_ref().is_none_or(|(b, _)| ll > *b) {
+                best = Some((ll, g));
+            }
+        }
+        best.map(|(_, g)| g)
+            .ok_or_else(|| Error::Internal("no mixture was fitted".into()))
+    }
+
     /// Fits on the encoded fitting rows.
     pub fn fit(
         x: &Array2<f64>,
@@ -378,5 +406,23 @@ mod tests {
         for (a, b) in trace.iter().zip(&want) {
             assert!((a - b).abs() < 1e-9, "{trace:?} vs {want:?}");
         }
+    }
+
+    #[test]
+    fn n_init_keeps_the_most_likely_mixture() {
+        let x = Array2::from_shape_vec(
+            (10, 2),
+            vec![
+                0.0, 1.0, 0.5, 1.2, 1.0, 0.8, 0.2, 0.1, 4.0, 4.2, 4.5, 3.9, 5.0, 4.8, 3.8, 5.1,
+                9.0, 0.5, 8.5, 1.5,
+            ],
+        )
+        .unwrap();
+        let ll = |g: &Gmm| -g.score(&x).unwrap().iter().sum::<f64>();
+        let best = (0..4)
+            .map(|s| ll(&Gmm::fit(&x, 3, 7 + s, Covariance::Diag, REG_COVAR).unwrap()))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let chosen = Gmm::fit_best(&x, 3, 7, Covariance::Diag, REG_COVAR, 4).unwrap();
+        assert_eq!(ll(&chosen), best);
     }
 }

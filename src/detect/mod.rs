@@ -274,12 +274,13 @@ fn fit_one(
             o.n_init,
             o.kmeans_engine,
         )?),
-        DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit(
+        DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit_best(
             x()?,
             o.components,
             o.seed,
             o.covariance,
             o.reg_covar,
+            o.n_init,
         )?),
         DetectorName::Iforest => Fitted::Iforest(iforest::IsolationForest::fit(
             x()?,
@@ -675,6 +676,7 @@ impl Model {
                 m.insert("components".into(), json!(p.components));
                 m.insert("covariance".into(), json!(p.covariance));
                 m.insert("reg_covar".into(), json!(p.reg_covar));
+                m.insert("n_init".into(), json!(p.n_init));
                 m.insert("seeds".into(), json!(p.seeds));
             }
             DetectorName::Iforest => {
