@@ -1,6 +1,9 @@
 //! Groups of equal rows over a set of columns, exactly: rows are hashed column by column, sorted by
 //! hash, and rows with equal hashes are compared value by value, so a hash collision can never
-//! merge two different rows.
+//! merge two different rows. The comparison reads each column once in row order against the
+//! values of each run's first row, gathered first: linear in the rows, no random access into the
+//! frame's chunks (which made it super-linear before: 85% of `clean` at 10x). Memory: 4 bytes
+//! (the row order) + 4 bytes (the run of each row) + 1 byte per row, and 8 bytes per run.
 
 use crate::error::Result;
 use crate::load::Dataset;
@@ -101,8 +104,11 @@ pub fn equal_row_groups(ds: &Dataset, columns: &[&str]) -> Result<Vec<Vec<u32>>>
     }
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_unstable_by_key(|&i| (hashes[i as usize], i));
-    let same = |a: u32, b: u32| keys.iter().all(|k| k.get(a as usize) == k.get(b as usize));
-    let mut groups: Vec<Vec<u32>> = Vec::new();
+    // Runs of rows with one hash: the first row of each run represents it.
+    const NONE: u32 = u32::MAX;
+    let mut slot_of = vec![NONE; n];
+    let mut reps: Vec<u32> = Vec::new();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < order.len() {
         let h = hashes[order[start] as usize];
@@ -111,9 +117,55 @@ pub fn equal_row_groups(ds: &Dataset, columns: &[&str]) -> Result<Vec<Vec<u32>>>
             end += 1;
         }
         if end - start > 1 {
-            // Rows with one hash: split into classes of truly equal rows.
-            let mut classes: Vec<Vec<u32>> = Vec::new();
+            let slot = reps.len() as u32;
+            reps.push(order[start]);
             for &row in &order[start..end] {
+                slot_of[row as usize] = slot;
+            }
+            runs.push((start, end));
+        }
+        start = end;
+    }
+    drop(hashes);
+    // Verification, one column at a time in row order (no random access into the frame): each
+    // row of a run is compared with its representative's value, gathered first.
+    let mut differs = vec![false; n];
+    let mut rep_values = vec![0u64; reps.len()];
+    for k in &keys {
+        for (row, v) in k.iter().enumerate() {
+            let slot = slot_of[row];
+            if slot != NONE && reps[slot as usize] == row as u32 {
+                rep_values[slot as usize] = v;
+            }
+        }
+        for (row, v) in k.iter().enumerate() {
+            let slot = slot_of[row];
+            if slot != NONE && rep_values[slot as usize] != v {
+                differs[row] = true;
+            }
+        }
+    }
+    let same = |a: u32, b: u32| keys.iter().all(|k| k.get(a as usize) == k.get(b as usize));
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for (start, end) in runs {
+        let run = &order[start..end];
+        let group: Vec<u32> = run
+            .iter()
+            .copied()
+            .filter(|&r| !differs[r as usize])
+            .collect();
+        let others: Vec<u32> = run
+            .iter()
+            .copied()
+            .filter(|&r| differs[r as usize])
+            .collect();
+        if group.len() > 1 {
+            groups.push(group);
+        }
+        if others.len() > 1 {
+            // A hash collision (rare): split the rest into classes of truly equal rows.
+            let mut classes: Vec<Vec<u32>> = Vec::new();
+            for &row in &others {
                 match classes.iter_mut().find(|c| same(c[0], row)) {
                     Some(c) => c.push(row),
                     None => classes.push(vec![row]),
@@ -121,7 +173,6 @@ pub fn equal_row_groups(ds: &Dataset, columns: &[&str]) -> Result<Vec<Vec<u32>>>
             }
             groups.extend(classes.into_iter().filter(|c| c.len() > 1));
         }
-        start = end;
     }
     groups.sort_unstable_by_key(|g| g[0]);
     Ok(groups)
@@ -130,6 +181,33 @@ pub fn equal_row_groups(ds: &Dataset, columns: &[&str]) -> Result<Vec<Vec<u32>>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_of_a_file_group_by_row() {
+        let one = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/report_train.txt"
+        ))
+        .unwrap();
+        let n = one.lines().count();
+        let ds = crate::load::parse_bytes("x".into(), one.repeat(3).as_bytes()).unwrap();
+        let columns: Vec<&str> = crate::schema::FEATURES.iter().map(|f| f.name).collect();
+        let groups = equal_row_groups(&ds, &columns).unwrap();
+        // Rows equal within the fixture join one group with all their copies.
+        let within = equal_row_groups(
+            &crate::load::parse_bytes("y".into(), one.as_bytes()).unwrap(),
+            &columns,
+        )
+        .unwrap();
+        let distinct = n - within.iter().map(|g| g.len() - 1).sum::<usize>();
+        assert_eq!(groups.len(), distinct);
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 3 * n);
+        for g in &groups {
+            assert!(g.windows(2).all(|w| w[0] < w[1]));
+            let first = g[0] as usize;
+            assert!(g.contains(&((first + n) as u32)) && g.contains(&((first + 2 * n) as u32)));
+        }
+    }
 
     #[test]
     fn fold_multiply_mixes() {
