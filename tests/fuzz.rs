@@ -241,6 +241,35 @@ fn fuzz_models() {
 }
 
 #[test]
+fn fuzz_classifiers() {
+    use kddstat::classify::{Classifier, ClassifierName, Params, Target};
+    let train = load::load_path(common::fixture_path("report_train.txt")).unwrap();
+    let test = load::load_path(common::fixture_path("report_test.txt")).unwrap();
+    let mut seeds: Vec<Vec<u8>> = Vec::new();
+    for name in [
+        ClassifierName::Tree,
+        ClassifierName::Forest,
+        ClassifierName::Bayes,
+        ClassifierName::Logistic,
+    ] {
+        let mut p = Params::default_for(name, 1);
+        if let Params::Forest { trees, .. } = &mut p {
+            *trees = 3;
+        }
+        for target in [Target::Binary, Target::Category] {
+            let c = Classifier::fit(&train, "x".into(), &p, target).unwrap();
+            seeds.push(serde_json::to_vec(&c).unwrap());
+        }
+    }
+    let runs = fuzz("classifier", &seeds, |b| {
+        if let Ok(c) = Classifier::parse("fuzz.json", b) {
+            let _ = c.proba(&test);
+        }
+    });
+    assert!(runs > 20);
+}
+
+#[test]
 fn fuzz_captures() {
     let mut seeds: Vec<Vec<u8>> = Vec::new();
     let dir = std::env::var_os("KDDSTAT_PCAPS")
