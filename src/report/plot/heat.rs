@@ -120,7 +120,7 @@ impl CountMatrix {
         let (nr, nc) = (self.rows.len(), self.cols.len());
         let label = label_width(&self.rows) as i32 + 10;
         let (x0, y0) = (label + 10, 74);
-        let w = (x0 + CELL_W * nc as i32 + 20).max(360) as u32;
+        let w = (x0 + CELL_W * nc as i32 + 20).max(520) as u32;
         let h = (y0 + CELL_H * nr as i32 + 30) as u32;
         svg(w, h, |root| {
             root.draw(&Text::new(self.title.clone(), (10, 8), font(TITLE_PX)))
