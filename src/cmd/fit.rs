@@ -256,23 +256,27 @@ struct Fitted<'a> {
     threshold: f64,
 }
 
-/// The training file (the same defaults as every command that reads the NSL-KDD training file),
-/// its SHA-256, and the checked destination: checked before anything is read.
-fn training(args: &Args, ui: &Ui) -> Result<(crate::load::Dataset, String, Destination)> {
+/// The training file of a command that writes one model (the same defaults as every command that
+/// reads the NSL-KDD training file), its SHA-256, and the destination, checked before anything is
+/// read. Shared by `fit` and `tune`.
+pub(crate) fn training(
+    train: Option<String>,
+    output_arg: &std::path::Path,
+    input_args: &InputArgs,
+    force: bool,
+    ui: &Ui,
+    command: &str,
+) -> Result<(crate::load::Dataset, String, Destination)> {
     let data = DataArgs {
-        train: args.train.clone().or_else(|| args.train_file.clone()),
+        train,
         tests: Vec::new(),
     };
     let (train, _) = data.resolve(ui, false)?;
     let input = crate::load::Input::from_arg(&train);
-    let out = Destination::from_arg(&args.output);
-    output::check_destination(
-        &out,
-        &input.file().into_iter().collect::<Vec<_>>(),
-        args.force.force,
-    )?;
-    let (ds, raw) = args.input.load_with_source(&train, false, ui)?;
-    ds.require_all_features("fit")?;
+    let out = Destination::from_arg(output_arg);
+    output::check_destination(&out, &input.file().into_iter().collect::<Vec<_>>(), force)?;
+    let (ds, raw) = input_args.load_with_source(&train, false, ui)?;
+    ds.require_all_features(command)?;
     let sha = detect::sha256_hex(&raw.bytes);
     Ok((ds, sha, out))
 }
@@ -284,7 +288,14 @@ pub fn run(args: Args) -> Result<()> {
     };
     args.params.check(&[detector])?;
     let ui = Ui::new(args.quiet.quiet);
-    let (ds, sha, out) = training(&args, &ui)?;
+    let (ds, sha, out) = training(
+        args.train.clone().or_else(|| args.train_file.clone()),
+        &args.output,
+        &args.input,
+        args.force.force,
+        &ui,
+        "fit",
+    )?;
     let bar = ui.spinner(0);
     bar.set_message(format!("fitting {} on {}", detector.as_str(), ds.name));
     let model = detect::fit(&ds, sha, &args.params.options(detector));
@@ -348,7 +359,14 @@ fn fit_classifier(args: Args) -> Result<()> {
         ));
     }
     let ui = Ui::new(args.quiet.quiet);
-    let (ds, sha, out) = training(&args, &ui)?;
+    let (ds, sha, out) = training(
+        args.train.clone().or_else(|| args.train_file.clone()),
+        &args.output,
+        &args.input,
+        args.force.force,
+        &ui,
+        "fit",
+    )?;
     let mut params = Params::default_for(name, args.params.seed.unwrap_or(42));
     if let (Params::Tree { criterion }, Some(c)) = (&mut params, args.criterion) {
         *criterion = c;

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use super::args::{DataArgs, ForceArg, InputArgs, QuietArg, Ui};
+use super::args::{ForceArg, InputArgs, QuietArg, Ui};
 use super::fit::DetectorArgs;
-use crate::detect::{self, DetectorName, tune};
+use crate::detect::{DetectorName, tune};
 use crate::error::{Error, Result};
 use crate::output::{self, Destination};
 use crate::render::{self, Align, SummaryFormat, Table};
@@ -55,22 +55,14 @@ pub fn run(args: Args) -> Result<()> {
     }
     args.params.check(&[args.detector])?;
     let ui = Ui::new(args.quiet.quiet);
-    let data = DataArgs {
-        train: args.train.clone(),
-        tests: Vec::new(),
-    };
-    let (train, _) = data.resolve(&ui, false)?;
-    let input = crate::load::Input::from_arg(&train);
-    let out = Destination::from_arg(&args.output);
-    output::check_destination(
-        &out,
-        &input.file().into_iter().collect::<Vec<_>>(),
+    let (ds, sha, out) = super::fit::training(
+        args.train.clone(),
+        &args.output,
+        &args.input,
         args.force.force,
+        &ui,
+        "tune",
     )?;
-    let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
-    ds.require_all_features("tune")?;
-    let sha = detect::sha256_hex(&raw.bytes);
-    drop(raw);
     let bar = ui.spinner(0);
     let on_candidate = |i: usize, n: usize| {
         bar.set_message(format!(
