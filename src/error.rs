@@ -174,6 +174,14 @@ pub enum Error {
         /// How to get the file.
         hint: String,
     },
+    /// An input past one of kddstat's documented limits (exit status 1).
+    #[error("{path}: {message}")]
+    Limit {
+        /// The input's name.
+        path: String,
+        /// Which limit, and by how much.
+        message: String,
+    },
     /// A fault of kddstat itself, not of the input (please report it).
     #[error("internal error: {0}")]
     Internal(String),

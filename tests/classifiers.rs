@@ -308,3 +308,44 @@ fn fit_score_and_the_same_bytes_on_any_thread_count() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.json") && err.contains("damaged"), "{err}");
 }
+
+#[test]
+fn more_classes_than_the_limit_is_an_error() {
+    let line = fs::read_to_string(fixture("report_train.txt"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut text = String::new();
+    for i in 0..=kddstat::classify::MAX_CLASSES {
+        let fields: Vec<&str> = line.split(',').collect();
+        let label = format!("x{i}");
+        let mut f: Vec<&str> = fields.clone();
+        f[41] = &label;
+        text.push_str(&f.join(","));
+        text.push('\n');
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let train = tmp.path().join("many.txt");
+    fs::write(&train, text).unwrap();
+    let out = kddstat()
+        .args([
+            "fit",
+            "-q",
+            "--classifier",
+            "tree",
+            "--target",
+            "label",
+            "--train",
+        ])
+        .arg(&train)
+        .arg("-o")
+        .arg(tmp.path().join("m.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("many.txt") && err.contains("1025"), "{err}");
+    assert!(!tmp.path().join("m.json").exists());
+}

@@ -28,6 +28,8 @@ use tree::Criterion;
 pub const FORMAT: &str = "kddstat-classifier";
 /// Version of the format written.
 pub const FORMAT_VERSION: u32 = 1;
+/// Classes a classifier takes at most (the tree's histograms and every model grow with them).
+pub const MAX_CLASSES: usize = 1024;
 
 /// The classifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -279,8 +281,16 @@ impl Classifier {
                 classes.first().map_or("none", |c| c.as_str())
             )));
         }
-        if classes.len() > u16::MAX as usize {
-            return Err(Error::Usage(format!("{}: too many classes", ds.name)));
+        if classes.len() > MAX_CLASSES {
+            return Err(Error::Limit {
+                path: ds.name.clone(),
+                message: format!(
+                    "{} distinct classes for the {} target, more than the {MAX_CLASSES} a \
+                     classifier takes (NSL-KDD has 40 labels)",
+                    classes.len(),
+                    target.as_str()
+                ),
+            });
         }
         let y: Vec<u16> = labels
             .iter()
@@ -420,7 +430,7 @@ impl Classifier {
         }
         self.encoder.check(crate::detect::MAX_VOCABULARY)?;
         let (w, k) = (self.encoder.width(), self.classes.len());
-        if k < 2 || self.classes.windows(2).any(|p| p[0] >= p[1]) {
+        if !(2..=MAX_CLASSES).contains(&k) || self.classes.windows(2).any(|p| p[0] >= p[1]) {
             return Err("its classes are not sorted and distinct".into());
         }
         match &self.fitted {

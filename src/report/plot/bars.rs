@@ -5,8 +5,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    AXIS_PX, Area, Key, ROW, Scale, TEXT_PX, TITLE_PX, WIDTH, axis_range, draw_error, draw_legend,
-    font, label_width, legend_height, svg,
+    AXIS_PX, Area, Key, MARK, ROW, Scale, TEXT_PX, TITLE_PX, WIDTH, axis_range, draw_error,
+    draw_legend, font, label_width, legend_height, reference_line, svg,
 };
 use crate::error::Result;
 
@@ -84,19 +84,11 @@ fn draw_marks(
     for (v, _) in marks.iter().filter(|m| m.0.is_finite()) {
         let x = scale.to_axis(*v);
         chart
-            .draw_series(std::iter::once(plotters::element::DashedPathElement::new(
-                vec![(x, 0.0), (x, rows)],
-                9,
-                4,
-                MARK.stroke_width(2),
-            )))
+            .draw_series(std::iter::once(reference_line(vec![(x, 0.0), (x, rows)])))
             .map_err(draw_error)?;
     }
     Ok(())
 }
-
-/// Colour of reference lines.
-const MARK: RGBColor = RGBColor(0x33, 0x33, 0x33);
 
 /// The legend of a chart: its entries, then one per reference line that has words.
 fn legend_entries(

@@ -4,13 +4,10 @@
 use plotters::prelude::*;
 
 use super::{
-    AXIS_PX, HISTOGRAM_WIDTH, Key, Scale, TEXT_PX, TITLE_PX, axis_range, dash, draw_error,
-    draw_legend, font, legend_height, svg, tick,
+    AXIS_PX, HISTOGRAM_WIDTH, Key, MARK, Scale, TEXT_PX, TITLE_PX, axis_range, dash, draw_error,
+    draw_legend, font, legend_height, reference_line, svg, tick,
 };
 use crate::error::Result;
-
-/// Colour of reference lines.
-const MARK: RGBColor = RGBColor(0x33, 0x33, 0x33);
 
 /// A histogram: bars over value intervals.
 #[derive(Debug, Clone)]
@@ -110,12 +107,7 @@ impl Histogram {
             for (v, _) in self.marks.iter().filter(|m| m.0.is_finite()) {
                 let x = xs.to_axis(*v);
                 chart
-                    .draw_series(std::iter::once(plotters::element::DashedPathElement::new(
-                        vec![(x, 0.0), (x, y1)],
-                        9,
-                        4,
-                        MARK.stroke_width(2),
-                    )))
+                    .draw_series(std::iter::once(reference_line(vec![(x, 0.0), (x, y1)])))
                     .map_err(draw_error)?;
             }
             draw_legend(&legend_area, &entries)
@@ -215,16 +207,9 @@ impl LineChart {
                     ))
                     .map_err(draw_error)?;
             }
-            // Reference lines are drawn as dash pattern 1, as in the legend.
-            let (d, g) = dash(1).unwrap_or((9, 4));
             for (y, _) in &self.baselines {
                 chart
-                    .draw_series(std::iter::once(plotters::element::DashedPathElement::new(
-                        vec![(x0, *y), (x1, *y)],
-                        d,
-                        g,
-                        MARK.stroke_width(2),
-                    )))
+                    .draw_series(std::iter::once(reference_line(vec![(x0, *y), (x1, *y)])))
                     .map_err(draw_error)?;
             }
             for (i, (_, colour, points)) in self.series.iter().enumerate() {

@@ -201,6 +201,17 @@ enum Key {
     Line(usize),
 }
 
+/// Colour of reference lines (thresholds, baselines, PSI levels).
+const MARK: RGBColor = RGBColor(0x33, 0x33, 0x33);
+
+/// A reference line through `points`, in the dash pattern its legend key ([`Key::Line`]`(1)`) shows.
+fn reference_line(
+    points: Vec<(f64, f64)>,
+) -> plotters::element::DashedPathElement<std::vec::IntoIter<(f64, f64)>, u32> {
+    let (d, g) = dash(1).unwrap_or((9, 4));
+    plotters::element::DashedPathElement::new(points, d, g, MARK.stroke_width(2))
+}
+
 /// The dash pattern of line series `i`: `(dash, gap)` in pixels, `None` for a solid line.
 fn dash(i: usize) -> Option<(u32, u32)> {
     [
