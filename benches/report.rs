@@ -33,10 +33,7 @@ fn benches(c: &mut Criterion) {
         DetectorName::Iforest,
     ]
     .iter()
-    .map(|&d| FitOptions {
-        detector: d,
-        ..FitOptions::default()
-    })
+    .map(|&d| FitOptions::from(d))
     .collect();
     let full = ReportOptions {
         detectors,

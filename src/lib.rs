@@ -16,6 +16,8 @@
 //! - [`stats`]: exact statistics defined as their pandas / numpy counterparts (`describe`);
 //! - [`detect`] and [`evaluate`]: anomaly detectors fitted on normal traffic, and how well they
 //!   separate attacks (ROC AUC, average precision, curves, rates per category and label);
+//! - [`model`]: the one model abstraction: each detector and classifier is a parameter struct
+//!   validated in one place and a fitted state behind one trait;
 //! - [`render`]: tables, Markdown, CSV and JSON output;
 //! - [`report`]: the offline HTML/SVG report folder built from all the stages above;
 //! - [`capture`]: packet captures read into traffic statistics, scans and KDD connection records;
@@ -46,6 +48,7 @@ pub mod error;
 pub mod evaluate;
 pub mod fetch;
 pub mod load;
+pub mod model;
 pub mod output;
 pub mod render;
 pub mod report;

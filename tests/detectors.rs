@@ -144,9 +144,9 @@ fn damaged_edited_or_foreign_models_are_refused_with_one_line() {
     v["format_version"] = 99.into();
     assert_eq!(
         model_error(dir.path(), &v.to_string()),
-        "kddstat: error: m.json: model format version 99; this kddstat reads version 1: fit it again\n"
+        "kddstat: error: m.json: model format version 99; this kddstat reads versions 1 to 2: fit it again\n"
     );
-    v["format_version"] = 1.into();
+    v["format_version"] = 2.into();
     v["features"][4] = "bytes_out".into();
     assert_eq!(
         model_error(dir.path(), &v.to_string()),
@@ -306,4 +306,142 @@ fn unlabelled_records_are_scored_but_not_evaluated() {
             fixture("unlabelled.txt")
         )
     );
+}
+
+/// A model file holds only the parameters of its detector (an ensemble's members each their own),
+/// and the flags that apply to a detector follow from them.
+#[test]
+fn model_files_hold_only_the_parameters_that_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = |file: &str| -> Vec<String> {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap())
+                .unwrap();
+        let mut k: Vec<String> = v["parameters"].as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    fit(dir.path(), "zscore", "z.json", &["--robust"]);
+    assert_eq!(
+        keys("z.json"),
+        ["aggregate", "detector", "far", "fit_on_all", "robust", "seed"]
+    );
+    fit(dir.path(), "gmm", "g.json", &["--components", "2"]);
+    assert_eq!(
+        keys("g.json"),
+        [
+            "components",
+            "covariance",
+            "detector",
+            "far",
+            "fit_on_all",
+            "n_init",
+            "reg_covar",
+            "seed",
+            "seeds",
+            "transform"
+        ]
+    );
+    fit(
+        dir.path(),
+        "ensemble",
+        "e.json",
+        &["--members", "zscore,kmeans", "--k", "3"],
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    assert_eq!(
+        v["parameters"]["members"],
+        serde_json::json!([
+            {"detector": "zscore", "aggregate": "mean", "robust": false},
+            {"detector": "kmeans", "k": 3, "n_init": 1, "kmeans_engine": "native", "transform": "log1p"}
+        ])
+    );
+    // Which detectors a flag applies to is read from their parameters.
+    let o = run(
+        dir.path(),
+        &[
+            "fit",
+            "--detectors",
+            "zscore",
+            "--n-init",
+            "2",
+            fixture_path("dups_conflicts.txt").to_str().unwrap(),
+            "-o",
+            "x.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(o.stderr).unwrap(),
+        "kddstat: error: --n-init applies to kmeans, gmm only, which is not fitted here\n"
+    );
+    // Parameters are validated in one place, whatever the command.
+    for (d, flag, value) in [
+        ("gmm", "--n-init", "0"),
+        ("kmeans", "--k", "0"),
+        ("iforest", "--sample", "1"),
+        ("ensemble", "--seeds", "2"),
+    ] {
+        let o = run(
+            dir.path(),
+            &[
+                "fit",
+                "--detectors",
+                d,
+                flag,
+                value,
+                fixture_path("dups_conflicts.txt").to_str().unwrap(),
+                "-o",
+                "x.json",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{d} {flag} {value}");
+        let e = String::from_utf8(o.stderr).unwrap();
+        assert!(e.starts_with(&format!("kddstat: error: {flag} {value}: ")), "{e}");
+    }
+}
+
+/// Models written before each detector kept only its own parameters (format version 1: one flat
+/// object of every parameter, an ensemble's members as names) are still read, with the same
+/// scores, their members' parameters taken from the flat object.
+#[test]
+fn version_1_model_files_are_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    fit(
+        dir.path(),
+        "ensemble",
+        "e.json",
+        &["--members", "zscore,kmeans,gmm", "--k", "3", "--components", "2"],
+    );
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    // The flat object of version 1, as it wrote it: every parameter of every detector.
+    v["format_version"] = 1.into();
+    v["parameters"] = serde_json::json!({
+        "detector": "ensemble", "fit_on_all": false, "far": 0.01, "seed": 42,
+        "aggregate": "mean", "robust": false, "k": 3, "n_init": 1, "kmeans_engine": "native",
+        "components": 2, "transform": "log1p", "reg_covar": 0.001, "seeds": 1,
+        "covariance": "diag", "trees": 100, "sample": 256,
+        "members": ["zscore", "kmeans", "gmm"]
+    });
+    std::fs::write(dir.path().join("v1.json"), v.to_string()).unwrap();
+    let new = kddstat::detect::Model::read(&dir.path().join("e.json")).unwrap();
+    let old = kddstat::detect::Model::read(&dir.path().join("v1.json")).unwrap();
+    assert_eq!(old.parameters, new.parameters);
+    assert_eq!(old.parameters(), new.parameters());
+    let score = |m: &str| {
+        succeed(
+            dir.path(),
+            &[
+                "score",
+                "--model",
+                m,
+                fixture_path("dups_conflicts.txt").to_str().unwrap(),
+                "--format",
+                "csv",
+            ],
+        )
+    };
+    assert_eq!(score("v1.json"), score("e.json"));
 }

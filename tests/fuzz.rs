@@ -222,13 +222,23 @@ fn fuzz_models() {
     let seeds: Vec<Vec<u8>> = ["zscore", "kmeans", "gmm", "iforest", "ensemble"]
         .iter()
         .map(|d| {
-            let o = FitOptions {
-                detector: serde_json::from_value(serde_json::json!(d)).unwrap(),
-                k: 2,
-                components: 2,
-                trees: 5,
-                ..FitOptions::default()
-            };
+            // Small models: k, components and trees set wherever they apply (members too).
+            fn small(v: &mut serde_json::Value) {
+                if let Some(o) = v.as_object_mut() {
+                    for (key, n) in [("k", 2), ("components", 2), ("trees", 5)] {
+                        if let Some(x) = o.get_mut(key) {
+                            *x = n.into();
+                        }
+                    }
+                    if let Some(serde_json::Value::Array(ms)) = o.get_mut("members") {
+                        ms.iter_mut().for_each(small);
+                    }
+                }
+            }
+            let name: detect::DetectorName = serde_json::from_value(serde_json::json!(d)).unwrap();
+            let mut v = serde_json::to_value(FitOptions::from(name)).unwrap();
+            small(&mut v);
+            let o: FitOptions = serde_json::from_value(v).unwrap();
             serde_json::to_vec(&detect::fit(&train, "x".into(), &o).unwrap()).unwrap()
         })
         .collect();
@@ -253,8 +263,8 @@ fn fuzz_classifiers() {
         ClassifierName::Logistic,
     ] {
         let mut p = Params::default_for(name, 1);
-        if let Params::Forest { trees, .. } = &mut p {
-            *trees = 3;
+        if let Params::Forest(f) = &mut p {
+            f.trees = 3;
         }
         for target in [Target::Binary, Target::Category] {
             let c = Classifier::fit(&train, "x".into(), &p, target).unwrap();

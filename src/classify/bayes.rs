@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::{self, Classify, Hyperparams, Labelled};
+
 /// scikit-learn's default `var_smoothing`.
 pub const VAR_SMOOTHING: f64 = 1e-9;
 
@@ -128,6 +130,47 @@ impl Bayes {
         } else {
             Err("its naive Bayes figures do not fit its encoder".into())
         }
+    }
+}
+
+/// Gaussian naive Bayes' parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Share of the largest variance added to every variance.
+    pub var_smoothing: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            var_smoothing: VAR_SMOOTHING,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> crate::Result<()> {
+        model::positive("var_smoothing", self.var_smoothing)
+    }
+
+    fn label(&self) -> String {
+        "naive Bayes".into()
+    }
+}
+
+impl Classify for Bayes {
+    type Params = Params;
+
+    fn fit(p: &Params, data: &Labelled<'_>) -> crate::Result<Bayes> {
+        Ok(Bayes::fit(data.x, data.y, data.classes, p.var_smoothing))
+    }
+
+    fn proba(&self, row: &[f64], out: &mut [f64]) {
+        Bayes::proba(self, row, out);
+    }
+
+    fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {
+        Bayes::check(self, width, classes)
     }
 }
 

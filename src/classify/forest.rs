@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::tree::{Binned, Criterion, Growth, Tree};
+use crate::model::{self, Classify, Hyperparams, Labelled};
 
 /// A fitted forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,5 +77,82 @@ impl Forest {
         }
         let k = self.trees.len().max(1) as f64;
         out[..classes].iter_mut().for_each(|v| *v /= k);
+    }
+}
+
+/// The random forest's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Trees.
+    pub trees: usize,
+    /// Split criterion.
+    pub criterion: Criterion,
+    /// Features tried per split (the square root of the columns when absent).
+    pub max_features: Option<usize>,
+    /// Seed of the bootstrap and feature draws.
+    pub seed: u64,
+}
+
+/// The most trees.
+pub const MAX_TREES: usize = 10_000;
+
+impl Default for Params {
+    /// scikit-learn's defaults: 100 trees, Gini, the square root of the columns.
+    fn default() -> Self {
+        Params {
+            trees: 100,
+            criterion: Criterion::Gini,
+            max_features: None,
+            seed: 42,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> crate::Result<()> {
+        model::within("trees", self.trees, 1, MAX_TREES)?;
+        match self.max_features {
+            Some(0) => model::invalid("max_features", 0, "at least 1"),
+            _ => Ok(()),
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("forest ({} trees)", self.trees)
+    }
+
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+}
+
+impl Classify for Forest {
+    type Params = Params;
+
+    fn fit(p: &Params, data: &Labelled<'_>) -> crate::Result<Forest> {
+        let binned = Binned::new(data.x);
+        let m = p
+            .max_features
+            .unwrap_or(((data.x.ncols() as f64).sqrt() as usize).max(1));
+        Ok(Forest::grow(
+            &binned,
+            data.y,
+            data.classes,
+            p.trees,
+            p.criterion,
+            m,
+            p.seed,
+        ))
+    }
+
+    fn proba(&self, row: &[f64], out: &mut [f64]) {
+        Forest::proba(self, row, out.len(), out);
+    }
+
+    fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("its forest has no tree".into());
+        }
+        self.trees.iter().try_for_each(|t| t.check(width, classes))
     }
 }

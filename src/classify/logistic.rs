@@ -12,6 +12,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::{self, Classify, Hyperparams, Labelled};
+
 /// scikit-learn's default inverse regularisation strength.
 pub const C: f64 = 1.0;
 /// Iterations at most (scikit-learn: 100).
@@ -224,6 +226,45 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
+    }
+}
+
+/// Logistic regression's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Inverse strength of the L2 penalty.
+    pub c: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { c: C }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> crate::Result<()> {
+        model::positive("c", self.c)
+    }
+
+    fn label(&self) -> String {
+        "logistic regression".into()
+    }
+}
+
+impl Classify for Logistic {
+    type Params = Params;
+
+    fn fit(p: &Params, data: &Labelled<'_>) -> crate::Result<Logistic> {
+        Ok(Logistic::fit(data.x, data.y, data.classes, p.c, 1e-4))
+    }
+
+    fn proba(&self, row: &[f64], out: &mut [f64]) {
+        Logistic::proba(self, row, out);
+    }
+
+    fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {
+        Logistic::check(self, width, classes)
     }
 }
 

@@ -4,9 +4,10 @@
 //! categories or the labels. Saved in a versioned JSON format (`kddstat-classifier`), validated on
 //! read like the detector models.
 //!
-//! One file per algorithm ([`tree`], [`forest`], [`bayes`], [`logistic`]); each has its own parameters
-//! ([`Params`]) validated in one place ([`Params::check`]); adding one is a file plus an arm of
-//! [`ClassifierName`], [`Params`] and [`Fitted`].
+//! One file per algorithm ([`tree`], [`forest`], [`bayes`], [`logistic`]), each a parameter struct
+//! validated in one place and a state implementing [`Classify`] (see [`crate::model`]); adding one
+//! is a file plus one line of the `classifiers!` list, which generates [`ClassifierName`],
+//! [`Params`], [`Fitted`] and their dispatch.
 
 pub mod bayes;
 pub mod evaluate;
@@ -21,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::detect::encode::Encoder;
 use crate::error::{Error, Result};
 use crate::load::Dataset;
+use crate::model::{Classify, Hyperparams, Labelled};
 use crate::schema::{self, Category};
-use tree::Criterion;
 
 /// Format name of a classifier file.
 pub const FORMAT: &str = "kddstat-classifier";
@@ -31,30 +32,124 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Classes a classifier takes at most (the tree's histograms and every model grow with them).
 pub const MAX_CLASSES: usize = 1024;
 
-/// The classifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ClassifierName {
-    /// A CART decision tree (entropy by default).
-    Tree,
-    /// A random forest of CART trees (Gini, square root of the columns per split).
-    Forest,
-    /// Gaussian naive Bayes.
-    Bayes,
-    /// Logistic regression (multinomial past two classes).
-    Logistic,
+/// Generates the classifier family from one list: the name enum (the command line's and the
+/// files' ids), the parameter enum (each model's own struct, tagged by `classifier`), the
+/// fitted-state enum and their dispatch. Adding a classifier is a file implementing [`Classify`]
+/// plus one line here.
+macro_rules! classifiers {
+    ($($(#[$doc:meta])* $name:ident = $id:literal : $state:ty,)+) => {
+        /// The classifiers.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+        #[serde(rename_all = "lowercase")]
+        pub enum ClassifierName {
+            $($(#[$doc])* $name,)+
+        }
+
+        impl ClassifierName {
+            /// Every classifier.
+            pub const ALL: &[ClassifierName] = &[$(ClassifierName::$name,)+];
+
+            /// The stable id.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ClassifierName::$name => $id,)+
+                }
+            }
+        }
+
+        /// A classifier's parameters (only those that apply to it).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "classifier", rename_all = "lowercase")]
+        pub enum Params {
+            $($(#[$doc])* $name(<$state as Classify>::Params),)+
+        }
+
+        impl Params {
+            /// The defaults of a classifier, its random choices seeded with `seed`.
+            pub fn default_for(name: ClassifierName, seed: u64) -> Params {
+                let mut p = match name {
+                    $(ClassifierName::$name => Params::$name(Default::default()),)+
+                };
+                p.set_seed(seed);
+                p
+            }
+
+            /// Which classifier.
+            pub fn name(&self) -> ClassifierName {
+                match self {
+                    $(Params::$name(_) => ClassifierName::$name,)+
+                }
+            }
+
+            /// Checks the parameters (the one place they are validated).
+            pub fn check(&self) -> Result<()> {
+                match self {
+                    $(Params::$name(p) => p.check(),)+
+                }
+            }
+
+            /// A short human label (`tree (entropy)`, `forest (100 trees)`).
+            pub fn label(&self) -> String {
+                match self {
+                    $(Params::$name(p) => p.label(),)+
+                }
+            }
+
+            fn set_seed(&mut self, seed: u64) {
+                match self {
+                    $(Params::$name(p) => p.set_seed(seed),)+
+                }
+            }
+
+            /// Fits the classifier on `data`.
+            fn fit(&self, data: &Labelled<'_>) -> Result<Fitted> {
+                Ok(match self {
+                    $(Params::$name(p) => Fitted::$name(<$state as Classify>::fit(p, data)?),)+
+                })
+            }
+        }
+
+        /// A fitted classifier's state.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Fitted {
+            $($(#[$doc])* $name($state),)+
+        }
+
+        impl Fitted {
+            /// Which classifier.
+            pub fn name(&self) -> ClassifierName {
+                match self {
+                    $(Fitted::$name(_) => ClassifierName::$name,)+
+                }
+            }
+
+            /// The class probabilities of one encoded row.
+            fn proba(&self, row: &[f64], out: &mut [f64]) {
+                match self {
+                    $(Fitted::$name(m) => Classify::proba(m, row, out),)+
+                }
+            }
+
+            /// Checks a state read from a file.
+            fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {
+                match self {
+                    $(Fitted::$name(m) => Classify::check(m, width, classes),)+
+                }
+            }
+        }
+    };
 }
 
-impl ClassifierName {
-    /// The stable id.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClassifierName::Tree => "tree",
-            ClassifierName::Forest => "forest",
-            ClassifierName::Bayes => "bayes",
-            ClassifierName::Logistic => "logistic",
-        }
-    }
+classifiers! {
+    /// A CART decision tree (entropy by default).
+    Tree = "tree": tree::Tree,
+    /// A random forest of CART trees (Gini, square root of the columns per split).
+    Forest = "forest": forest::Forest,
+    /// Gaussian naive Bayes.
+    Bayes = "bayes": bayes::Bayes,
+    /// Logistic regression (multinomial past two classes).
+    Logistic = "logistic": logistic::Logistic,
 }
 
 /// What a classifier predicts.
@@ -93,134 +188,6 @@ impl Target {
             Target::Label => label.into(),
         }
     }
-}
-
-/// The parameters of each classifier.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "classifier", rename_all = "lowercase")]
-pub enum Params {
-    /// Decision tree.
-    Tree {
-        /// Split criterion.
-        criterion: Criterion,
-    },
-    /// Random forest.
-    Forest {
-        /// Trees.
-        trees: usize,
-        /// Split criterion.
-        criterion: Criterion,
-        /// Features tried per split (the square root of the columns when absent).
-        max_features: Option<usize>,
-        /// Seed of the bootstrap and feature draws.
-        seed: u64,
-    },
-    /// Gaussian naive Bayes.
-    Bayes {
-        /// Share of the largest variance added to every variance.
-        var_smoothing: f64,
-    },
-    /// Logistic regression.
-    Logistic {
-        /// Inverse strength of the L2 penalty.
-        c: f64,
-    },
-}
-
-impl Params {
-    /// The defaults of a classifier (scikit-learn's, the tree with entropy as in the issue's
-    /// reference figures).
-    pub fn default_for(name: ClassifierName, seed: u64) -> Params {
-        match name {
-            ClassifierName::Tree => Params::Tree {
-                criterion: Criterion::Entropy,
-            },
-            ClassifierName::Forest => Params::Forest {
-                trees: 100,
-                criterion: Criterion::Gini,
-                max_features: None,
-                seed,
-            },
-            ClassifierName::Bayes => Params::Bayes {
-                var_smoothing: bayes::VAR_SMOOTHING,
-            },
-            ClassifierName::Logistic => Params::Logistic { c: logistic::C },
-        }
-    }
-
-    /// The classifier.
-    pub fn name(&self) -> ClassifierName {
-        match self {
-            Params::Tree { .. } => ClassifierName::Tree,
-            Params::Forest { .. } => ClassifierName::Forest,
-            Params::Bayes { .. } => ClassifierName::Bayes,
-            Params::Logistic { .. } => ClassifierName::Logistic,
-        }
-    }
-
-    /// Checks the parameters (the one place they are validated).
-    pub fn check(&self) -> Result<()> {
-        let bad = |name: &'static str, value: String, expected: &str| {
-            Err(Error::InvalidParameter {
-                name,
-                value,
-                expected: expected.into(),
-            })
-        };
-        match self {
-            Params::Forest { trees, .. } if !(1..=10_000).contains(trees) => {
-                bad("trees", trees.to_string(), "between 1 and 10000")
-            }
-            Params::Forest {
-                max_features: Some(0),
-                ..
-            } => bad("max_features", "0".into(), "at least 1"),
-            Params::Bayes { var_smoothing }
-                if !(*var_smoothing > 0.0 && var_smoothing.is_finite()) =>
-            {
-                bad(
-                    "var_smoothing",
-                    var_smoothing.to_string(),
-                    "a finite number > 0",
-                )
-            }
-            Params::Logistic { c } if !(*c > 0.0 && c.is_finite()) => {
-                bad("c", c.to_string(), "a finite number > 0")
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// A short human label (`tree (entropy)`, `forest (100 trees)`).
-    pub fn label(&self) -> String {
-        match self {
-            Params::Tree { criterion } => format!("tree ({})", criterion_name(*criterion)),
-            Params::Forest { trees, .. } => format!("forest ({trees} trees)"),
-            Params::Bayes { .. } => "naive Bayes".into(),
-            Params::Logistic { .. } => "logistic regression".into(),
-        }
-    }
-}
-
-fn criterion_name(c: Criterion) -> &'static str {
-    match c {
-        Criterion::Gini => "gini",
-        Criterion::Entropy => "entropy",
-    }
-}
-
-/// A fitted classifier's state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Fitted {
-    /// Decision tree.
-    Tree(tree::Tree),
-    /// Random forest.
-    Forest(forest::Forest),
-    /// Gaussian naive Bayes.
-    Bayes(bayes::Bayes),
-    /// Logistic regression.
-    Logistic(logistic::Logistic),
 }
 
 /// A fitted classifier, as saved by `kddstat fit --classifier`.
@@ -296,42 +263,11 @@ impl Classifier {
             .iter()
             .map(|l| classes.binary_search(l).unwrap_or(0) as u16)
             .collect();
-        let k = classes.len();
-        let fitted = match params {
-            Params::Tree { criterion } => {
-                let data = tree::Binned::new(&x);
-                Fitted::Tree(tree::Tree::grow(
-                    &data,
-                    &y,
-                    k,
-                    &vec![1.0; y.len()],
-                    &tree::Growth {
-                        criterion: *criterion,
-                        max_features: None,
-                        min_samples_split: 2.0,
-                        seed: 0,
-                    },
-                ))
-            }
-            Params::Forest {
-                trees,
-                criterion,
-                max_features,
-                seed,
-            } => {
-                let data = tree::Binned::new(&x);
-                let m = max_features.unwrap_or(((x.ncols() as f64).sqrt() as usize).max(1));
-                Fitted::Forest(forest::Forest::grow(
-                    &data, &y, k, *trees, *criterion, m, *seed,
-                ))
-            }
-            Params::Bayes { var_smoothing } => {
-                Fitted::Bayes(bayes::Bayes::fit(&x, &y, k, *var_smoothing))
-            }
-            Params::Logistic { c } => {
-                Fitted::Logistic(logistic::Logistic::fit(&x, &y, k, *c, 1e-4))
-            }
-        };
+        let fitted = params.fit(&Labelled {
+            x: &x,
+            y: &y,
+            classes: classes.len(),
+        })?;
         Ok(Classifier {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
@@ -373,16 +309,7 @@ impl Classifier {
                     .as_slice()
                     .map(<[f64]>::to_vec)
                     .unwrap_or_else(|| row.to_vec());
-                match &self.fitted {
-                    Fitted::Tree(t) => {
-                        for (a, b) in o.iter_mut().zip(t.leaf(&row)) {
-                            *a = f64::from(*b);
-                        }
-                    }
-                    Fitted::Forest(f) => f.proba(&row, k, o),
-                    Fitted::Bayes(b) => b.proba(&row, o),
-                    Fitted::Logistic(l) => l.proba(&row, o),
-                }
+                self.fitted.proba(&row, o);
             });
         Array2::from_shape_vec((n, k), out).unwrap_or_else(|_| Array2::zeros((n, k)))
     }
@@ -418,14 +345,7 @@ impl Classifier {
             return Err(format!("not a {FORMAT} file of version {FORMAT_VERSION}"));
         }
         self.parameters.check().map_err(|e| e.to_string())?;
-        if self.parameters.name()
-            != match self.fitted {
-                Fitted::Tree(_) => ClassifierName::Tree,
-                Fitted::Forest(_) => ClassifierName::Forest,
-                Fitted::Bayes(_) => ClassifierName::Bayes,
-                Fitted::Logistic(_) => ClassifierName::Logistic,
-            }
-        {
+        if self.parameters.name() != self.fitted.name() {
             return Err("its parameters and its fitted state are of different classifiers".into());
         }
         self.encoder.check(crate::detect::MAX_VOCABULARY)?;
@@ -433,17 +353,7 @@ impl Classifier {
         if !(2..=MAX_CLASSES).contains(&k) || self.classes.windows(2).any(|p| p[0] >= p[1]) {
             return Err("its classes are not sorted and distinct".into());
         }
-        match &self.fitted {
-            Fitted::Tree(t) => t.check(w, k),
-            Fitted::Forest(f) => {
-                if f.trees.is_empty() {
-                    return Err("its forest has no tree".into());
-                }
-                f.trees.iter().try_for_each(|t| t.check(w, k))
-            }
-            Fitted::Bayes(b) => b.check(w, k),
-            Fitted::Logistic(l) => l.check(w, k),
-        }
+        self.fitted.check(w, k)
     }
 
     /// Reads and checks a classifier file.

@@ -15,6 +15,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::{Classify, Hyperparams, Labelled};
+
 /// Bins per feature at most.
 pub const MAX_BINS: usize = 256;
 /// Histograms filled in turn by a node's scan of a feature.
@@ -345,6 +347,72 @@ impl Tree {
             }
         }
         Ok(())
+    }
+}
+
+/// The decision tree's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Split criterion.
+    pub criterion: Criterion,
+}
+
+impl Default for Params {
+    /// Entropy, as the J48 (C4.5) tree of the NSL-KDD paper and the reference figures.
+    fn default() -> Self {
+        Params {
+            criterion: Criterion::Entropy,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> crate::Result<()> {
+        Ok(())
+    }
+
+    fn label(&self) -> String {
+        format!("tree ({})", self.criterion.as_str())
+    }
+}
+
+impl Criterion {
+    /// The name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Criterion::Gini => "gini",
+            Criterion::Entropy => "entropy",
+        }
+    }
+}
+
+impl Classify for Tree {
+    type Params = Params;
+
+    fn fit(p: &Params, data: &Labelled<'_>) -> crate::Result<Tree> {
+        let binned = Binned::new(data.x);
+        Ok(Tree::grow(
+            &binned,
+            data.y,
+            data.classes,
+            &vec![1.0; data.y.len()],
+            &Growth {
+                criterion: p.criterion,
+                max_features: None,
+                min_samples_split: 2.0,
+                seed: 0,
+            },
+        ))
+    }
+
+    fn proba(&self, row: &[f64], out: &mut [f64]) {
+        for (a, b) in out.iter_mut().zip(self.leaf(row)) {
+            *a = f64::from(*b);
+        }
+    }
+
+    fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {
+        Tree::check(self, width, classes)
     }
 }
 

@@ -86,11 +86,7 @@ pub fn hybrid_name(s: &str) -> std::result::Result<(ClassifierName, DetectorName
 
 /// The parameters of a classifier from the command line.
 fn classifier_params(name: ClassifierName, args: &Args) -> Params {
-    let mut p = Params::default_for(name, args.params.options(DetectorName::Iforest).seed);
-    if let (Params::Tree { criterion }, Some(c)) = (&mut p, args.criterion) {
-        *criterion = c;
-    }
-    p
+    super::fit::classifier_params(name, args.params.seed(), args.criterion)
 }
 
 /// Runs `kddstat evaluate`.
@@ -160,13 +156,13 @@ pub fn run(args: Args) -> Result<()> {
                 .detectors
                 .iter()
                 .map(|&d| args.params.options(d))
-                .collect();
+                .collect::<Result<_>>()?;
             let on_fit = |i: usize, o: &FitOptions| {
                 bar.set_message(format!(
                     "fitting detector {}/{}: {}",
                     i + 1,
                     options.len(),
-                    o.detector.as_str()
+                    o.detector().as_str()
                 ));
             };
             let models = detect::fit_many(&ds, &sha, &options, &on_fit)?;
@@ -249,7 +245,7 @@ fn classify_all(
             .iter()
             .find(|c| c.parameters.name() == cn)
             .ok_or_else(|| Error::Internal("a hybrid's classifier was not fitted".into()))?;
-        let d = detect::fit(train, sha.to_string(), &args.params.options(dn))?;
+        let d = detect::fit(train, sha.to_string(), &args.params.options(dn)?)?;
         out.push(classify::evaluate::hybrid(c, &d, &files)?);
     }
     Ok(out)

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use super::args::{DataArgs, ForceArg, InputArgs, QuietArg, Ui};
-use crate::detect::{self, DetectorName, FitOptions, gmm, kmeans, zscore};
+use crate::classify::{ClassifierName, Params};
+use crate::detect::{self, DetectorName, FitOptions, ensemble, gmm, kmeans, zscore};
 use crate::error::{Error, Result};
 use crate::output::{self, Destination};
 use crate::render::{self, SummaryFormat, thousands};
@@ -84,51 +85,77 @@ pub enum FitOn {
 }
 
 impl DetectorArgs {
-    /// The detectors each given detector-specific flag applies to.
-    fn given(&self) -> Vec<(&'static str, &'static [DetectorName])> {
-        use DetectorName::*;
+    /// The detector parameters given, as (flag, key in the parameter structs, value). Which
+    /// detectors a flag applies to follows from the keys of their parameter structs.
+    fn given(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
+        use serde_json::json;
         let mut out = Vec::new();
-        let mut add = |set: bool, flag, to| {
-            if set {
-                out.push((flag, to));
+        let mut add = |flag, key, value: Option<serde_json::Value>| {
+            if let Some(v) = value {
+                out.push((flag, key, v));
             }
         };
-        add(self.agg.is_some(), "--agg", &[Zscore][..]);
-        add(self.robust, "--robust", &[Zscore]);
-        add(self.k.is_some(), "--k", &[Kmeans]);
-        add(self.n_init.is_some(), "--n-init", &[Kmeans, Gmm]);
-        add(self.kmeans_engine.is_some(), "--kmeans-engine", &[Kmeans]);
-        add(self.components.is_some(), "--components", &[Gmm]);
-        add(self.covariance.is_some(), "--covariance", &[Gmm]);
-        add(self.reg_covar.is_some(), "--reg-covar", &[Gmm]);
+        add("--agg", "aggregate", self.agg.map(|v| json!(v)));
+        add("--robust", "robust", self.robust.then_some(json!(true)));
+        add("--k", "k", self.k.map(|v| json!(v)));
+        add("--n-init", "n_init", self.n_init.map(|v| json!(v)));
         add(
-            self.transform.is_some(),
-            "--transform",
-            &[Kmeans, Gmm, Iforest],
+            "--kmeans-engine",
+            "kmeans_engine",
+            self.kmeans_engine.map(|v| json!(v)),
         );
-        add(self.seeds.is_some(), "--seeds", &[Gmm]);
-        add(self.trees.is_some(), "--trees", &[Iforest]);
-        add(self.sample.is_some(), "--sample", &[Iforest]);
-        add(self.members.is_some(), "--members", &[Ensemble]);
+        add(
+            "--components",
+            "components",
+            self.components.map(|v| json!(v)),
+        );
+        add(
+            "--covariance",
+            "covariance",
+            self.covariance.map(|v| json!(v)),
+        );
+        add("--reg-covar", "reg_covar", self.reg_covar.map(|v| json!(v)));
+        add("--transform", "transform", self.transform.map(|v| json!(v)));
+        add("--seeds", "seeds", self.seeds.map(|v| json!(v)));
+        add("--trees", "trees", self.trees.map(|v| json!(v)));
+        add("--sample", "sample", self.sample.map(|v| json!(v)));
+        add(
+            "--members",
+            "members",
+            self.members.as_ref().map(|_| json!([])),
+        );
         out
+    }
+
+    /// The ensemble's members: those given, else its default ones.
+    fn members(&self) -> Vec<DetectorName> {
+        match &self.members {
+            Some(m) => m.clone(),
+            None => ensemble::Params::default()
+                .members
+                .iter()
+                .map(detect::Params::name)
+                .collect(),
+        }
     }
 
     /// Refuses parameters that none of `detectors` uses (or any, without detectors): a flag is
     /// never silently ignored.
     pub fn check(&self, detectors: &[DetectorName]) -> Result<()> {
-        let members = self
-            .members
-            .clone()
-            .unwrap_or_else(|| FitOptions::default().members);
-        let fitted = |d: &DetectorName| {
-            detectors.contains(d)
-                || (detectors.contains(&DetectorName::Ensemble) && members.contains(d))
-        };
-        for (flag, to) in self.given() {
-            if !to.iter().any(fitted) {
+        let mut fitted: Vec<DetectorName> = detectors.to_vec();
+        if detectors.contains(&DetectorName::Ensemble) {
+            fitted.extend(self.members());
+        }
+        for (flag, key, _) in self.given() {
+            if !fitted.iter().any(|d| has_key(*d, key)) {
+                let to: Vec<&str> = DetectorName::ALL
+                    .iter()
+                    .filter(|d| has_key(**d, key))
+                    .map(|d| d.as_str())
+                    .collect();
                 return Err(Error::Usage(format!(
                     "{flag} applies to {} only, which is not fitted here",
-                    to.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+                    to.join(", ")
                 )));
             }
         }
@@ -155,29 +182,54 @@ impl DetectorArgs {
             || self.seed.is_some()
     }
 
-    /// The fit options for one detector (defaults where a flag was not given).
-    pub fn options(&self, detector: DetectorName) -> FitOptions {
-        let d = FitOptions::default();
-        FitOptions {
-            detector,
+    /// The seed given, else the default.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(42)
+    }
+
+    /// The parameters of one detector: its defaults with the flags given that apply to it.
+    pub fn params(&self, detector: DetectorName) -> Result<detect::Params> {
+        if detector == DetectorName::Ensemble {
+            let members = self
+                .members()
+                .into_iter()
+                .map(|m| self.params(m))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(detect::Params::Ensemble(ensemble::Params { members }));
+        }
+        let mut value = serde_json::to_value(detector.defaults())
+            .map_err(|e| Error::Internal(format!("detector parameters: {e}")))?;
+        if let Some(fields) = value.as_object_mut() {
+            for (_, key, v) in self.given() {
+                if fields.contains_key(key) {
+                    fields.insert(key.to_string(), v);
+                }
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|e| Error::Internal(format!("detector parameters: {e}")))
+    }
+
+    /// The fit options for one detector (defaults where a flag was not given), checked.
+    pub fn options(&self, detector: DetectorName) -> Result<FitOptions> {
+        let d = FitOptions::from(detector);
+        let o = FitOptions {
             fit_on_all: self.fit_on == Some(FitOn::All),
             far: self.far.unwrap_or(d.far),
             seed: self.seed.unwrap_or(d.seed),
-            aggregate: self.agg.unwrap_or(d.aggregate),
-            robust: self.robust,
-            k: self.k.unwrap_or(d.k),
-            n_init: self.n_init.unwrap_or(d.n_init),
-            kmeans_engine: self.kmeans_engine.unwrap_or(d.kmeans_engine),
-            components: self.components.unwrap_or(d.components),
-            covariance: self.covariance.unwrap_or(d.covariance),
-            reg_covar: self.reg_covar.unwrap_or(d.reg_covar),
-            transform: self.transform.unwrap_or(d.transform),
-            seeds: self.seeds.map_or(d.seeds, |s| s as usize),
-            trees: self.trees.unwrap_or(d.trees),
-            sample: self.sample.unwrap_or(d.sample),
-            members: self.members.clone().unwrap_or(d.members),
-        }
+            params: self.params(detector)?,
+        };
+        o.check()?;
+        Ok(o)
     }
+}
+
+/// Whether a detector's parameter struct has the field `key`.
+fn has_key(d: DetectorName, key: &str) -> bool {
+    serde_json::to_value(d.defaults())
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.contains_key(key)))
+        .unwrap_or(false)
 }
 
 /// Arguments of `kddstat fit`.
@@ -298,7 +350,8 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     let bar = ui.spinner(0);
     bar.set_message(format!("fitting {} on {}", detector.as_str(), ds.name));
-    let model = detect::fit(&ds, sha, &args.params.options(detector));
+    let options = args.params.options(detector)?;
+    let model = detect::fit(&ds, sha, &options);
     bar.finish_and_clear();
     let model = model?;
     let json = serde_json::to_vec(&model)
@@ -306,7 +359,7 @@ pub fn run(args: Args) -> Result<()> {
     output::write(&out, args.force.force, |w| {
         w.write_all(&json).map_err(Error::Output)
     })?;
-    let far = args.params.options(detector).far;
+    let far = options.far;
     let summary = Fitted {
         output: out.display(),
         id: model.id(),
@@ -344,7 +397,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// `kddstat fit --classifier NAME`: fits a classifier on every training row and writes it.
 fn fit_classifier(args: Args) -> Result<()> {
-    use crate::classify::{Classifier, ClassifierName, Params, Target};
+    use crate::classify::{Classifier, ClassifierName, Target};
     let name = args
         .classifier
         .ok_or_else(|| Error::Usage("fit needs --detectors NAME or --classifier NAME".into()))?;
@@ -367,10 +420,7 @@ fn fit_classifier(args: Args) -> Result<()> {
         &ui,
         "fit",
     )?;
-    let mut params = Params::default_for(name, args.params.seed.unwrap_or(42));
-    if let (Params::Tree { criterion }, Some(c)) = (&mut params, args.criterion) {
-        *criterion = c;
-    }
+    let params = classifier_params(name, args.params.seed(), args.criterion);
     let target = args.target.unwrap_or(Target::Binary);
     let bar = ui.spinner(0);
     bar.set_message(format!("fitting {} on {}", name.as_str(), ds.name));
@@ -409,4 +459,18 @@ fn fit_classifier(args: Args) -> Result<()> {
     } else {
         render::print(&text)
     }
+}
+
+/// A classifier's parameters from the command line: its defaults, seeded, with the tree's
+/// criterion when given (`fit` and `evaluate` refuse it for other classifiers).
+pub(crate) fn classifier_params(
+    name: ClassifierName,
+    seed: u64,
+    criterion: Option<crate::classify::tree::Criterion>,
+) -> Params {
+    let mut p = Params::default_for(name, seed);
+    if let (Params::Tree(t), Some(c)) = (&mut p, criterion) {
+        t.criterion = c;
+    }
+    p
 }

@@ -125,7 +125,10 @@ pub fn run(args: Args) -> Result<()> {
             .collect::<Result<Vec<_>>>()?;
         let (tests, test_sha256): (Vec<_>, Vec<_>) = tests.into_iter().unzip();
         let report_options = ReportOptions {
-            detectors: detectors.iter().map(|&d| args.params.options(d)).collect(),
+            detectors: detectors
+                .iter()
+                .map(|&d| args.params.options(d))
+                .collect::<Result<_>>()?,
             top_services: usize::try_from(args.top_services).unwrap_or(usize::MAX),
             classifiers: report::classifiers::ClassifierOptions {
                 classifiers: if args.no_classifiers {
@@ -135,10 +138,10 @@ pub fn run(args: Args) -> Result<()> {
                 },
                 hybrids: hybrids
                     .iter()
-                    .map(|&(c, d)| (c, args.params.options(d)))
-                    .collect(),
+                    .map(|&(c, d)| Ok((c, args.params.options(d)?)))
+                    .collect::<Result<_>>()?,
                 target: crate::classify::Target::Binary,
-                seed: args.params.options(DetectorName::Iforest).seed,
+                seed: args.params.seed(),
                 test_sha256,
             },
             ..ReportOptions::default()

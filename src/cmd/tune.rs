@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     let tuned = tune::tune(
         &ds,
         &sha,
-        &args.params.options(args.detector),
+        &args.params.options(args.detector)?,
         &on_candidate,
     );
     bar.finish_and_clear();

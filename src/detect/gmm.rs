@@ -15,8 +15,10 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::encode::Transform;
 use super::kmeans::KMeansDetector;
 use crate::error::{Error, Result};
+use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 
 /// Rows per block of the parallel sums.
 const BLOCK: usize = 2048;
@@ -26,6 +28,8 @@ pub const OLD_REG_COVAR: f64 = 1e-6;
 /// Variance floor added in the M step by default: 1e-3 keeps the one-hot columns of the
 /// encoding, constant within a component, from collapsing to near-zero variance.
 pub const REG_COVAR: f64 = 1e-3;
+/// The smallest variance a diagonal component read from a file may have.
+const MIN_VARIANCE: f64 = 1e-9;
 
 /// Covariance structure of the mixture components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -369,6 +373,136 @@ impl Gmm {
                 -logsumexp(&lp)
             })
             .collect())
+    }
+}
+
+/// The mixture's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Components.
+    pub components: usize,
+    /// Covariance structure.
+    pub covariance: Covariance,
+    /// Variance added to every component's variances (1e-6 in models saved before it was
+    /// recorded).
+    #[serde(default = "old_reg_covar")]
+    pub reg_covar: f64,
+    /// Initialisations (seeds `seed`, `seed + 1`, ...), the most likely kept.
+    #[serde(default = "one")]
+    pub n_init: usize,
+    /// Mixtures fitted with seeds `seed`, `seed + 1`, ..., their rank-normalised scores
+    /// averaged.
+    #[serde(default = "one")]
+    pub seeds: usize,
+    /// The transform of the numeric features in the encoding.
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+fn old_reg_covar() -> f64 {
+    OLD_REG_COVAR
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The most mixtures in a seed ensemble.
+pub const MAX_SEEDS: usize = 64;
+/// The most components.
+pub const MAX_COMPONENTS: usize = 1024;
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            components: 8,
+            covariance: Covariance::Diag,
+            reg_covar: REG_COVAR,
+            n_init: 1,
+            seeds: 1,
+            transform: Transform::Log1p,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> Result<()> {
+        model::within("components", self.components, 1, MAX_COMPONENTS)?;
+        model::positive("reg_covar", self.reg_covar)?;
+        model::within("n_init", self.n_init, 1, super::kmeans::MAX_N_INIT)?;
+        model::within("seeds", self.seeds, 1, MAX_SEEDS)
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "gmm ({} component{}{})",
+            self.components,
+            if self.components == 1 { "" } else { "s" },
+            if self.covariance == Covariance::Full {
+                ", full"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+impl Detect for Gmm {
+    type Params = Params;
+
+    fn encoding(p: &Params) -> Option<Transform> {
+        Some(p.transform)
+    }
+
+    fn seeds(p: &Params) -> usize {
+        p.seeds
+    }
+
+    fn fit(p: &Params, data: &FitData<'_>) -> Result<Gmm> {
+        Gmm::fit_best(
+            data.encoded()?,
+            p.components,
+            data.seed,
+            p.covariance,
+            p.reg_covar,
+            p.n_init,
+        )
+    }
+
+    fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
+        Gmm::score(self, data.encoded()?)
+    }
+
+    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+        let w = width.ok_or("it has no encoder")?;
+        let per = match self.covariance {
+            Covariance::Diag => w,
+            Covariance::Full => w * w,
+        };
+        let k = self.components;
+        let ok = k > 0
+            && [
+                self.weights.len(),
+                self.means.len(),
+                self.spread.len(),
+                self.log_norm.len(),
+            ]
+            .iter()
+            .all(|&n| n == k)
+            && self.means.iter().all(|m| m.len() == w)
+            && self.spread.iter().all(|s| s.len() == per)
+            && (self.covariance == Covariance::Full
+                || self.spread.iter().flatten().all(|v| *v >= MIN_VARIANCE))
+            && self.spread.iter().flatten().all(|v| v.is_finite())
+            && self.means.iter().flatten().all(|v| v.is_finite())
+            && self.log_norm.iter().all(|v| v.is_finite())
+            && self.weights.iter().all(|x| x.is_finite() && *x > 0.0)
+            && (self.weights.iter().sum::<f64>() - 1.0).abs() < 1e-6;
+        if ok {
+            Ok(())
+        } else {
+            Err("its mixture does not match its encoder".into())
+        }
     }
 }
 

@@ -18,7 +18,9 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::encode::Transform;
 use crate::error::{Error, Result};
+use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 
 /// A node: internal (feature, threshold, children) or a leaf (`feature` = `u32::MAX`, `size` rows).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -205,6 +207,84 @@ impl IsolationForest {
                 Ok(2f64.powf(-mean / norm))
             })
             .collect()
+    }
+}
+
+/// The Isolation Forest's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Trees.
+    pub trees: usize,
+    /// Rows drawn for each tree (at most the fitting rows).
+    pub sample: usize,
+    /// The transform of the numeric features in the encoding.
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+/// The most trees.
+pub const MAX_TREES: usize = 10_000;
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            trees: 100,
+            sample: 256,
+            transform: Transform::Log1p,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> Result<()> {
+        model::within("trees", self.trees, 1, MAX_TREES)?;
+        model::within("sample", self.sample, 2, 1 << 24)
+    }
+
+    fn label(&self) -> String {
+        format!("iforest ({} trees)", self.trees)
+    }
+}
+
+impl Detect for IsolationForest {
+    type Params = Params;
+
+    fn encoding(p: &Params) -> Option<Transform> {
+        Some(p.transform)
+    }
+
+    fn fit(p: &Params, data: &FitData<'_>) -> Result<Self> {
+        IsolationForest::fit(data.encoded()?, p.trees, p.sample, data.seed)
+    }
+
+    fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
+        IsolationForest::score(self, data.encoded()?)
+    }
+
+    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+        let w = width.ok_or("it has no encoder")?;
+        // Children come after their parent, so no tree has a cycle.
+        let ok = self.width == w
+            && self.sample >= 2
+            && self.trees == self.forest.len()
+            && !self.forest.is_empty()
+            && self.forest.iter().all(|t| {
+                !t.is_empty()
+                    && t.iter().enumerate().all(|(i, n)| {
+                        n.feature == u32::MAX
+                            || ((n.feature as usize) < w
+                                && n.threshold.is_finite()
+                                && (n.left as usize) > i
+                                && (n.right as usize) > i
+                                && (n.left as usize) < t.len()
+                                && (n.right as usize) < t.len())
+                    })
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err("its forest does not match its encoder".into())
+        }
     }
 }
 

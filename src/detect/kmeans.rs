@@ -20,7 +20,9 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::encode::Transform;
 use crate::error::{Error, Result};
+use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 
 /// Which implementation fits the centroids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -133,6 +135,74 @@ impl KMeansDetector {
             .par_iter()
             .map(|r| self.nearest(r.view()).1.sqrt())
             .collect())
+    }
+}
+
+/// The k-means detector's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Clusters.
+    pub k: usize,
+    /// Initialisations (seeds `seed`, `seed + 1`, ...), the lowest inertia kept.
+    pub n_init: usize,
+    /// Which implementation.
+    pub kmeans_engine: Engine,
+    /// The transform of the numeric features in the encoding.
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            k: 8,
+            n_init: 1,
+            kmeans_engine: Engine::Native,
+            transform: Transform::Log1p,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> Result<()> {
+        model::within("k", self.k, 1, MAX_K)?;
+        model::within("n_init", self.n_init, 1, MAX_N_INIT)
+    }
+
+    fn label(&self) -> String {
+        format!("kmeans (k={})", self.k)
+    }
+}
+
+/// The most clusters (a bound on the model's size: k centroids of the encoding's width).
+pub const MAX_K: usize = 4096;
+/// The most initialisations of k-means or of a mixture.
+pub const MAX_N_INIT: usize = 100;
+
+impl Detect for KMeansDetector {
+    type Params = Params;
+
+    fn encoding(p: &Params) -> Option<Transform> {
+        Some(p.transform)
+    }
+
+    fn fit(p: &Params, data: &FitData<'_>) -> Result<Self> {
+        Self::fit_with(data.encoded()?, p.k, data.seed, p.n_init, p.kmeans_engine)
+    }
+
+    fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
+        KMeansDetector::score(self, data.encoded()?)
+    }
+
+    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+        let w = width.ok_or("it has no encoder")?;
+        if self.centroids.is_empty() || self.centroids.iter().any(|c| c.len() != w) {
+            return Err("its centroids do not match its encoder".into());
+        }
+        if self.centroids.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("a centroid is not finite".into());
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 //! Detectors are fitted on the `normal` rows of the training file unless asked to use all rows.
 
 pub mod encode;
+pub mod ensemble;
 pub mod gmm;
 pub mod iforest;
 pub mod kmeans;
@@ -19,161 +20,216 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::load::Dataset;
+use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 use crate::schema::{self, Category};
 use crate::stats::Distribution;
 use encode::Encoder;
 
 /// The model file format's name.
 pub const FORMAT: &str = "kddstat-model";
-/// The model file format's version; a file of another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// The model file format's version written. Version 1 held every detector's parameters in one
+/// flat object; version 2 holds only those of its detector (an ensemble's members each their
+/// own). Both are read; a later version is refused.
+pub const FORMAT_VERSION: u32 = 2;
 /// The largest model file read, in bytes (a fitted model of the default detectors is under 5 MB;
 /// a forest of 10,000 trees about 300 MB would be refused).
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
 /// The largest vocabulary of one categorical feature in an encoder (NSL-KDD has 70 services);
 /// fitting keeps the most frequent values up to it and encodes the others as none of them.
 pub const MAX_VOCABULARY: usize = 1024;
-/// The smallest variance a diagonal mixture component may have (fitting adds `reg_covar`, 1e-6).
-const MIN_VARIANCE: f64 = 1e-9;
 
 /// Points of a member's score distribution kept for rank normalisation in an ensemble.
-const ECDF_POINTS: usize = 1001;
+pub(crate) const ECDF_POINTS: usize = 1001;
 
-/// The detectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum DetectorName {
-    /// Mean (or maximum) absolute z-score of the raw numeric features.
-    Zscore,
-    /// Distance to the nearest k-means centroid.
-    Kmeans,
-    /// Negative log-likelihood under a Gaussian mixture.
-    Gmm,
-    /// Isolation Forest.
-    Iforest,
-    /// Mean of the members' rank-normalised scores.
-    Ensemble,
-}
-
-impl DetectorName {
-    /// The name as on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DetectorName::Zscore => "zscore",
-            DetectorName::Kmeans => "kmeans",
-            DetectorName::Gmm => "gmm",
-            DetectorName::Iforest => "iforest",
-            DetectorName::Ensemble => "ensemble",
+/// Generates the detector family from one list: the name enum (the command line's and the model
+/// file's ids), the parameter enum (each model's own struct, tagged by `detector`), the fitted-state
+/// enum (tagged by `kind`) and their dispatch. Adding a detector is a file implementing
+/// [`Detect`] plus one line here.
+macro_rules! detectors {
+    ($($(#[$doc:meta])* $name:ident = $id:literal : $state:ty,)+) => {
+        /// The detectors.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+        #[serde(rename_all = "lowercase")]
+        pub enum DetectorName {
+            $($(#[$doc])* $name,)+
         }
-    }
+
+        impl DetectorName {
+            /// Every detector.
+            pub const ALL: &[DetectorName] = &[$(DetectorName::$name,)+];
+
+            /// The name as on the command line and in model files.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(DetectorName::$name => $id,)+
+                }
+            }
+
+            /// The detector's default parameters.
+            pub fn defaults(self) -> Params {
+                match self {
+                    $(DetectorName::$name => Params::$name(Default::default()),)+
+                }
+            }
+        }
+
+        /// A detector's parameters (only those that apply to it).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "detector", rename_all = "lowercase")]
+        pub enum Params {
+            $($(#[$doc])* $name(<$state as Detect>::Params),)+
+        }
+
+        impl Params {
+            /// Which detector.
+            pub fn name(&self) -> DetectorName {
+                match self {
+                    $(Params::$name(_) => DetectorName::$name,)+
+                }
+            }
+
+            /// Checks every parameter.
+            pub fn check(&self) -> Result<()> {
+                match self {
+                    $(Params::$name(p) => p.check(),)+
+                }
+            }
+
+            /// A short label for people.
+            pub fn label(&self) -> String {
+                match self {
+                    $(Params::$name(p) => p.label(),)+
+                }
+            }
+
+            /// The transform of the encoding the detector reads (`None`: raw values).
+            pub fn encoding(&self) -> Option<encode::Transform> {
+                match self {
+                    $(Params::$name(p) => <$state as Detect>::encoding(p),)+
+                }
+            }
+
+            /// Mixtures (or models) in a seed ensemble; 1 for one model.
+            pub fn seeds(&self) -> usize {
+                match self {
+                    $(Params::$name(p) => <$state as Detect>::seeds(p),)+
+                }
+            }
+
+            /// Checks the parameters and fits the detector on `data`.
+            pub fn fit(&self, data: &FitData<'_>) -> Result<Fitted> {
+                self.check()?;
+                match self {
+                    $(Params::$name(p) => fit_seeded::<$state>(p, data, Fitted::$name),)+
+                }
+            }
+        }
+
+        /// A fitted detector's state.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "lowercase")]
+        pub enum Fitted {
+            $($(#[$doc])* $name($state),)+
+        }
+
+        impl Fitted {
+            /// Scores every row.
+            pub fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
+                match self {
+                    $(Fitted::$name(d) => Detect::score(d, data),)+
+                }
+            }
+
+            /// Checks a state read from a file against the encoding width.
+            pub fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+                match self {
+                    $(Fitted::$name(d) => Detect::check(d, width),)+
+                }
+            }
+        }
+    };
 }
 
-/// Parameters of a fit.
+detectors! {
+    /// Mean (or maximum) absolute z-score of the raw numeric features.
+    Zscore = "zscore": zscore::ZScore,
+    /// Distance to the nearest k-means centroid.
+    Kmeans = "kmeans": kmeans::KMeansDetector,
+    /// Negative log-likelihood under a Gaussian mixture.
+    Gmm = "gmm": gmm::Gmm,
+    /// Isolation Forest.
+    Iforest = "iforest": iforest::IsolationForest,
+    /// Mean of the members' rank-normalised scores.
+    Ensemble = "ensemble": ensemble::Ensemble,
+}
+
+/// Fits one detector, or a seed ensemble of it when its parameters ask for several seeds.
+fn fit_seeded<D: Detect>(
+    p: &D::Params,
+    data: &FitData<'_>,
+    wrap: fn(D) -> Fitted,
+) -> Result<Fitted> {
+    let n = D::seeds(p);
+    if n <= 1 {
+        return Ok(wrap(D::fit(p, data)?));
+    }
+    // Fitted with seeds seed, seed + 1, ..., their scores rank-normalised on the fitting rows and
+    // averaged, so one seed's luck cannot move the result much.
+    let members = (0..n)
+        .map(|i| {
+            let one = FitData {
+                seed: data.seed.wrapping_add(i as u64),
+                ..*data
+            };
+            ensemble::Member::of(wrap(D::fit(p, &one)?), data)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Fitted::Ensemble(ensemble::Ensemble { members }))
+}
+
+/// The parameters of a fit: those every detector shares, and the detector's own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
-    /// Which detector.
-    pub detector: DetectorName,
     /// Fit on every row instead of the normal ones.
     pub fit_on_all: bool,
     /// False-alarm rate the threshold is calibrated to.
     pub far: f64,
     /// Seed of every random choice.
     pub seed: u64,
-    /// z-score: how |z| are combined.
-    pub aggregate: zscore::Aggregate,
-    /// z-score: median and MAD.
-    pub robust: bool,
-    /// k-means: clusters.
-    pub k: usize,
-    /// k-means: initialisations.
-    pub n_init: usize,
-    /// k-means: which implementation.
-    pub kmeans_engine: kmeans::Engine,
-    /// GMM: components.
-    pub components: usize,
-    /// How the numeric features are transformed in the encoding (`log1p` in models saved before
-    /// it was recorded).
-    #[serde(default)]
-    pub transform: encode::Transform,
-    /// Variance floor of the GMM (1e-6 in models saved before it was recorded).
-    #[serde(default = "old_reg_covar")]
-    pub reg_covar: f64,
-    /// GMMs fitted with seeds `seed`, `seed + 1`, ... whose rank-normalised scores are averaged.
-    #[serde(default = "one")]
-    pub seeds: usize,
-    /// GMM: covariance structure.
-    pub covariance: gmm::Covariance,
-    /// Isolation Forest: trees.
-    pub trees: usize,
-    /// Isolation Forest: rows per tree.
-    pub sample: usize,
-    /// Ensemble: its members.
-    pub members: Vec<DetectorName>,
+    /// The detector and its parameters.
+    #[serde(flatten)]
+    pub params: Params,
 }
 
-impl Default for FitOptions {
-    fn default() -> Self {
+impl FitOptions {
+    /// The defaults for a detector (false-alarm rate 1%, seed 42, the normal rows).
+    pub fn new(params: Params) -> FitOptions {
         FitOptions {
-            detector: DetectorName::Zscore,
             fit_on_all: false,
             far: 0.01,
             seed: 42,
-            aggregate: zscore::Aggregate::Mean,
-            robust: false,
-            k: 8,
-            n_init: 1,
-            kmeans_engine: kmeans::Engine::Native,
-            components: 8,
-            reg_covar: gmm::REG_COVAR,
-            seeds: 1,
-            transform: encode::Transform::Log1p,
-            covariance: gmm::Covariance::Diag,
-            trees: 100,
-            sample: 256,
-            members: vec![
-                DetectorName::Zscore,
-                DetectorName::Kmeans,
-                DetectorName::Gmm,
-                DetectorName::Iforest,
-            ],
+            params,
         }
+    }
+
+    /// Which detector.
+    pub fn detector(&self) -> DetectorName {
+        self.params.name()
+    }
+
+    /// Checks the shared parameters and the detector's.
+    pub fn check(&self) -> Result<()> {
+        if !(self.far > 0.0 && self.far < 1.0) {
+            return model::invalid("far", self.far, "must be in (0, 1)");
+        }
+        self.params.check()
     }
 }
 
-fn old_reg_covar() -> f64 {
-    gmm::OLD_REG_COVAR
-}
-
-fn one() -> usize {
-    1
-}
-
-/// A fitted detector's state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Fitted {
-    /// z-score.
-    Zscore(zscore::ZScore),
-    /// k-means.
-    Kmeans(kmeans::KMeansDetector),
-    /// Gaussian mixture.
-    Gmm(gmm::Gmm),
-    /// Isolation Forest.
-    Iforest(iforest::IsolationForest),
-    /// Ensemble of members, each with points of its fitting-score distribution.
-    Ensemble {
-        /// The members.
-        members: Vec<Member>,
-    },
-}
-
-/// A member of an ensemble.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    /// Its state.
-    pub detector: Box<Fitted>,
-    /// Quantiles 0, 0.001, ..., 1 of its scores on the fitting rows.
-    pub quantiles: Vec<f64>,
+impl From<DetectorName> for FitOptions {
+    fn from(d: DetectorName) -> FitOptions {
+        FitOptions::new(d.defaults())
+    }
 }
 
 /// Where a model was fitted.
@@ -240,191 +296,14 @@ pub fn read_model_file(path: &Path) -> Result<(String, Vec<u8>)> {
     Ok((shown, bytes))
 }
 
-/// Whether a detector needs the encoding.
-pub fn needs_encoding(d: DetectorName, members: &[DetectorName]) -> bool {
-    match d {
-        DetectorName::Zscore => false,
-        DetectorName::Ensemble => members.iter().any(|m| needs_encoding(*m, &[])),
-        _ => true,
-    }
-}
-
 /// Rows of `x` where `keep` is true.
 fn select_rows(x: &Array2<f64>, keep: &[bool]) -> Array2<f64> {
     let rows: Vec<usize> = (0..x.nrows()).filter(|&i| keep[i]).collect();
     x.select(ndarray::Axis(0), &rows)
 }
 
-fn fit_one(
-    name: DetectorName,
-    ds: &Dataset,
-    fit_rows: &[bool],
-    encoded_fit: Option<&Array2<f64>>,
-    o: &FitOptions,
-) -> Result<Fitted> {
-    let x = || encoded_fit.ok_or_else(|| Error::Internal("the encoding is missing".to_string()));
-    Ok(match name {
-        DetectorName::Zscore => {
-            Fitted::Zscore(zscore::ZScore::fit(ds, fit_rows, o.aggregate, o.robust)?)
-        }
-        DetectorName::Kmeans => Fitted::Kmeans(kmeans::KMeansDetector::fit_with(
-            x()?,
-            o.k,
-            o.seed,
-            o.n_init,
-            o.kmeans_engine,
-        )?),
-        DetectorName::Gmm => Fitted::Gmm(gmm::Gmm::fit_best(
-            x()?,
-            o.components,
-            o.seed,
-            o.covariance,
-            o.reg_covar,
-            o.n_init,
-        )?),
-        DetectorName::Iforest => Fitted::Iforest(iforest::IsolationForest::fit(
-            x()?,
-            o.trees,
-            o.sample,
-            o.seed,
-        )?),
-        DetectorName::Ensemble => {
-            return Err(Error::Usage(
-                "an ensemble cannot be a member of an ensemble".into(),
-            ));
-        }
-    })
-}
-
-impl Fitted {
-    /// Checks the state's dimensions against the encoding width (`None` without an encoder).
-    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
-        let need = |w: Option<usize>| w.ok_or_else(|| "it has no encoder".to_string());
-        match self {
-            Fitted::Zscore(z) => {
-                let bad = |c: f64, s: f64| !c.is_finite() || !s.is_finite() || s <= 0.0;
-                if z.features.is_empty() {
-                    return Err("its z-score detector has no feature".into());
-                }
-                if z.features.iter().any(|(n, c, s)| {
-                    schema::feature(n).is_none_or(|f| f.kind == schema::Kind::Categorical)
-                        || bad(*c, *s)
-                }) {
-                    return Err("a z-score feature is unknown or has no positive scale".into());
-                }
-            }
-            Fitted::Kmeans(k) => {
-                let w = need(width)?;
-                if k.centroids.is_empty() || k.centroids.iter().any(|c| c.len() != w) {
-                    return Err("its centroids do not match its encoder".into());
-                }
-                if k.centroids.iter().flatten().any(|v| !v.is_finite()) {
-                    return Err("a centroid is not finite".into());
-                }
-            }
-            Fitted::Gmm(g) => {
-                let w = need(width)?;
-                let per = match g.covariance {
-                    gmm::Covariance::Diag => w,
-                    gmm::Covariance::Full => w * w,
-                };
-                let ok = g.components > 0
-                    && [
-                        g.weights.len(),
-                        g.means.len(),
-                        g.spread.len(),
-                        g.log_norm.len(),
-                    ]
-                    .iter()
-                    .all(|&n| n == g.components)
-                    && g.means.iter().all(|m| m.len() == w)
-                    && g.spread.iter().all(|s| s.len() == per)
-                    && (g.covariance == gmm::Covariance::Full
-                        || g.spread.iter().flatten().all(|v| *v >= MIN_VARIANCE))
-                    && g.spread.iter().flatten().all(|v| v.is_finite())
-                    && g.means.iter().flatten().all(|v| v.is_finite())
-                    && g.log_norm.iter().all(|v| v.is_finite())
-                    && g.weights.iter().all(|x| x.is_finite() && *x > 0.0)
-                    && (g.weights.iter().sum::<f64>() - 1.0).abs() < 1e-6;
-                if !ok {
-                    return Err("its mixture does not match its encoder".into());
-                }
-            }
-            Fitted::Iforest(f) => {
-                let w = need(width)?;
-                // Children come after their parent, so no tree has a cycle.
-                let ok = f.width == w
-                    && f.sample >= 2
-                    && f.trees == f.forest.len()
-                    && !f.forest.is_empty()
-                    && f.forest.iter().all(|t| {
-                        !t.is_empty()
-                            && t.iter().enumerate().all(|(i, n)| {
-                                n.feature == u32::MAX
-                                    || ((n.feature as usize) < w
-                                        && n.threshold.is_finite()
-                                        && (n.left as usize) > i
-                                        && (n.right as usize) > i
-                                        && (n.left as usize) < t.len()
-                                        && (n.right as usize) < t.len())
-                            })
-                    });
-                if !ok {
-                    return Err("its forest does not match its encoder".into());
-                }
-            }
-            Fitted::Ensemble { members } => {
-                if members.is_empty() {
-                    return Err("its ensemble has no members".into());
-                }
-                for m in members {
-                    if matches!(*m.detector, Fitted::Ensemble { .. }) {
-                        return Err("an ensemble holds another ensemble".into());
-                    }
-                    let q = &m.quantiles;
-                    if q.len() < 2
-                        || q.iter().any(|v| !v.is_finite())
-                        || q.windows(2).any(|p| p[0] > p[1])
-                    {
-                        return Err("an ensemble member's quantiles are not sorted numbers".into());
-                    }
-                    m.detector.check(width)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Scores every row (`encoded`: the rows' encoding, when the detector needs one).
-    fn score(&self, ds: &Dataset, encoded: Option<&Array2<f64>>) -> Result<Vec<f64>> {
-        let x = || {
-            encoded.ok_or_else(|| {
-                Error::Usage("the model has no encoder (was the file edited?)".into())
-            })
-        };
-        match self {
-            Fitted::Zscore(z) => z.score(ds),
-            Fitted::Kmeans(k) => k.score(x()?),
-            Fitted::Gmm(g) => g.score(x()?),
-            Fitted::Iforest(f) => f.score(x()?),
-            Fitted::Ensemble { members } => {
-                let mut total = vec![0.0; ds.rows()];
-                for m in members {
-                    let scores = m.detector.score(ds, encoded)?;
-                    for (t, s) in total.iter_mut().zip(scores) {
-                        *t += ecdf(&m.quantiles, s);
-                    }
-                }
-                let k = members.len().max(1) as f64;
-                total.iter_mut().for_each(|t| *t /= k);
-                Ok(total)
-            }
-        }
-    }
-}
-
 /// The share of the fitting scores at or below `s`, interpolated between stored quantiles.
-fn ecdf(quantiles: &[f64], s: f64) -> f64 {
+pub(crate) fn ecdf(quantiles: &[f64], s: f64) -> f64 {
     let n = quantiles.len();
     if n < 2 {
         return 0.5;
@@ -441,7 +320,7 @@ fn ecdf(quantiles: &[f64], s: f64) -> f64 {
     ((i - 1) as f64 + frac) / (n - 1) as f64
 }
 
-fn quantiles_of(scores: &[f64], points: usize) -> Vec<f64> {
+pub(crate) fn quantiles_of(scores: &[f64], points: usize) -> Vec<f64> {
     let d = Distribution::from_f64(&[scores]);
     (0..points)
         .map(|i| d.quantile(i as f64 / (points - 1) as f64))
@@ -494,10 +373,10 @@ impl Prepared {
 
 /// Fits a model on `ds`, whose decompressed bytes hash to `sha256`.
 pub fn fit(ds: &Dataset, sha256: String, o: &FitOptions) -> Result<Model> {
-    let prepared = if needs_encoding(o.detector, &o.members) {
-        Some(Prepared::new(ds, o.fit_on_all, o.transform)?)
-    } else {
-        None
+    o.check()?;
+    let prepared = match o.params.encoding() {
+        Some(t) => Some(Prepared::new(ds, o.fit_on_all, t)?),
+        None => None,
     };
     fit_prepared(ds, sha256, o, prepared.as_ref())
 }
@@ -511,16 +390,19 @@ pub fn fit_many(
     options: &[FitOptions],
     on_fit: &(dyn Fn(usize, &FitOptions) + Sync),
 ) -> Result<Vec<Model>> {
-    // At most two encodings: fitted on the normal rows, or on all of them.
     // At most four encodings: fitted on the normal rows or all of them, log1p or quantiles.
     let mut prepared: [Option<Prepared>; 4] = [None, None, None, None];
     let mut models = Vec::with_capacity(options.len());
     for (i, o) in options.iter().enumerate() {
         on_fit(i, o);
-        let slot =
-            usize::from(o.fit_on_all) + 2 * usize::from(o.transform == encode::Transform::Quantile);
-        if needs_encoding(o.detector, &o.members) && prepared[slot].is_none() {
-            prepared[slot] = Some(Prepared::new(ds, o.fit_on_all, o.transform)?);
+        o.check()?;
+        let transform = o.params.encoding();
+        let slot = usize::from(o.fit_on_all)
+            + 2 * usize::from(transform == Some(encode::Transform::Quantile));
+        if let Some(t) = transform
+            && prepared[slot].is_none()
+        {
+            prepared[slot] = Some(Prepared::new(ds, o.fit_on_all, t)?);
         }
         models.push(fit_prepared(
             ds,
@@ -532,20 +414,15 @@ pub fn fit_many(
     Ok(models)
 }
 
-/// Fits a model with an encoding prepared beforehand (it must use the same `fit_on` choice).
+/// Fits a model with an encoding prepared beforehand (it must use the same `fit_on` choice; a
+/// detector of raw values takes its fitting rows from it when given one).
 pub fn fit_prepared(
     ds: &Dataset,
     sha256: String,
     o: &FitOptions,
     prepared: Option<&Prepared>,
 ) -> Result<Model> {
-    if !(o.far > 0.0 && o.far < 1.0) {
-        return Err(Error::InvalidParameter {
-            name: "far",
-            value: o.far.to_string(),
-            expected: "must be in (0, 1)".into(),
-        });
-    }
+    o.check()?;
     let rows = match prepared {
         // The rows a prepared encoding was fitted on (all normal rows, or a subset of them).
         Some(p) => p.rows.clone(),
@@ -563,58 +440,20 @@ pub fn fit_prepared(
             }
         )));
     }
-    let prepared = if needs_encoding(o.detector, &o.members) {
-        match prepared {
-            Some(p) if p.rows == rows => Some(p),
-            _ => return Err(Error::Internal("the prepared encoding does not fit".into())),
-        }
-    } else {
-        None
+    let prepared = match (o.params.encoding(), prepared) {
+        (None, _) => None,
+        (Some(t), Some(p)) if p.rows == rows && p.encoder.transform_kind() == t => Some(p),
+        _ => return Err(Error::Internal("the prepared encoding does not fit".into())),
     };
-    let encoded_all = prepared.map(|p| &p.all);
-    let encoded_fit = prepared.map(|p| &p.fit);
-    let fit_scores = |scores: Vec<f64>| -> Vec<f64> {
-        scores
-            .into_iter()
-            .zip(&rows)
-            .filter(|(_, k)| **k)
-            .map(|(s, _)| s)
-            .collect()
+    let data = FitData {
+        ds,
+        rows: &rows,
+        fit: prepared.map(|p| &p.fit),
+        all: prepared.map(|p| &p.all),
+        seed: o.seed,
     };
-    let detector = if o.detector == DetectorName::Ensemble {
-        if o.members.is_empty() {
-            return Err(Error::Usage("an ensemble needs members".into()));
-        }
-        let mut members = Vec::new();
-        for &m in &o.members {
-            let fitted = fit_one(m, ds, &rows, encoded_fit, o)?;
-            let scores = fit_scores(fitted.score(ds, encoded_all)?);
-            members.push(Member {
-                detector: Box::new(fitted),
-                quantiles: quantiles_of(&scores, ECDF_POINTS),
-            });
-        }
-        Fitted::Ensemble { members }
-    } else if o.detector == DetectorName::Gmm && o.seeds > 1 {
-        // A seed ensemble: mixtures from seeds seed, seed + 1, ..., their scores rank-normalised
-        // on the fitting rows and averaged, so one seed's luck cannot move the result much.
-        let mut members = Vec::new();
-        for i in 0..o.seeds {
-            let mut one = o.clone();
-            one.seed = o.seed.wrapping_add(i as u64);
-            one.seeds = 1;
-            let fitted = fit_one(DetectorName::Gmm, ds, &rows, encoded_fit, &one)?;
-            let scores = fit_scores(fitted.score(ds, encoded_all)?);
-            members.push(Member {
-                detector: Box::new(fitted),
-                quantiles: quantiles_of(&scores, ECDF_POINTS),
-            });
-        }
-        Fitted::Ensemble { members }
-    } else {
-        fit_one(o.detector, ds, &rows, encoded_fit, o)?
-    };
-    let scores = fit_scores(detector.score(ds, encoded_all)?);
+    let detector = o.params.fit(&data)?;
+    let scores = data.fit_scores(detector.score(&data.scoring())?);
     let threshold = Distribution::from_f64(&[&scores]).quantile(1.0 - o.far);
     Ok(Model {
         format: FORMAT.to_string(),
@@ -647,88 +486,25 @@ impl Model {
 
     /// The detector's stable machine id (`zscore`, `kmeans`, `gmm`, `iforest`, `ensemble`).
     pub fn id(&self) -> &'static str {
-        self.parameters.detector.as_str()
+        self.parameters.detector().as_str()
     }
 
     /// The parameters that apply to this detector, named as in the model file (for machine
-    /// output: `evaluate --format json`, `summary.json`).
+    /// output: `evaluate --format json`, `summary.json`); an ensemble's members as a list of
+    /// objects, each naming its `detector`.
     pub fn parameters(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::json;
-        let p = &self.parameters;
-        let mut m = serde_json::Map::new();
-        m.insert("fit_on_all".into(), json!(p.fit_on_all));
-        m.insert("far".into(), json!(p.far));
-        m.insert("seed".into(), json!(p.seed));
-        if needs_encoding(p.detector, &p.members) {
-            m.insert("transform".into(), json!(p.transform));
+        match serde_json::to_value(&self.parameters) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.remove("detector");
+                m
+            }
+            _ => serde_json::Map::new(),
         }
-        let add = |d: DetectorName, m: &mut serde_json::Map<String, serde_json::Value>| match d {
-            DetectorName::Zscore => {
-                m.insert("aggregate".into(), json!(p.aggregate));
-                m.insert("robust".into(), json!(p.robust));
-            }
-            DetectorName::Kmeans => {
-                m.insert("k".into(), json!(p.k));
-                m.insert("n_init".into(), json!(p.n_init));
-                m.insert("kmeans_engine".into(), json!(p.kmeans_engine));
-            }
-            DetectorName::Gmm => {
-                m.insert("components".into(), json!(p.components));
-                m.insert("covariance".into(), json!(p.covariance));
-                m.insert("reg_covar".into(), json!(p.reg_covar));
-                m.insert("n_init".into(), json!(p.n_init));
-                m.insert("seeds".into(), json!(p.seeds));
-            }
-            DetectorName::Iforest => {
-                m.insert("trees".into(), json!(p.trees));
-                m.insert("sample".into(), json!(p.sample));
-            }
-            DetectorName::Ensemble => {
-                m.insert("members".into(), json!(p.members));
-            }
-        };
-        add(p.detector, &mut m);
-        if p.detector == DetectorName::Ensemble {
-            for &member in &p.members {
-                add(member, &mut m);
-            }
-        }
-        m
     }
 
     /// A short name for people: the detector and its main parameter.
     pub fn label(&self) -> String {
-        let p = &self.parameters;
-        match p.detector {
-            DetectorName::Zscore => format!(
-                "zscore ({}{})",
-                match p.aggregate {
-                    zscore::Aggregate::Mean => "mean",
-                    zscore::Aggregate::Max => "max",
-                },
-                if p.robust { ", robust" } else { "" }
-            ),
-            DetectorName::Kmeans => format!("kmeans (k={})", p.k),
-            DetectorName::Gmm => format!(
-                "gmm ({} component{}{})",
-                p.components,
-                if p.components == 1 { "" } else { "s" },
-                if p.covariance == gmm::Covariance::Full {
-                    ", full"
-                } else {
-                    ""
-                }
-            ),
-            DetectorName::Iforest => format!("iforest ({} trees)", p.trees),
-            DetectorName::Ensemble => format!(
-                "ensemble ({})",
-                p.members
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+")
-            ),
-        }
+        self.parameters.params.label()
     }
 
     /// Scores every row of `ds`. A score that is not a finite number is an error, never a
@@ -738,7 +514,10 @@ impl Model {
             Some(e) => Some(e.transform(ds)?),
             None => None,
         };
-        let scores = self.detector.score(ds, encoded.as_ref())?;
+        let scores = self.detector.score(&ScoreData {
+            ds,
+            encoded: encoded.as_ref(),
+        })?;
         if let Some(row) = scores.iter().position(|s| !s.is_finite()) {
             return Err(Error::Model {
                 path: self
@@ -758,12 +537,12 @@ impl Model {
 
     /// Scores every row of `ds` given its encoding by this model's encoder.
     pub fn score_encoded(&self, ds: &Dataset, encoded: Option<&Array2<f64>>) -> Result<Vec<f64>> {
-        self.detector.score(ds, encoded)
+        self.detector.score(&ScoreData { ds, encoded })
     }
 
     /// Whether the model needs the encoding.
     pub fn needs_encoding(&self) -> bool {
-        needs_encoding(self.parameters.detector, &self.parameters.members)
+        self.parameters.params.encoding().is_some()
     }
 
     /// Reads and checks a model file.
@@ -793,12 +572,12 @@ impl Model {
             });
         }
         match header.format_version.as_ref().and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) if (1..=u64::from(FORMAT_VERSION)).contains(&v) => {}
             Some(v) => {
                 return Err(Error::Model {
                     path: shown,
                     message: format!(
-                        "model format version {v}; this kddstat reads version {FORMAT_VERSION}: fit it again"
+                        "model format version {v}; this kddstat reads versions 1 to {FORMAT_VERSION}: fit it again"
                     ),
                 });
             }
@@ -833,6 +612,12 @@ impl Model {
             },
             None => None,
         };
+        if let Err(e) = model.parameters.check() {
+            return Err(Error::Model {
+                path: shown,
+                message: format!("damaged or edited (its parameters: {e})"),
+            });
+        }
         if let Err(why) = model.detector.check(width) {
             return Err(Error::Model {
                 path: shown,

@@ -18,7 +18,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 
 use super::encode::Transform;
-use super::{DetectorName, FitOptions, Model, Prepared};
+use super::{FitOptions, Model, Params, Prepared, gmm, iforest, kmeans, zscore};
 use crate::error::{Error, Result};
 use crate::evaluate::metrics;
 use crate::load::Dataset;
@@ -64,56 +64,61 @@ pub struct Tuning {
     pub chosen: usize,
 }
 
-/// The candidates tried for a detector (the defaults of `o` for what is not varied).
+/// The candidates tried for a detector (the parameters of `o` for what is not varied).
 pub fn grid(o: &FitOptions) -> Vec<FitOptions> {
+    let with = |params: Params| FitOptions {
+        params,
+        ..o.clone()
+    };
     let mut out = Vec::new();
-    match o.detector {
-        DetectorName::Gmm => {
-            for transform in [Transform::Log1p, Transform::Quantile] {
+    let transforms = [Transform::Log1p, Transform::Quantile];
+    match &o.params {
+        Params::Gmm(p) => {
+            for transform in transforms {
                 for components in [4, 8] {
                     for reg_covar in [1e-3, 1e-2] {
-                        out.push(FitOptions {
+                        out.push(with(Params::Gmm(gmm::Params {
                             transform,
                             components,
                             reg_covar,
                             seeds: SEEDS,
-                            ..o.clone()
-                        });
+                            ..p.clone()
+                        })));
                     }
                 }
             }
         }
-        DetectorName::Kmeans => {
-            for transform in [Transform::Log1p, Transform::Quantile] {
+        Params::Kmeans(p) => {
+            for transform in transforms {
                 for k in [4, 8, 16, 32] {
-                    out.push(FitOptions {
+                    out.push(with(Params::Kmeans(kmeans::Params {
                         transform,
                         k,
-                        ..o.clone()
-                    });
+                        ..p.clone()
+                    })));
                 }
             }
         }
-        DetectorName::Iforest => {
-            for transform in [Transform::Log1p, Transform::Quantile] {
+        Params::Iforest(p) => {
+            for transform in transforms {
                 for sample in [256, 1024] {
-                    out.push(FitOptions {
+                    out.push(with(Params::Iforest(iforest::Params {
                         transform,
                         sample,
-                        ..o.clone()
-                    });
+                        ..p.clone()
+                    })));
                 }
             }
         }
-        DetectorName::Zscore => {
+        Params::Zscore(p) => {
             for robust in [false, true] {
-                out.push(FitOptions {
+                out.push(with(Params::Zscore(zscore::Params {
                     robust,
-                    ..o.clone()
-                });
+                    ..p.clone()
+                })));
             }
         }
-        DetectorName::Ensemble => out.push(o.clone()),
+        Params::Ensemble(_) => out.push(o.clone()),
     }
     out
 }
@@ -175,9 +180,12 @@ pub fn tune(
     let mut candidates = Vec::new();
     for (i, c) in candidates_options.iter().enumerate() {
         on_candidate(i, candidates_options.len());
-        let slot = usize::from(c.transform == Transform::Quantile);
-        if super::needs_encoding(c.detector, &c.members) && prepared[slot].is_none() {
-            prepared[slot] = Some(Prepared::on_rows(train, fit.clone(), c.transform)?);
+        let transform = c.params.encoding();
+        let slot = usize::from(transform == Some(Transform::Quantile));
+        if let Some(t) = transform
+            && prepared[slot].is_none()
+        {
+            prepared[slot] = Some(Prepared::on_rows(train, fit.clone(), t)?);
         }
         let prepared = prepared[slot].as_ref();
         let model = fit_on(train, sha256, c, &fit, prepared)?;
@@ -216,7 +224,7 @@ pub fn tune(
     Ok((
         Tuning {
             train: train.name.clone(),
-            detector: o.detector.as_str(),
+            detector: o.detector().as_str(),
             folds,
             fit_rows: fit.iter().filter(|f| **f).count(),
             holdout_rows: held,
@@ -239,7 +247,7 @@ fn fit_on(
         Some(p) => super::fit_prepared(train, sha256.to_string(), o, Some(p)),
         // The z-score detector reads raw values; the prepared rows still name its fitting rows.
         None => {
-            let p = Prepared::on_rows(train, fit.to_vec(), o.transform)?;
+            let p = Prepared::on_rows(train, fit.to_vec(), Transform::Log1p)?;
             super::fit_prepared(train, sha256.to_string(), o, Some(&p))
         }
     }

@@ -9,8 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::encode::Transform;
 use crate::error::Result;
 use crate::load::Dataset;
+use crate::model::{Detect, FitData, Hyperparams, ScoreData};
 use crate::schema;
 use crate::stats::Distribution;
 
@@ -97,5 +99,69 @@ impl ZScore {
             acc.iter_mut().for_each(|a| *a /= k);
         }
         Ok(acc)
+    }
+}
+
+/// The z-score detector's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// How |z| are combined.
+    pub aggregate: Aggregate,
+    /// Median and MAD instead of mean and standard deviation.
+    pub robust: bool,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            aggregate: Aggregate::Mean,
+            robust: false,
+        }
+    }
+}
+
+impl Hyperparams for Params {
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "zscore ({}{})",
+            match self.aggregate {
+                Aggregate::Mean => "mean",
+                Aggregate::Max => "max",
+            },
+            if self.robust { ", robust" } else { "" }
+        )
+    }
+}
+
+impl Detect for ZScore {
+    type Params = Params;
+
+    fn encoding(_: &Params) -> Option<Transform> {
+        None
+    }
+
+    fn fit(p: &Params, data: &FitData<'_>) -> Result<ZScore> {
+        ZScore::fit(data.ds, data.rows, p.aggregate, p.robust)
+    }
+
+    fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
+        ZScore::score(self, data.ds)
+    }
+
+    fn check(&self, _: Option<usize>) -> std::result::Result<(), String> {
+        let bad = |c: f64, s: f64| !c.is_finite() || !s.is_finite() || s <= 0.0;
+        if self.features.is_empty() {
+            return Err("its z-score detector has no feature".into());
+        }
+        if self.features.iter().any(|(n, c, s)| {
+            schema::feature(n).is_none_or(|f| f.kind == schema::Kind::Categorical) || bad(*c, *s)
+        }) {
+            return Err("a z-score feature is unknown or has no positive scale".into());
+        }
+        Ok(())
     }
 }

@@ -48,7 +48,7 @@ pub fn run(
         progress(super::Stage::Fitting {
             n,
             of: options.len(),
-            detector: o.detector,
+            detector: o.detector(),
         })
     };
     let models = detect::fit_many(train, sha256, options, &on_fit)?;
