@@ -315,16 +315,27 @@ fn model_files_hold_only_the_parameters_that_apply() {
     let dir = tempfile::tempdir().unwrap();
     let keys = |file: &str| -> Vec<String> {
         let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap())
-                .unwrap();
-        let mut k: Vec<String> = v["parameters"].as_object().unwrap().keys().cloned().collect();
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        let mut k: Vec<String> = v["parameters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         k.sort();
         k
     };
     fit(dir.path(), "zscore", "z.json", &["--robust"]);
     assert_eq!(
         keys("z.json"),
-        ["aggregate", "detector", "far", "fit_on_all", "robust", "seed"]
+        [
+            "aggregate",
+            "detector",
+            "far",
+            "fit_on_all",
+            "robust",
+            "seed"
+        ]
     );
     fit(dir.path(), "gmm", "g.json", &["--components", "2"]);
     assert_eq!(
@@ -398,7 +409,10 @@ fn model_files_hold_only_the_parameters_that_apply() {
         );
         assert_eq!(o.status.code(), Some(2), "{d} {flag} {value}");
         let e = String::from_utf8(o.stderr).unwrap();
-        assert!(e.starts_with(&format!("kddstat: error: {flag} {value}: ")), "{e}");
+        assert!(
+            e.starts_with(&format!("kddstat: error: {flag} {value}: ")),
+            "{e}"
+        );
     }
 }
 
@@ -412,7 +426,14 @@ fn version_1_model_files_are_still_read() {
         dir.path(),
         "ensemble",
         "e.json",
-        &["--members", "zscore,kmeans,gmm", "--k", "3", "--components", "2"],
+        &[
+            "--members",
+            "zscore,kmeans,gmm",
+            "--k",
+            "3",
+            "--components",
+            "2",
+        ],
     );
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();

@@ -146,12 +146,30 @@ fn missing_file() {
     );
 }
 
+/// `describe` reads a folder as one dataset (its files in name order), so a bad file in it is
+/// named with its line; commands that read one file refuse a folder.
 #[test]
 fn directory() {
     fails(
         &["tests/fixtures"],
         1,
-        "kddstat: error: tests/fixtures: is a directory, not a data file",
+        "kddstat: error: tests/fixtures/bad_binary.txt:4: column 'logged_in': '2' is not 0 or 1",
+    );
+    let out = kddstat()
+        .args(["fit", "tests/fixtures", "--detectors", "zscore", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "kddstat: error: tests/fixtures: is a directory, not a data file\n"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let shown = empty.path().display().to_string();
+    fails(
+        &[&shown],
+        1,
+        &format!("kddstat: error: {shown}: the folder holds no file"),
     );
 }
 

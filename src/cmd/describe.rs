@@ -1,17 +1,34 @@
 //! `kddstat describe FILE...`: row counts, numeric statistics and value counts.
 
 use super::args::{InputArgs, QuietArg, Ui};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::load::{self, stream, stream::Stream};
+use crate::output::{self, Destination};
 use crate::render::{self, Format, describe::RenderOptions};
-use crate::stats::describe::{self, DescribeOptions, GroupBy};
+use crate::stats::describe::{self, DescribeOptions, DescribeState, GroupBy};
 
 /// Arguments of `kddstat describe`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Data files: NSL-KDD or KDD Cup 99, CSV or Parquet, plain, .gz or .zip (ARCHIVE.zip:MEMBER
-    /// for one member); `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
+    /// for one member); `-` reads standard input; a folder is its files read as one dataset.
+    #[arg(value_name = "FILE", required_unless_present = "state_in")]
     pub files: Vec<String>,
+    /// Describe all the FILEs as one dataset (their records one after another) instead of one
+    /// summary each.
+    #[arg(long)]
+    pub combine: bool,
+    /// Write the exact state of the statistics (value counts of every column) to FILE: states of
+    /// parts of a dataset merge into the figures of the whole (--state-in).
+    #[arg(long, value_name = "FILE")]
+    pub state_out: Option<std::path::PathBuf>,
+    /// Add a state written by --state-out (repeatable): the summary is that of all the records
+    /// of the states and FILEs together.
+    #[arg(long, value_name = "FILE")]
+    pub state_in: Vec<std::path::PathBuf>,
+    /// Replace an existing --state-out file.
+    #[arg(long)]
+    pub force: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -60,11 +77,59 @@ pub fn run(args: Args) -> Result<()> {
         columns: args.columns.clone(),
         by: args.by.map(GroupBy::from),
     };
-    let mut summaries = Vec::with_capacity(args.files.len());
-    for file in &args.files {
-        let ds = args.input.load(file, &ui)?;
-        summaries.push(describe::describe(&ds, &options)?);
+    // Each dataset: the inputs read as one (a folder's files; every FILE with --combine).
+    let mut datasets: Vec<Vec<String>> = Vec::new();
+    if args.combine || !args.state_in.is_empty() {
+        if !args.files.is_empty() {
+            datasets.push(args.files.clone());
+        }
+    } else {
+        datasets.extend(args.files.iter().map(|f| vec![f.clone()]));
     }
+    let one = datasets.len() + usize::from(!args.state_in.is_empty() && datasets.is_empty()) <= 1;
+    if args.state_out.is_some() && !one {
+        return Err(Error::Usage(
+            "--state-out saves the state of one dataset: give one FILE (or folder), or --combine"
+                .into(),
+        ));
+    }
+    if args.force && args.state_out.is_none() {
+        return Err(Error::Usage("--force applies to --state-out only".into()));
+    }
+    let state_out = args.state_out.as_ref().map(|p| Destination::from_arg(p));
+    if let Some(out) = &state_out {
+        let inputs: Vec<std::path::PathBuf> = args
+            .files
+            .iter()
+            .map(std::path::PathBuf::from)
+            .chain(args.state_in.iter().cloned())
+            .collect();
+        let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+        output::check_destination(out, &inputs, args.force)?;
+    }
+    let mut states = Vec::with_capacity(datasets.len().max(1));
+    for args_of_one in &datasets {
+        states.push(state_of(args_of_one, &args.input, &options, &ui)?);
+    }
+    if !args.state_in.is_empty() {
+        let mut merged = states.pop();
+        for path in &args.state_in {
+            let saved = read_state(path)?;
+            match &mut merged {
+                Some(m) => m.merge(saved)?,
+                None => merged = Some(saved),
+            }
+        }
+        states.extend(merged);
+    }
+    if let (Some(out), Some(state)) = (&state_out, states.first()) {
+        let json = serde_json::to_vec(&state.save())
+            .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
+        output::write(out, args.force, |w| {
+            w.write_all(&json).map_err(Error::Output)
+        })?;
+    }
+    let summaries: Vec<_> = states.iter().map(DescribeState::finish).collect();
     let text = render::describe::render(
         &summaries,
         RenderOptions {
@@ -73,4 +138,55 @@ pub fn run(args: Args) -> Result<()> {
         },
     )?;
     render::print(&text)
+}
+
+/// Reads the data-file arguments `files` (folders expanded) in chunks into one state.
+fn state_of(
+    files: &[String],
+    input_args: &InputArgs,
+    options: &DescribeOptions,
+    ui: &Ui,
+) -> Result<DescribeState> {
+    let mut state: Option<DescribeState> = None;
+    let mut inputs = Vec::new();
+    for f in files {
+        inputs.extend(stream::expand(f)?);
+    }
+    let load_options = input_args.options(false);
+    for input in &inputs {
+        let mut unknown = Vec::new();
+        let mut s = Stream::open(input, &load_options)?;
+        for chunk in &mut s {
+            let chunk = chunk?;
+            load::add_unknown_labels(&mut unknown, &chunk.unknown_labels);
+            let st = match &mut state {
+                Some(st) => st,
+                None => state.insert(DescribeState::new(&chunk, options)?),
+            };
+            st.update(&chunk)?;
+        }
+        for w in load::unknown_label_warnings(s.name(), &unknown) {
+            ui.warn(&w);
+        }
+    }
+    let mut state = state.ok_or_else(|| Error::Internal("no input was read".into()))?;
+    if files.len() > 1 || inputs.len() > 1 {
+        let shown = if files.len() == 1 {
+            files[0].clone()
+        } else {
+            format!("{} and {} more", files[0], files.len() - 1)
+        };
+        state.set_path(shown);
+    }
+    Ok(state)
+}
+
+/// Reads a state written by `--state-out`.
+fn read_state(path: &std::path::Path) -> Result<DescribeState> {
+    let (shown, bytes) = crate::detect::read_model_file(path)?;
+    let saved: describe::SavedState = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
+        path: shown.clone(),
+        message: format!("not a describe state ({e})"),
+    })?;
+    DescribeState::from_saved(&shown, saved)
 }

@@ -13,6 +13,7 @@
 
 pub mod parquet;
 pub mod source;
+pub mod stream;
 
 mod parse;
 
@@ -115,17 +116,7 @@ impl Dataset {
 
     /// Warnings a person should see (one line each), such as labels of unknown category.
     pub fn warnings(&self) -> Vec<String> {
-        self.unknown_labels
-            .iter()
-            .map(|(label, n)| {
-                format!(
-                    "{}: label '{}' is not in the attack map ({n} row{}): its category is 'unknown'",
-                    self.name,
-                    crate::error::show_value(label.as_bytes()),
-                    if *n == 1 { "" } else { "s" }
-                )
-            })
-            .collect()
+        unknown_label_warnings(&self.name, &self.unknown_labels)
     }
 
     /// The contiguous pieces of an `Int64` column (the frame is built without nulls).
@@ -213,6 +204,32 @@ fn polars_error(column: &str, e: PolarsError) -> Error {
     Error::Internal(format!("column '{column}': {e}"))
 }
 
+/// The warnings about labels of unknown category in `name` (label, rows).
+pub fn unknown_label_warnings(name: &str, unknown: &[(String, usize)]) -> Vec<String> {
+    unknown
+        .iter()
+        .map(|(label, n)| {
+            format!(
+                "{name}: label '{}' is not in the attack map ({n} row{}): its category is 'unknown'",
+                crate::error::show_value(label.as_bytes()),
+                if *n == 1 { "" } else { "s" }
+            )
+        })
+        .collect()
+}
+
+/// Adds a chunk's labels of unknown category to those of the chunks before (most frequent
+/// first, as [`Dataset::unknown_labels`]).
+pub fn add_unknown_labels(total: &mut Vec<(String, usize)>, chunk: &[(String, usize)]) {
+    for (label, n) in chunk {
+        match total.iter_mut().find(|(l, _)| l == label) {
+            Some((_, t)) => *t += n,
+            None => total.push((label.clone(), *n)),
+        }
+    }
+    total.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
 /// Loads one input.
 pub fn load(input: &Input, options: &LoadOptions) -> Result<Dataset> {
     Ok(load_with_source(input, options)?.0)
@@ -255,15 +272,7 @@ pub fn capture_magic(bytes: &[u8]) -> bool {
 
 /// Parses the decompressed text of an input named `name`, with options.
 pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<Dataset> {
-    if capture_magic(bytes) {
-        return Err(Error::Header {
-            path: name.clone(),
-            message: format!(
-                "this is a packet capture, not connection records; `kddstat pcap {name} -o conns.csv` \
-                 rebuilds its connection records, which every command reads"
-            ),
-        });
-    }
+    check_start(&name, bytes)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::Empty {
             path: name,
@@ -274,162 +283,229 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
             },
         });
     }
-    if let Some(offset) = memchr::memchr(0, bytes) {
-        return Err(Error::Binary { path: name, offset });
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let offset = e.valid_up_to();
-        let before = &bytes[..offset];
-        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-        let field = memchr::memchr_iter(b',', &before[line_start..]).count();
-        Error::InvalidUtf8 {
-            line: 1 + memchr::memchr_iter(b'\n', before).count(),
-            column: schema::field_name(field),
-            byte: bytes[offset],
-            path: name.clone(),
-            offset,
-        }
-    })?;
+    let text = check_text(&name, bytes, 0, 0)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-
-    // Skip leading blank lines, then look at the first line: a header, or the first record.
-    let mut skipped = 0;
-    let mut body = text;
-    while let Some(nl) = body.find('\n') {
-        if !body[..nl].trim().is_empty() {
-            break;
-        }
-        body = &body[nl + 1..];
-        skipped += 1;
-    }
-    let first_end = body.find('\n').unwrap_or(body.len());
-    let first_line = body[..first_end].trim_end_matches('\r');
-    let header = is_header(first_line);
-    let mut header_fields = None;
-    let mut subset: Option<Subset> = None;
-    if header {
-        // Names first: a header naming a subset (or with a `category` column) is read by name;
-        // any other by position, tolerating a few misspelled names.
-        match Subset::of(first_line) {
-            Some(s) if !s.absent().is_empty() || s.category.is_some() => {
-                header_fields = Some(s.full_width());
-                subset = Some(s);
-            }
-            _ => header_fields = Some(check_header(&name, first_line)?),
-        }
-        body = body.get(first_end + 1..).unwrap_or("");
-        skipped += 1;
-    }
-    let expanded;
-    let mut expected_fields = header_fields.map(|n| n.to_string());
-    if let Some(s) = &subset {
-        expanded = s.expand(body);
-        body = &expanded;
-        expected_fields = Some(s.names.len().to_string());
-    }
-
-    let fields = match header_fields {
-        Some(n) => n,
-        None => {
-            let n = first_line.split(',').count();
-            if !LINE_WIDTHS.contains(&n) {
-                return Err(Error::FieldCount {
-                    path: name,
-                    line: skipped + 1,
-                    expected: "41, 42 or 43".to_string(),
-                    found: n,
-                    truncated: first_end == body.len() && !body.ends_with('\n'),
-                });
-            }
-            n
-        }
-    };
-
-    let pieces = parse::split_pieces(body);
-    let to_error = |line: usize, e: parse::LineError| match e {
-        parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
-            path: name.clone(),
-            line,
-            expected: expected_fields
-                .clone()
-                .unwrap_or_else(|| fields.to_string()),
-            found,
-            truncated,
-        },
-        parse::LineError::Value {
-            column,
-            value,
-            problem,
-        } => Error::Value {
-            path: name.clone(),
-            line,
-            column,
-            value,
-            problem,
-        },
-    };
-    let parsed = parse::parse_pieces(&pieces, fields, options.set_aside_invalid)
-        .map_err(|e| to_error(skipped + e.line, e.error))?;
-    let rejected: Vec<RejectedLine> = parsed
-        .iter()
-        .flat_map(|p| p.rejected.iter())
-        .map(|r| {
-            let line = skipped + r.line;
-            let message = to_error(line, r.error.clone()).to_string();
-            let prefix = format!("{name}:{line}: ");
-            RejectedLine {
-                line,
-                text: r.text.to_string(),
-                reason: message
-                    .strip_prefix(&prefix)
-                    .unwrap_or(&message)
-                    .to_string(),
-            }
-        })
-        .collect();
-    let rows: usize = parsed.iter().map(|p| p.rows).sum();
-    if rows == 0 {
+    let (plan, body) = Plan::read(&name, text)?;
+    let ds = plan.parse(name, body, plan.skipped, options)?;
+    if ds.rows() == 0 {
         return Err(Error::Empty {
-            path: name,
+            path: ds.name,
             what: "no data rows after the header",
         });
     }
-    let layout = Layout {
-        header,
-        label: fields > schema::FIELDS_WITHOUT_LABEL,
-        difficulty: fields == schema::FIELDS_WITH_DIFFICULTY,
-        dotted_labels: parsed.iter().map(|p| p.dotted).sum::<usize>() * 2 > rows,
-    };
-    let mut unknown: Vec<(String, usize)> = Vec::new();
-    for piece in &parsed {
-        for (label, n) in &piece.unknown {
-            match unknown.iter_mut().find(|(l, _)| l == label) {
-                Some((_, total)) => *total += n,
-                None => unknown.push((label.to_string(), *n)),
+    Ok(ds)
+}
+
+/// Refuses a packet capture given as connection records, pointing at `kddstat pcap`.
+fn check_start(name: &str, bytes: &[u8]) -> Result<()> {
+    if capture_magic(bytes) {
+        return Err(Error::Header {
+            path: name.to_string(),
+            message: format!(
+                "this is a packet capture, not connection records; `kddstat pcap {name} -o conns.csv` \
+                 rebuilds its connection records, which every command reads"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that bytes are text (no NUL byte, valid UTF-8). `offset` and `line` are those of the
+/// bytes' start in the whole input (they name the place of an error).
+fn check_text<'a>(name: &str, bytes: &'a [u8], offset: usize, line: usize) -> Result<&'a str> {
+    if let Some(at) = memchr::memchr(0, bytes) {
+        return Err(Error::Binary {
+            path: name.to_string(),
+            offset: offset + at,
+        });
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        let field = memchr::memchr_iter(b',', &before[line_start..]).count();
+        Error::InvalidUtf8 {
+            line: line + 1 + memchr::memchr_iter(b'\n', before).count(),
+            column: schema::field_name(field),
+            byte: bytes[at],
+            path: name.to_string(),
+            offset: offset + at,
+        }
+    })
+}
+
+/// How an input's records are laid out, read off its first non-blank line: whether it is a
+/// header, how many fields a line has, and the columns a header names.
+pub(crate) struct Plan {
+    header: bool,
+    fields: usize,
+    subset: Option<Subset>,
+    expected_fields: Option<String>,
+    /// Lines before the first record (blank lines and the header).
+    skipped: usize,
+}
+
+impl Plan {
+    /// Reads the plan off the start of a text that holds a non-blank line; returns it with the
+    /// text after the header (the records).
+    fn read<'a>(name: &str, text: &'a str) -> Result<(Plan, &'a str)> {
+        // Skip leading blank lines, then look at the first line: a header, or the first record.
+        let mut skipped = 0;
+        let mut body = text;
+        while let Some(nl) = body.find('\n') {
+            if !body[..nl].trim().is_empty() {
+                break;
+            }
+            body = &body[nl + 1..];
+            skipped += 1;
+        }
+        let first_end = body.find('\n').unwrap_or(body.len());
+        let first_line = body[..first_end].trim_end_matches('\r');
+        let header = is_header(first_line);
+        let mut header_fields = None;
+        let mut subset: Option<Subset> = None;
+        if header {
+            // Names first: a header naming a subset (or with a `category` column) is read by
+            // name; any other by position, tolerating a few misspelled names.
+            match Subset::of(first_line) {
+                Some(s) if !s.absent().is_empty() || s.category.is_some() => {
+                    header_fields = Some(s.full_width());
+                    subset = Some(s);
+                }
+                _ => header_fields = Some(check_header(name, first_line)?),
+            }
+            body = body.get(first_end + 1..).unwrap_or("");
+            skipped += 1;
+        }
+        let mut expected_fields = header_fields.map(|n| n.to_string());
+        if let Some(s) = &subset {
+            expected_fields = Some(s.names.len().to_string());
+        }
+        let fields = match header_fields {
+            Some(n) => n,
+            None => {
+                let n = first_line.split(',').count();
+                if !LINE_WIDTHS.contains(&n) {
+                    return Err(Error::FieldCount {
+                        path: name.to_string(),
+                        line: skipped + 1,
+                        expected: "41, 42 or 43".to_string(),
+                        found: n,
+                        truncated: first_end == body.len() && !body.ends_with('\n'),
+                    });
+                }
+                n
+            }
+        };
+        Ok((
+            Plan {
+                header,
+                fields,
+                subset,
+                expected_fields,
+                skipped,
+            },
+            body,
+        ))
+    }
+
+    /// Parses records (`body`, whole lines) whose first line is line `base + 1` of the input.
+    /// A body without records gives an empty dataset.
+    fn parse(
+        &self,
+        name: String,
+        body: &str,
+        base: usize,
+        options: &LoadOptions,
+    ) -> Result<Dataset> {
+        let expanded;
+        let mut body = body;
+        if let Some(s) = &self.subset {
+            expanded = s.expand(body);
+            body = &expanded;
+        }
+        let fields = self.fields;
+        let pieces = parse::split_pieces(body);
+        let to_error = |line: usize, e: parse::LineError| match e {
+            parse::LineError::FieldCount { found, truncated } => Error::FieldCount {
+                path: name.clone(),
+                line,
+                expected: self
+                    .expected_fields
+                    .clone()
+                    .unwrap_or_else(|| fields.to_string()),
+                found,
+                truncated,
+            },
+            parse::LineError::Value {
+                column,
+                value,
+                problem,
+            } => Error::Value {
+                path: name.clone(),
+                line,
+                column,
+                value,
+                problem,
+            },
+        };
+        let parsed = parse::parse_pieces(&pieces, fields, options.set_aside_invalid)
+            .map_err(|e| to_error(base + e.line, e.error))?;
+        let rejected: Vec<RejectedLine> = parsed
+            .iter()
+            .flat_map(|p| p.rejected.iter())
+            .map(|r| {
+                let line = base + r.line;
+                let message = to_error(line, r.error.clone()).to_string();
+                let prefix = format!("{name}:{line}: ");
+                RejectedLine {
+                    line,
+                    text: r.text.to_string(),
+                    reason: message
+                        .strip_prefix(&prefix)
+                        .unwrap_or(&message)
+                        .to_string(),
+                }
+            })
+            .collect();
+        let rows: usize = parsed.iter().map(|p| p.rows).sum();
+        let layout = Layout {
+            header: self.header,
+            label: fields > schema::FIELDS_WITHOUT_LABEL,
+            difficulty: fields == schema::FIELDS_WITH_DIFFICULTY,
+            dotted_labels: parsed.iter().map(|p| p.dotted).sum::<usize>() * 2 > rows,
+        };
+        let mut unknown: Vec<(String, usize)> = Vec::new();
+        for piece in &parsed {
+            for (label, n) in &piece.unknown {
+                match unknown.iter_mut().find(|(l, _)| l == label) {
+                    Some((_, total)) => *total += n,
+                    None => unknown.push((label.to_string(), *n)),
+                }
             }
         }
+        unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let base = u32::try_from(base).unwrap_or(u32::MAX);
+        let lines = parsed
+            .iter()
+            .flat_map(|p| p.lines.iter().map(|l| l.saturating_add(base)))
+            .collect();
+        let mut frame = build_frame(parsed, layout.difficulty)
+            .map_err(|e| Error::Internal(format!("{name}: cannot build the frame: {e}")))?;
+        let absent = self.subset.as_ref().map(|s| s.absent()).unwrap_or_default();
+        if !absent.is_empty() {
+            frame = frame.drop_many(absent.iter().copied());
+        }
+        Ok(Dataset {
+            name,
+            layout,
+            frame,
+            lines,
+            unknown_labels: unknown,
+            rejected,
+            absent,
+        })
     }
-    unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let base = u32::try_from(skipped).unwrap_or(u32::MAX);
-    let lines = parsed
-        .iter()
-        .flat_map(|p| p.lines.iter().map(|l| l.saturating_add(base)))
-        .collect();
-    let mut frame = build_frame(parsed, layout.difficulty)
-        .map_err(|e| Error::Internal(format!("{name}: cannot build the frame: {e}")))?;
-    let absent = subset.map(|s| s.absent()).unwrap_or_default();
-    if !absent.is_empty() {
-        frame = frame.drop_many(absent.iter().copied());
-    }
-    Ok(Dataset {
-        name,
-        layout,
-        frame,
-        lines,
-        unknown_labels: unknown,
-        rejected,
-        absent,
-    })
 }
 
 /// A header naming a subset of the KDD columns by name, in schema order (as `kddstat clean

@@ -222,72 +222,382 @@ fn distribution(ds: &Dataset, name: &str, kind: Kind) -> Result<Distribution> {
 
 /// Describes a dataset.
 pub fn describe(ds: &Dataset, options: &DescribeOptions) -> Result<FileSummary> {
-    let cols = select(ds, options.columns.as_deref())?;
-    let numeric_cols: Vec<(&'static str, Kind)> = cols
-        .iter()
+    let mut state = DescribeState::new(ds, options)?;
+    state.update(ds)?;
+    Ok(state.finish())
+}
+
+/// The mergeable state of `describe`: for every column the exact count of each distinct value
+/// (numeric columns as a [`Distribution`], categorical ones as value counts), per group too with
+/// `--by`. Every statistic of a [`FileSummary`] is read off it, so a file read in chunks, or in
+/// parts on several machines whose states are merged, gives the same figures to the last bit as
+/// the file read whole. Memory: about 24 bytes per distinct value of a numeric column and 40 plus
+/// the text per categorical value, whatever the rows.
+#[derive(Debug, Clone)]
+pub struct DescribeState {
+    path: String,
+    layout: String,
+    difficulty: bool,
+    absent: Vec<&'static str>,
+    cols: Vec<Col>,
+    by: Option<GroupBy>,
+    rows: u64,
+    numeric: Vec<Distribution>,
+    categorical: Vec<foldhash::HashMap<String, u64>>,
+    groups: std::collections::BTreeMap<String, (u64, Vec<Distribution>)>,
+}
+
+/// The format name of a saved describe state.
+pub const STATE_FORMAT: &str = "kddstat-describe-state";
+
+/// A [`DescribeState`] as saved by `describe --state-out` (JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SavedState {
+    /// Always [`STATE_FORMAT`].
+    pub format: String,
+    /// Version 1.
+    pub format_version: u32,
+    /// The inputs' name.
+    pub path: String,
+    /// The layout of the first input.
+    pub layout: String,
+    /// Whether the inputs have the difficulty column.
+    pub difficulty: bool,
+    /// Feature columns the inputs do not have.
+    pub absent: Vec<String>,
+    /// The columns described, in order.
+    pub columns: Vec<String>,
+    /// `category` or `label` with `--by`.
+    pub by: Option<String>,
+    /// Records.
+    pub rows: u64,
+    /// The distribution of each numeric column, in column order.
+    pub numeric: Vec<distribution::Saved>,
+    /// The value counts of each categorical column, in column order (sorted by value).
+    pub categorical: Vec<Vec<(String, u64)>>,
+    /// Per group: its name, rows and the distribution of each numeric column.
+    pub groups: Vec<(String, u64, Vec<distribution::Saved>)>,
+}
+
+fn numeric_of(cols: &[Col]) -> Vec<(&'static str, Kind)> {
+    cols.iter()
         .filter_map(|c| match *c {
             Col::Numeric(n, k) => Some((n, k)),
             Col::Categorical(_) => None,
         })
-        .collect();
-    let numeric = numeric_cols
-        .par_iter()
-        .map(|&(name, kind)| {
-            let d = distribution(ds, name, kind)?;
-            Ok((name.to_string(), NumericSummary::of(&d)))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let categorical = cols
-        .par_iter()
-        .filter_map(|c| match *c {
-            Col::Categorical(name) => Some(name),
-            Col::Numeric(..) => None,
-        })
-        .map(|name| {
-            let counts = value_counts(ds.str_values(name)?);
-            Ok((
-                name.to_string(),
-                CategoricalSummary {
-                    distinct: counts.len(),
-                    counts: OrderedMap(counts),
-                },
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let groups = match options.by {
-        Some(by) => Some(describe_groups(ds, by, &numeric_cols)?),
-        None => None,
-    };
-    Ok(FileSummary {
-        path: ds.name.clone(),
-        layout: ds.layout.describe(),
-        rows: ds.rows(),
-        numeric: OrderedMap(numeric),
-        categorical: OrderedMap(categorical),
-        group_by: options.by.map(GroupBy::column),
-        groups,
-    })
+        .collect()
 }
 
+fn categorical_of(cols: &[Col]) -> Vec<&'static str> {
+    cols.iter()
+        .filter_map(|c| match *c {
+            Col::Categorical(n) => Some(n),
+            Col::Numeric(..) => None,
+        })
+        .collect()
+}
+
+impl DescribeState {
+    /// An empty state for inputs laid out as `first` (its columns chosen by `options`).
+    pub fn new(first: &Dataset, options: &DescribeOptions) -> Result<DescribeState> {
+        let cols = select(first, options.columns.as_deref())?;
+        let n_numeric = numeric_of(&cols).len();
+        let n_categorical = categorical_of(&cols).len();
+        Ok(DescribeState {
+            path: first.name.clone(),
+            layout: first.layout.describe(),
+            difficulty: first.layout.difficulty,
+            absent: first.absent.clone(),
+            cols,
+            by: options.by,
+            rows: 0,
+            numeric: vec![Distribution::default(); n_numeric],
+            categorical: vec![foldhash::HashMap::default(); n_categorical],
+            groups: Default::default(),
+        })
+    }
+
+    /// Names the described inputs (several read as one).
+    pub fn set_path(&mut self, path: String) {
+        self.path = path;
+    }
+
+    /// Adds a chunk of records (of any input laid out as the first).
+    pub fn update(&mut self, ds: &Dataset) -> Result<()> {
+        if ds.layout.difficulty != self.difficulty || ds.absent != self.absent {
+            return Err(Error::Usage(format!(
+                "{}: its columns differ from those of {} (described as one)",
+                ds.name, self.path
+            )));
+        }
+        let numeric_cols = numeric_of(&self.cols);
+        let chunk = numeric_cols
+            .par_iter()
+            .map(|&(name, kind)| distribution(ds, name, kind))
+            .collect::<Result<Vec<_>>>()?;
+        for (acc, d) in self.numeric.iter_mut().zip(&chunk) {
+            *acc = acc.merge(d);
+        }
+        let counts = categorical_of(&self.cols)
+            .par_iter()
+            .map(|name| Ok(value_counts(ds.str_values(name)?)))
+            .collect::<Result<Vec<_>>>()?;
+        for (acc, c) in self.categorical.iter_mut().zip(counts) {
+            for (v, n) in c {
+                *acc.entry(v).or_insert(0) += n;
+            }
+        }
+        if let Some(by) = self.by {
+            for (name, rows, ds) in describe_groups(ds, by, &numeric_cols)? {
+                let entry = self
+                    .groups
+                    .entry(name)
+                    .or_insert_with(|| (0, vec![Distribution::default(); numeric_cols.len()]));
+                entry.0 += rows;
+                for (acc, d) in entry.1.iter_mut().zip(&ds) {
+                    *acc = acc.merge(d);
+                }
+            }
+        }
+        self.rows += ds.rows() as u64;
+        Ok(())
+    }
+
+    /// Adds another state of the same columns (of other records).
+    pub fn merge(&mut self, other: DescribeState) -> Result<()> {
+        if other.cols != self.cols || other.by != self.by || other.difficulty != self.difficulty {
+            return Err(Error::Usage(format!(
+                "{}: described with other columns or groups than {}; states merge only when made \
+                 with the same --columns and --by",
+                other.path, self.path
+            )));
+        }
+        for (acc, d) in self.numeric.iter_mut().zip(&other.numeric) {
+            *acc = acc.merge(d);
+        }
+        for (acc, c) in self.categorical.iter_mut().zip(other.categorical) {
+            for (v, n) in c {
+                *acc.entry(v).or_insert(0) += n;
+            }
+        }
+        for (name, (rows, ds)) in other.groups {
+            let n = ds.len();
+            let entry = self
+                .groups
+                .entry(name)
+                .or_insert_with(|| (0, vec![Distribution::default(); n]));
+            entry.0 += rows;
+            for (acc, d) in entry.1.iter_mut().zip(&ds) {
+                *acc = acc.merge(d);
+            }
+        }
+        self.rows += other.rows;
+        Ok(())
+    }
+
+    /// The statistics of every record added.
+    pub fn finish(&self) -> FileSummary {
+        let numeric = numeric_of(&self.cols)
+            .iter()
+            .zip(&self.numeric)
+            .map(|((name, _), d)| (name.to_string(), NumericSummary::of(d)))
+            .collect();
+        let categorical = categorical_of(&self.cols)
+            .iter()
+            .zip(&self.categorical)
+            .map(|(name, counts)| {
+                let mut counts: Vec<(String, u64)> =
+                    counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                (
+                    name.to_string(),
+                    CategoricalSummary {
+                        distinct: counts.len(),
+                        counts: OrderedMap(counts),
+                    },
+                )
+            })
+            .collect();
+        let groups = self.by.map(|by| {
+            // Group order: categories in their canonical order; labels most frequent first.
+            let mut names: Vec<(&String, u64)> = self
+                .groups
+                .iter()
+                .map(|(k, (rows, _))| (k, *rows))
+                .collect();
+            names.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            if by == GroupBy::Category {
+                names.sort_by_key(|(n, _)| {
+                    Category::ALL
+                        .iter()
+                        .position(|c| c.as_str() == n.as_str())
+                        .unwrap_or(usize::MAX)
+                });
+            }
+            let numeric_cols = numeric_of(&self.cols);
+            OrderedMap(
+                names
+                    .into_iter()
+                    .map(|(name, rows)| {
+                        let ds = &self.groups[name].1;
+                        let numeric = numeric_cols
+                            .iter()
+                            .zip(ds)
+                            .map(|((col, _), d)| (col.to_string(), NumericSummary::of(d)))
+                            .collect();
+                        (
+                            name.clone(),
+                            GroupSummary {
+                                rows: rows as usize,
+                                numeric: OrderedMap(numeric),
+                            },
+                        )
+                    })
+                    .collect(),
+            )
+        });
+        FileSummary {
+            path: self.path.clone(),
+            layout: self.layout.clone(),
+            rows: self.rows as usize,
+            numeric: OrderedMap(numeric),
+            categorical: OrderedMap(categorical),
+            group_by: self.by.map(GroupBy::column),
+            groups,
+        }
+    }
+
+    /// The state as saved by `describe --state-out`.
+    pub fn save(&self) -> SavedState {
+        let sorted = |m: &foldhash::HashMap<String, u64>| {
+            let mut v: Vec<(String, u64)> = m.iter().map(|(k, c)| (k.clone(), *c)).collect();
+            v.sort();
+            v
+        };
+        SavedState {
+            format: STATE_FORMAT.into(),
+            format_version: 1,
+            path: self.path.clone(),
+            layout: self.layout.clone(),
+            difficulty: self.difficulty,
+            absent: self.absent.iter().map(|a| a.to_string()).collect(),
+            columns: self.cols.iter().map(|c| name_of(c).to_string()).collect(),
+            by: self.by.map(|b| b.column().to_string()),
+            rows: self.rows,
+            numeric: self.numeric.iter().map(Distribution::to_saved).collect(),
+            categorical: self.categorical.iter().map(sorted).collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|(k, (rows, ds))| {
+                    (
+                        k.clone(),
+                        *rows,
+                        ds.iter().map(Distribution::to_saved).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A state read back from a file (`shown` names it in errors), every part checked.
+    pub fn from_saved(shown: &str, s: SavedState) -> Result<DescribeState> {
+        let bad = |why: String| Error::Model {
+            path: shown.to_string(),
+            message: format!("not a usable describe state ({why})"),
+        };
+        if s.format != STATE_FORMAT || s.format_version != 1 {
+            return Err(bad(format!("not a {STATE_FORMAT} of version 1")));
+        }
+        let col = |n: &str| -> Option<Col> {
+            if let Some(f) = schema::feature(n) {
+                return Some(match f.kind {
+                    Kind::Categorical => Col::Categorical(f.name),
+                    k => Col::Numeric(f.name, k),
+                });
+            }
+            match n {
+                schema::LABEL => Some(Col::Categorical(schema::LABEL)),
+                schema::CATEGORY => Some(Col::Categorical(schema::CATEGORY)),
+                schema::DIFFICULTY => Some(Col::Numeric(schema::DIFFICULTY, Kind::Count)),
+                _ => None,
+            }
+        };
+        let cols = s
+            .columns
+            .iter()
+            .map(|n| col(n).ok_or_else(|| bad(format!("unknown column '{n}'"))))
+            .collect::<Result<Vec<_>>>()?;
+        let absent = s
+            .absent
+            .iter()
+            .map(|n| {
+                schema::feature(n)
+                    .map(|f| f.name)
+                    .ok_or_else(|| bad(format!("unknown column '{n}'")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let by = match s.by.as_deref() {
+            None => None,
+            Some(schema::CATEGORY) => Some(GroupBy::Category),
+            Some(schema::LABEL) => Some(GroupBy::Label),
+            Some(other) => return Err(bad(format!("unknown grouping '{other}'"))),
+        };
+        let n_numeric = numeric_of(&cols).len();
+        let dists = |v: Vec<distribution::Saved>| -> Result<Vec<Distribution>> {
+            if v.len() != n_numeric {
+                return Err(bad(
+                    "its numeric columns do not match its column list".into()
+                ));
+            }
+            v.into_iter()
+                .map(|d| Distribution::from_saved(d).map_err(&bad))
+                .collect()
+        };
+        let numeric = dists(s.numeric)?;
+        if numeric.iter().any(|d| d.count() != s.rows) {
+            return Err(bad("a column's counts do not add up to its rows".into()));
+        }
+        if s.categorical.len() != categorical_of(&cols).len() {
+            return Err(bad(
+                "its categorical columns do not match its column list".into()
+            ));
+        }
+        let categorical = s
+            .categorical
+            .into_iter()
+            .map(|c| c.into_iter().collect::<foldhash::HashMap<_, _>>())
+            .collect();
+        let mut groups = std::collections::BTreeMap::new();
+        for (name, rows, ds) in s.groups {
+            groups.insert(name, (rows, dists(ds)?));
+        }
+        Ok(DescribeState {
+            path: s.path,
+            layout: s.layout,
+            difficulty: s.difficulty,
+            absent,
+            cols,
+            by,
+            rows: s.rows,
+            numeric,
+            categorical,
+            groups,
+        })
+    }
+}
+
+/// Per group of one chunk: its name, rows and the distribution of each numeric column.
 fn describe_groups(
     ds: &Dataset,
     by: GroupBy,
     numeric_cols: &[(&'static str, Kind)],
-) -> Result<OrderedMap<GroupSummary>> {
+) -> Result<Vec<(String, u64, Vec<Distribution>)>> {
     let keys: Vec<&str> = ds.str_values(by.column())?.collect();
-    // Group order: categories in their canonical order; labels most frequent first.
-    let mut names: Vec<String> = value_counts(keys.iter().copied())
+    let names: Vec<String> = value_counts(keys.iter().copied())
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    if by == GroupBy::Category {
-        names.sort_by_key(|n| {
-            Category::ALL
-                .iter()
-                .position(|c| c.as_str() == n)
-                .unwrap_or(usize::MAX)
-        });
-    }
     let index: foldhash::HashMap<&str, u32> = names
         .iter()
         .enumerate()
@@ -305,27 +615,16 @@ fn describe_groups(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut rows = vec![0usize; n];
+    let mut rows = vec![0u64; n];
     for &g in &groups {
         rows[g as usize] += 1;
     }
-    let out = names
+    Ok(names
         .into_iter()
         .enumerate()
         .map(|(g, name)| {
-            let numeric = numeric_cols
-                .iter()
-                .zip(&per_column)
-                .map(|((col, _), ds)| (col.to_string(), NumericSummary::of(&ds[g])))
-                .collect();
-            (
-                name,
-                GroupSummary {
-                    rows: rows[g],
-                    numeric: OrderedMap(numeric),
-                },
-            )
+            let ds = per_column.iter().map(|col| col[g].clone()).collect();
+            (name, rows[g], ds)
         })
-        .collect();
-    Ok(OrderedMap(out))
+        .collect())
 }

@@ -24,6 +24,15 @@ pub struct Distribution {
     cumulative: Vec<u64>,
 }
 
+/// A distribution as saved in a state file (`--state-out`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    /// Sorted distinct values.
+    pub values: Vec<f64>,
+    /// Their counts.
+    pub counts: Vec<u64>,
+}
+
 /// Values below this bound (and non-negative) are counted in a dense array instead of a hash map.
 const DENSE_LIMIT: i64 = 1 << 16;
 
@@ -85,6 +94,76 @@ impl Distribution {
             d.cumulative.push(running);
         }
         d
+    }
+
+    /// The distribution of both `self`'s values and `other`'s: the counts of equal values added
+    /// (a linear merge of the sorted values). Merging is exact, so chunks merged in any order
+    /// give the distribution of the whole column.
+    pub fn merge(&self, other: &Distribution) -> Distribution {
+        let (a, b) = (self, other);
+        let mut pairs = Vec::with_capacity(a.values.len().max(b.values.len()));
+        let (mut i, mut j) = (0, 0);
+        while i < a.values.len() || j < b.values.len() {
+            let take_a = j == b.values.len()
+                || (i < a.values.len() && a.values[i].total_cmp(&b.values[j]).is_lt());
+            let take_b = i == a.values.len()
+                || (j < b.values.len() && b.values[j].total_cmp(&a.values[i]).is_lt());
+            if take_a {
+                pairs.push((a.values[i], a.counts[i]));
+                i += 1;
+            } else if take_b {
+                pairs.push((b.values[j], b.counts[j]));
+                j += 1;
+            } else {
+                pairs.push((a.values[i], a.counts[i] + b.counts[j]));
+                i += 1;
+                j += 1;
+            }
+        }
+        let mut d = Distribution::default();
+        let mut running = 0;
+        for (v, c) in pairs {
+            running += c;
+            d.values.push(v);
+            d.counts.push(c);
+            d.cumulative.push(running);
+        }
+        d
+    }
+
+    /// The distribution as saved in a state file: its sorted distinct values and their counts.
+    pub fn to_saved(&self) -> Saved {
+        Saved {
+            values: self.values.clone(),
+            counts: self.counts.clone(),
+        }
+    }
+
+    /// A distribution read from a state file, checked: finite, strictly increasing values with
+    /// positive counts.
+    pub fn from_saved(s: Saved) -> std::result::Result<Distribution, String> {
+        if s.values.len() != s.counts.len() {
+            return Err("values and counts of different lengths".into());
+        }
+        if s.values.iter().any(|v| !v.is_finite())
+            || s.values.windows(2).any(|w| w[0] >= w[1])
+            || s.counts.contains(&0)
+        {
+            return Err("values not finite and increasing, or a count of 0".into());
+        }
+        let mut running = 0u64;
+        let mut cumulative = Vec::with_capacity(s.counts.len());
+        for c in &s.counts {
+            running = running
+                .checked_add(*c)
+                .ok_or_else(|| "counts overflow".to_string())?;
+            cumulative.push(running);
+        }
+        Ok(Distribution {
+            values: s.values,
+            counts: s.counts,
+            cumulative,
+        })
     }
 
     /// Number of values.
@@ -311,6 +390,20 @@ mod tests {
 
     fn ints(v: &[i64]) -> Distribution {
         Distribution::from_i64(&[v])
+    }
+
+    #[test]
+    fn merging_chunks_gives_the_whole_distribution() {
+        let whole = ints(&[3, 1, 10, 2, 2, -4, 7, 3]);
+        let merged = ints(&[3, 1, 10])
+            .merge(&ints(&[2, 2, -4]))
+            .merge(&ints(&[7, 3]));
+        assert_eq!(merged, whole);
+        assert_eq!(ints(&[]).merge(&whole), whole);
+        assert_eq!(Distribution::from_saved(whole.to_saved()).unwrap(), whole);
+        let mut bad = whole.to_saved();
+        bad.values.swap(0, 1);
+        assert!(Distribution::from_saved(bad).is_err());
     }
 
     #[test]

@@ -1,0 +1,361 @@
+//! Reading an input in bounded chunks: the same parser and checks as a whole load, a block of
+//! whole lines at a time, so memory depends on the block size and not on the file's.
+//!
+//! A plain text file, standard input and a gzip stream are read as they come (a gzip stream
+//! within `--max-decompressed`, its text checked for NUL bytes block by block). Inputs that
+//! cannot be read as a stream — a zip archive (its directory is at its end), Parquet, a second
+//! compression layer — are read whole within the same limits, as [`super::load`] does, and
+//! given as one chunk. Line numbers and byte offsets in errors are those of the whole input;
+//! the SHA-256 of the decompressed text is computed on the way ([`Stream::sha256`]).
+
+use std::io::{self, Read};
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::source::{self, Input};
+use super::{Dataset, LoadOptions, Plan, check_start, check_text, parquet, parse_with};
+use crate::error::{Error, Result};
+
+/// Bytes of text parsed at a time (whole lines).
+pub const BLOCK_BYTES: usize = 32 << 20;
+/// The longest line read (a record is under 1 KB; blank lines of any length are skipped).
+pub const MAX_LINE_BYTES: usize = 32 << 20;
+
+/// The chunks of one input.
+pub struct Stream {
+    name: String,
+    options: LoadOptions,
+    reader: Option<Box<dyn Read + Send>>,
+    /// Inputs read whole: their one chunk, not yet given.
+    whole: Option<Dataset>,
+    /// Counts decompressed bytes against the limit (gzip streams only).
+    limited: bool,
+    block: usize,
+    buf: Vec<u8>,
+    plan: Option<Plan>,
+    /// Lines and bytes of the input before `buf`.
+    line: usize,
+    offset: usize,
+    rows: usize,
+    hash: Sha256,
+    done: bool,
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// Whether the first bytes of a stream are another container (zip, gzip, Parquet) rather than
+/// text or a capture.
+fn container(start: &[u8]) -> bool {
+    start.starts_with(b"PK\x03\x04")
+        || start.starts_with(b"PK\x05\x06")
+        || start.starts_with(b"PAR1")
+        || start.starts_with(GZIP_MAGIC)
+}
+
+/// Reads up to `n` bytes (fewer only at the end of the stream).
+fn peek(reader: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(n);
+    reader.take(n as u64).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+impl Stream {
+    /// Opens an input for reading in chunks of about [`BLOCK_BYTES`].
+    pub fn open(input: &Input, options: &LoadOptions) -> Result<Stream> {
+        Self::open_with(input, options, BLOCK_BYTES)
+    }
+
+    /// Opens an input for reading in chunks of about `block` bytes.
+    pub fn open_with(input: &Input, options: &LoadOptions, block: usize) -> Result<Stream> {
+        let name = input.name();
+        let io_error = |source| Error::Io {
+            path: name.clone(),
+            source,
+        };
+        let mut stream = Stream {
+            name: name.clone(),
+            options: options.clone(),
+            reader: None,
+            whole: None,
+            limited: false,
+            block: block.max(1),
+            buf: Vec::new(),
+            plan: None,
+            line: 0,
+            offset: 0,
+            rows: 0,
+            hash: Sha256::new(),
+            done: false,
+        };
+        let mut raw: Box<dyn Read + Send> = match input {
+            Input::Member { .. } => return stream.read_whole(input),
+            Input::Path(p) => {
+                let meta = std::fs::metadata(p).map_err(io_error)?;
+                if meta.is_dir() {
+                    return Err(Error::IsDirectory { path: name });
+                }
+                Box::new(std::fs::File::open(p).map_err(io_error)?)
+            }
+            Input::Stdin => Box::new(io::stdin()),
+        };
+        let start = peek(&mut raw, 4).map_err(io_error)?;
+        let mut reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(start.clone()).chain(raw));
+        if start.starts_with(GZIP_MAGIC) {
+            let mut inner: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(reader));
+            let inner_start = match peek(&mut inner, 4) {
+                Ok(b) => b,
+                Err(e) => return Err(stream.gzip_error(e)),
+            };
+            if container(&inner_start) {
+                // A second layer: read whole, as a whole load does.
+                return stream.read_whole(input);
+            }
+            stream.limited = true;
+            reader = Box::new(io::Cursor::new(inner_start).chain(inner));
+        } else if container(&start) {
+            return stream.read_whole(input);
+        }
+        if options.entry.is_some() {
+            return Err(Error::Usage(format!(
+                "{name}: --entry applies to .zip archives only, and this is not one"
+            )));
+        }
+        stream.reader = Some(reader);
+        Ok(stream)
+    }
+
+    /// Reads an input whole (archives, Parquet, nested compression) as its one chunk.
+    fn read_whole(mut self, input: &Input) -> Result<Stream> {
+        let raw =
+            source::read_input_with(input, self.options.entry.as_deref(), self.options.limits)?;
+        self.hash.update(&raw.bytes);
+        let ds = if raw.bytes.starts_with(parquet::MAGIC) {
+            parquet::read(raw.name.clone(), &raw.bytes, &self.options)?
+        } else {
+            parse_with(raw.name.clone(), &raw.bytes, &self.options)?
+        };
+        self.name = raw.name;
+        self.rows = ds.rows();
+        self.whole = Some(ds);
+        Ok(self)
+    }
+
+    /// The input's name as shown.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The SHA-256 of the decompressed text read so far (of the whole input once every chunk
+    /// was read).
+    pub fn sha256(&self) -> String {
+        hex(&self.hash.clone().finalize())
+    }
+
+    fn gzip_error(&self, e: io::Error) -> Error {
+        Error::Archive {
+            path: self.name.clone(),
+            message: match e.kind() {
+                io::ErrorKind::UnexpectedEof => {
+                    "the gzip stream ends early: the file is truncated".to_string()
+                }
+                _ => format!("not a valid gzip stream: {e}"),
+            },
+        }
+    }
+
+    /// Reads more of the input into the buffer (about a block); at the end, drops the reader.
+    fn fill(&mut self) -> Result<()> {
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(());
+        };
+        let want = self.block.saturating_sub(self.buf.len()).max(1 << 16);
+        let before = self.buf.len();
+        let n = match reader.take(want as u64).read_to_end(&mut self.buf) {
+            Ok(n) => n,
+            Err(e) => {
+                self.reader = None;
+                return Err(if self.limited {
+                    self.gzip_error(e)
+                } else {
+                    Error::Io {
+                        path: self.name.clone(),
+                        source: e,
+                    }
+                });
+            }
+        };
+        if self.limited
+            && (self.offset + self.buf.len()) as u64 > self.options.limits.max_decompressed
+        {
+            return Err(Error::Archive {
+                path: self.name.clone(),
+                message: format!(
+                    "decompresses to more than {} bytes (the limit; raise it with --max-decompressed)",
+                    self.options.limits.max_decompressed
+                ),
+            });
+        }
+        // A capture is named as such; other binary data stops at its first NUL byte, as it comes.
+        if self.offset == 0 && before == 0 {
+            check_start(&self.name, &self.buf)?;
+        }
+        if let Some(i) = memchr::memchr(0, &self.buf[before..]) {
+            return Err(Error::Binary {
+                path: self.name.clone(),
+                offset: self.offset + before + i,
+            });
+        }
+        if n == 0 {
+            self.reader = None;
+        }
+        Ok(())
+    }
+
+    /// The next block of whole lines (the rest of the input at its end), or `None`.
+    fn next_block(&mut self) -> Result<Option<Vec<u8>>> {
+        loop {
+            let at_end = self.reader.is_none();
+            if self.buf.len() >= self.block || at_end {
+                let cut = if at_end {
+                    self.buf.len()
+                } else if let Some(i) = memchr::memrchr(b'\n', &self.buf) {
+                    i + 1
+                } else if self.buf.len() > MAX_LINE_BYTES.max(self.block) {
+                    // No line end within a block and more: a run of blanks is skipped as it
+                    // comes (blank lines of any length are), anything else is no record.
+                    if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
+                        self.hash.update(&self.buf);
+                        self.offset += self.buf.len();
+                        self.buf.clear();
+                        self.fill()?;
+                        continue;
+                    }
+                    return Err(Error::Limit {
+                        path: self.name.clone(),
+                        message: format!(
+                            "line {} is longer than {} bytes: not a connection record (a KDD \
+                             record is under 1 KB)",
+                            self.line + 1,
+                            MAX_LINE_BYTES.max(self.block)
+                        ),
+                    });
+                } else {
+                    // A line longer than a block: read on until it ends.
+                    self.fill()?;
+                    continue;
+                };
+                if cut == 0 {
+                    return Ok(None);
+                }
+                let rest = self.buf.split_off(cut);
+                return Ok(Some(std::mem::replace(&mut self.buf, rest)));
+            }
+            self.fill()?;
+        }
+    }
+
+    /// The next chunk of records, or `None` after the last.
+    fn next_chunk(&mut self) -> Result<Option<Dataset>> {
+        if let Some(ds) = self.whole.take() {
+            self.done = true;
+            return Ok(Some(ds));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        while let Some(block) = self.next_block()? {
+            self.hash.update(&block);
+            let (offset, line) = (self.offset, self.line);
+            self.offset += block.len();
+            self.line += memchr::memchr_iter(b'\n', &block).count();
+            if offset == 0 {
+                check_start(&self.name, &block)?;
+            }
+            let text = check_text(&self.name, &block, offset, line)?;
+            let text = if offset == 0 {
+                text.strip_prefix('\u{feff}').unwrap_or(text)
+            } else {
+                text
+            };
+            let ds = match &self.plan {
+                Some(plan) => plan.parse(self.name.clone(), text, line, &self.options)?,
+                None => {
+                    if text.bytes().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    let (plan, body) = Plan::read(&self.name, text)?;
+                    let ds =
+                        plan.parse(self.name.clone(), body, line + plan.skipped, &self.options)?;
+                    self.plan = Some(plan);
+                    ds
+                }
+            };
+            if ds.rows() > 0 {
+                self.rows += ds.rows();
+                return Ok(Some(ds));
+            }
+        }
+        self.done = true;
+        if self.rows == 0 {
+            return Err(Error::Empty {
+                path: self.name.clone(),
+                what: match (&self.plan, self.offset) {
+                    (Some(_), _) => "no data rows after the header",
+                    (None, 0) => "the file is empty",
+                    (None, _) => "the file holds only blank lines",
+                },
+            });
+        }
+        Ok(None)
+    }
+}
+
+impl Iterator for Stream {
+    type Item = Result<Dataset>;
+
+    fn next(&mut self) -> Option<Result<Dataset>> {
+        match self.next_chunk() {
+            Ok(Some(ds)) => Some(Ok(ds)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                self.reader = None;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The inputs a data-file argument names: the files of a folder (sorted by name, hidden files
+/// and sub-folders skipped) read as one dataset, else the argument itself.
+pub fn expand(arg: &str) -> Result<Vec<Input>> {
+    let path = std::path::Path::new(arg);
+    if arg == "-" || !path.is_dir() {
+        return Ok(vec![Input::from_arg(arg)]);
+    }
+    let io_error = |source| Error::Io {
+        path: arg.to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(io_error)? {
+        let entry = entry.map_err(io_error)?;
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && entry.path().is_file() {
+            files.push(entry.path().display().to_string());
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Empty {
+            path: arg.to_string(),
+            what: "the folder holds no file",
+        });
+    }
+    Ok(files.into_iter().map(Input::Path).collect())
+}

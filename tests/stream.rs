@@ -1,0 +1,339 @@
+//! Reading in chunks: the same records, figures and errors as reading whole, whatever the block
+//! size; one file equal to the same rows in parts (read as one, or their saved states merged); the
+//! same bytes on any number of threads; memory bounded by the block, not the file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{fixture_path, kddstat, stdout_of};
+use kddstat::load::stream::Stream;
+use kddstat::load::{self, Input, LoadOptions};
+use kddstat::stats::describe::{DescribeOptions, DescribeState, GroupBy, describe};
+
+/// `describe` of a file read in chunks of `block` bytes, or the error's message.
+fn chunked(path: &Path, block: usize, by: Option<GroupBy>) -> Result<String, String> {
+    let options = DescribeOptions { columns: None, by };
+    let input = Input::Path(path.display().to_string());
+    let mut stream =
+        Stream::open_with(&input, &LoadOptions::default(), block).map_err(|e| e.to_string())?;
+    let mut state: Option<DescribeState> = None;
+    for chunk in &mut stream {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        let st = match &mut state {
+            Some(s) => s,
+            None => state.insert(DescribeState::new(&chunk, &options).map_err(|e| e.to_string())?),
+        };
+        st.update(&chunk).map_err(|e| e.to_string())?;
+    }
+    let summary = state.expect("a stream without error has records").finish();
+    Ok(serde_json::to_string(&summary).unwrap())
+}
+
+/// `describe` of a file read whole, or the error's message.
+fn whole(path: &Path, by: Option<GroupBy>) -> Result<String, String> {
+    let ds = load::load_path(path).map_err(|e| e.to_string())?;
+    let s = describe(&ds, &DescribeOptions { columns: None, by }).map_err(|e| e.to_string())?;
+    Ok(serde_json::to_string(&s).unwrap())
+}
+
+#[test]
+fn every_fixture_reads_the_same_in_chunks_of_any_size() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixture_path(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(files.len() > 20);
+    for f in &files {
+        let expected = whole(f, Some(GroupBy::Category));
+        for block in [1, 2, 7, 64, 500, 4096, 1 << 20] {
+            let got = chunked(f, block, Some(GroupBy::Category));
+            assert_eq!(got, expected, "{} in blocks of {block} bytes", f.display());
+        }
+    }
+}
+
+/// Hand-made edge cases of block boundaries: blank lines around a header, a header alone, a
+/// byte order mark, CRLF, no final newline, a bad line in a later block.
+#[test]
+fn block_boundaries_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = std::fs::read_to_string(fixture_path("tiny.txt")).unwrap();
+    let header = std::fs::read_to_string(fixture_path("kdd99_header.csv")).unwrap();
+    let first_line = header.lines().next().unwrap().to_string();
+    let cases: Vec<(&str, String)> = vec![
+        ("blank_first.txt", format!("\n\n  \n{tiny}")),
+        ("bom.txt", format!("\u{feff}{tiny}")),
+        ("crlf.txt", tiny.replace('\n', "\r\n")),
+        ("no_newline.txt", tiny.trim_end().to_string()),
+        ("header_only.csv", format!("\n{first_line}\n\n")),
+        ("blank_only.txt", "\n \n\t\n".repeat(50)),
+        ("empty.txt", String::new()),
+        (
+            "bad_late.txt",
+            format!(
+                "{}{}",
+                tiny.repeat(40),
+                tiny.replacen(",tcp,", ",tcp,x,", 1)
+            ),
+        ),
+        (
+            "blank_between.txt",
+            format!("{tiny}{}{tiny}", "\n".repeat(3000)),
+        ),
+    ];
+    for (name, content) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let expected = whole(&path, None);
+        for block in [1, 3, 100, 4096, 1 << 20] {
+            assert_eq!(
+                chunked(&path, block, None),
+                expected,
+                "{name}, blocks of {block}"
+            );
+        }
+    }
+}
+
+/// A gzip stream is read as it comes, with the same figures as the plain file.
+#[test]
+fn gzip_streams_read_in_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(fixture_path("report_train.txt")).unwrap();
+    let gz = dir.path().join("t.txt.gz");
+    std::fs::write(&gz, common::gzip(&text)).unwrap();
+    let plain = whole(&fixture_path("report_train.txt"), None).unwrap();
+    let from_gz = chunked(&gz, 100, None).unwrap();
+    let strip = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
+        v["path"] = "".into();
+        v
+    };
+    assert_eq!(strip(&from_gz), strip(&plain));
+}
+
+/// The real training file in 7 parts: read as one (`--combine`, a folder) and merged from saved
+/// states, the figures are those of the file, to the bit; and the same on one thread and on all.
+#[test]
+fn seven_parts_give_the_figures_of_the_whole() {
+    let Some(data) = common::data_dir(&["KDDTrain+.txt"]) else {
+        return;
+    };
+    let train = data.join("KDDTrain+.txt");
+    let text = std::fs::read_to_string(&train).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let parts_dir = dir.path().join("parts");
+    std::fs::create_dir(&parts_dir).unwrap();
+    // Parts of unequal sizes.
+    let cuts = [0, 1, 9_000, 30_000, 30_001, 77_777, 100_000, lines.len()];
+    let mut parts = Vec::new();
+    for (i, w) in cuts.windows(2).enumerate() {
+        let p = parts_dir.join(format!("part{i}.txt"));
+        let mut body = lines[w[0]..w[1]].join("\n");
+        body.push('\n');
+        std::fs::write(&p, body).unwrap();
+        parts.push(p.display().to_string());
+    }
+    assert_eq!(parts.len(), 7);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = stdout_of(kddstat().args(args).current_dir(dir.path()));
+        let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        v["files"][0]["path"] = "".into();
+        v
+    };
+    let train_s = train.display().to_string();
+    for by in [None, Some("category"), Some("label")] {
+        let mut extra: Vec<&str> = vec!["--format", "json"];
+        if let Some(b) = by {
+            extra.extend(["--by", b]);
+        }
+        let mut args = vec!["describe", train_s.as_str()];
+        args.extend(&extra);
+        let expected = json(&args);
+        let mut args = vec!["describe", "--combine"];
+        args.extend(parts.iter().map(String::as_str));
+        args.extend(&extra);
+        assert_eq!(json(&args), expected, "--combine, --by {by:?}");
+        let mut args = vec!["describe", "parts"];
+        args.extend(&extra);
+        assert_eq!(json(&args), expected, "a folder, --by {by:?}");
+        // Each part's state saved, then merged.
+        let mut merge = vec!["describe".to_string()];
+        for (i, p) in parts.iter().enumerate() {
+            let state = format!("s{i}.json");
+            let mut args = vec![
+                "describe",
+                p.as_str(),
+                "--state-out",
+                state.as_str(),
+                "--force",
+                "-q",
+            ];
+            args.extend(&extra);
+            stdout_of(kddstat().args(&args).current_dir(dir.path()));
+            merge.extend(["--state-in".to_string(), state]);
+        }
+        merge.extend(extra.iter().map(|s| s.to_string()));
+        let merge: Vec<&str> = merge.iter().map(String::as_str).collect();
+        assert_eq!(json(&merge), expected, "merged states, --by {by:?}");
+    }
+    common::same_on_one_thread_and_on_all(|| {
+        let mut c = kddstat();
+        c.args(["describe", "--combine", "--by", "label", "--format", "json"])
+            .args(&parts)
+            .current_dir(dir.path());
+        c
+    });
+}
+
+#[test]
+fn states_are_checked_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = fixture_path("tiny.txt").display().to_string();
+    stdout_of(
+        kddstat()
+            .args(["describe", &tiny, "--state-out", "s.json"])
+            .current_dir(dir.path()),
+    );
+    // Never overwritten without --force.
+    let out = kddstat()
+        .args(["describe", &tiny, "--state-out", "s.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = std::fs::read_to_string(dir.path().join("s.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    v["numeric"][0]["values"] = serde_json::json!([3.0, 1.0]);
+    std::fs::write(dir.path().join("bad.json"), v.to_string()).unwrap();
+    std::fs::write(dir.path().join("junk.json"), "{").unwrap();
+    for (f, needle) in [
+        ("bad.json", "not a usable describe state"),
+        ("junk.json", "not a describe state"),
+    ] {
+        let out = kddstat()
+            .args(["describe", "--state-in", f])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    // States of other columns do not merge.
+    stdout_of(
+        kddstat()
+            .args(["describe", &tiny, "--by", "label", "--state-out", "l.json"])
+            .current_dir(dir.path()),
+    );
+    let out = kddstat()
+        .args(["describe", "--state-in", "s.json", "--state-in", "l.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Several summaries cannot be one state.
+    let out = kddstat()
+        .args(["describe", &tiny, &tiny, "--state-out", "x.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The peak resident memory of a command, in bytes, read from /proc while it runs (the high-water
+/// mark only grows, so the last reading before it exits is the peak).
+pub fn peak_rss(cmd: &mut Command) -> u64 {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status)
+            && let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kb * 1024);
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.success(), "the command failed");
+            return peak;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Memory depends on the block, not on the rows: `describe` of 20 copies of the training file
+/// (2.5 M rows, 380 MB; about 1.4 GB in memory read whole) stays under 400 MB.
+#[test]
+fn describe_memory_does_not_grow_with_the_file() {
+    let Some(data) = common::data_dir(&["KDDTrain+.txt"]) else {
+        return;
+    };
+    let text = std::fs::read(data.join("KDDTrain+.txt")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("x20.txt");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        for _ in 0..20 {
+            f.write_all(&text).unwrap();
+        }
+    }
+    let peak = peak_rss(
+        Command::new(env!("CARGO_BIN_EXE_kddstat"))
+            .args(["describe", "--by", "category", "--format", "json"])
+            .arg(&big),
+    );
+    assert!(peak > 0 && peak < 400 << 20, "peak RSS {peak} bytes");
+}
+
+/// A line longer than 32 MiB is no record: one error naming it, memory bounded; blanks of any
+/// length are skipped.
+#[test]
+fn a_line_past_the_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = std::fs::read_to_string(fixture_path("tiny.txt")).unwrap();
+    let long = format!("{tiny}{}\n{tiny}", "9".repeat(40 << 20));
+    std::fs::write(dir.path().join("long.txt"), long).unwrap();
+    let out = kddstat()
+        .args(["describe", "long.txt"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line = tiny.lines().count() + 1;
+    assert_eq!(
+        err,
+        format!(
+            "kddstat: error: long.txt: line {line} is longer than 33554432 bytes: not a \
+             connection record (a KDD record is under 1 KB)\n"
+        )
+    );
+    let blank = format!("{tiny}{}\n{tiny}", " ".repeat(40 << 20));
+    std::fs::write(dir.path().join("blank.txt"), blank).unwrap();
+    let out = stdout_of(
+        kddstat()
+            .args(["describe", "blank.txt", "--format", "json"])
+            .current_dir(dir.path()),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["files"][0]["rows"], 2 * tiny.lines().count());
+}
