@@ -38,7 +38,7 @@ fn every_detector_fits_scores_and_round_trips() {
         ("zscore", vec![]),
         ("kmeans", vec!["--k", "2"]),
         ("gmm", vec!["--components", "2"]),
-        ("iforest", vec!["--trees", "10", "--sample", "4"]),
+        ("iforest", vec!["--trees", "10", "--max-samples", "4"]),
         (
             "ensemble",
             vec![
@@ -46,7 +46,7 @@ fn every_detector_fits_scores_and_round_trips() {
                 "zscore,iforest",
                 "--trees",
                 "5",
-                "--sample",
+                "--max-samples",
                 "4",
             ],
         ),
@@ -91,7 +91,7 @@ fn the_same_seed_gives_the_same_bytes_on_any_number_of_threads() {
                 "--components",
                 "2",
             ])
-            .args(["--sample", "4", "--seed", "7"])
+            .args(["--max-samples", "4", "--seed", "7"])
             .arg(&input)
             .args(["-o", out])
             .current_dir(dir.path())
@@ -238,7 +238,7 @@ fn evaluate_reports_every_detector_and_test_file() {
         .args([
             "--detector",
             "zscore,iforest",
-            "--sample",
+            "--max-samples",
             "4",
             "--format",
             "json",
@@ -391,7 +391,7 @@ fn model_files_hold_only_the_parameters_that_apply() {
     for (d, flag, value) in [
         ("gmm", "--n-init", "0"),
         ("kmeans", "--k", "0"),
-        ("iforest", "--sample", "1"),
+        ("iforest", "--max-samples", "1"),
         ("ensemble", "--seeds", "2"),
     ] {
         let o = run(

@@ -282,6 +282,7 @@ impl Classifier {
                 rows: ds.rows(),
                 fit_rows: ds.rows(),
                 quantiles: Vec::new(),
+                sampled: None,
             },
         })
     }

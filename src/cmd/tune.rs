@@ -55,14 +55,16 @@ pub fn run(args: Args) -> Result<()> {
     }
     args.params.check(&[args.detector])?;
     let ui = Ui::new(args.quiet.quiet);
-    let (ds, sha, out) = super::fit::training(
+    let (t, out) = super::fit::training(
         args.train.clone(),
         &args.output,
         &args.input,
         args.force.force,
         &ui,
         "tune",
+        (super::fit::DEFAULT_SAMPLE, args.params.seed()),
     )?;
+    let (ds, sha, sampled) = (t.ds, t.sha256, t.sampled);
     let bar = ui.spinner(0);
     let on_candidate = |i: usize, n: usize| {
         bar.set_message(format!(
@@ -78,7 +80,11 @@ pub fn run(args: Args) -> Result<()> {
         &on_candidate,
     );
     bar.finish_and_clear();
-    let (tuning, model) = tuned?;
+    let (tuning, mut model) = tuned?;
+    if let Some(s) = &sampled {
+        model.training.rows = usize::try_from(s.file_rows).unwrap_or(usize::MAX);
+    }
+    model.training.sampled = sampled;
     let json = serde_json::to_vec(&model)
         .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
     output::write(&out, args.force.force, |w| {

@@ -247,6 +247,19 @@ pub struct Training {
     /// them puts every detector on one scale (empty in models written before they were kept).
     #[serde(default)]
     pub quantiles: Vec<f64>,
+    /// How the training file was sampled, when the model was fitted on a sample of it
+    /// (`fit --sample`); absent when fitted on the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<Sampled>,
+}
+
+/// A training file sampled for a fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sampled {
+    /// The rows the file has (`rows` of [`Training`] is this too; `fit_rows` are of the sample).
+    pub file_rows: u64,
+    /// The seed of the reservoir's draws.
+    pub seed: u64,
 }
 
 /// A fitted model, as saved by `kddstat fit`.
@@ -472,6 +485,7 @@ pub fn fit_prepared(
             rows: ds.rows(),
             fit_rows: fit_count,
             quantiles: quantiles_of(&scores, ECDF_POINTS),
+            sampled: None,
         },
         source: None,
     })

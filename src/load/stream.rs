@@ -38,7 +38,10 @@ pub struct Stream {
     line: usize,
     offset: usize,
     rows: usize,
-    hash: Sha256,
+    /// The SHA-256 of the text, when asked for ([`Stream::hashed`]).
+    hash: Option<Sha256>,
+    /// The SHA-256 of an input read whole.
+    whole_sha: Option<String>,
     done: bool,
 }
 
@@ -85,7 +88,8 @@ impl Stream {
             line: 0,
             offset: 0,
             rows: 0,
-            hash: Sha256::new(),
+            hash: None,
+            whole_sha: None,
             done: false,
         };
         let mut raw: Box<dyn Read + Send> = match input {
@@ -129,7 +133,7 @@ impl Stream {
     fn read_whole(mut self, input: &Input) -> Result<Stream> {
         let raw =
             source::read_input_with(input, self.options.entry.as_deref(), self.options.limits)?;
-        self.hash.update(&raw.bytes);
+        self.whole_sha = Some(crate::output::sha256_hex(&raw.bytes));
         let ds = if raw.bytes.starts_with(parquet::MAGIC) {
             parquet::read(raw.name.clone(), &raw.bytes, &self.options)?
         } else {
@@ -146,10 +150,20 @@ impl Stream {
         &self.name
     }
 
+    /// Computes the SHA-256 of the decompressed text as it is read (call before the first
+    /// chunk).
+    pub fn hashed(mut self) -> Stream {
+        self.hash = Some(Sha256::new());
+        self
+    }
+
     /// The SHA-256 of the decompressed text read so far (of the whole input once every chunk
-    /// was read).
-    pub fn sha256(&self) -> String {
-        hex(&self.hash.clone().finalize())
+    /// was read), when asked for with [`Stream::hashed`].
+    pub fn sha256(&self) -> Option<String> {
+        if let Some(s) = &self.whole_sha {
+            return Some(s.clone());
+        }
+        self.hash.as_ref().map(|h| hex(&h.clone().finalize()))
     }
 
     fn gzip_error(&self, e: io::Error) -> Error {
@@ -225,7 +239,9 @@ impl Stream {
                     // No line end within a block and more: a run of blanks is skipped as it
                     // comes (blank lines of any length are), anything else is no record.
                     if self.buf.iter().all(|b| b.is_ascii_whitespace()) {
-                        self.hash.update(&self.buf);
+                        if let Some(h) = self.hash.as_mut() {
+                            h.update(&self.buf);
+                        }
                         self.offset += self.buf.len();
                         self.buf.clear();
                         self.fill()?;
@@ -265,7 +281,9 @@ impl Stream {
             return Ok(None);
         }
         while let Some(block) = self.next_block()? {
-            self.hash.update(&block);
+            if let Some(h) = self.hash.as_mut() {
+                h.update(&block);
+            }
             let (offset, line) = (self.offset, self.line);
             self.offset += block.len();
             self.line += memchr::memchr_iter(b'\n', &block).count();
