@@ -337,3 +337,62 @@ fn a_line_past_the_limit_is_refused() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["files"][0]["rows"], 2 * tiny.lines().count());
 }
+
+/// `fit --sample N` on a file of more rows fits on a seeded uniform sample, recorded in the model;
+/// the same seed gives the same bytes on any number of threads; a file of at most N rows is
+/// fitted whole, with no record of sampling.
+#[test]
+fn fit_samples_large_files_reproducibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture_path("report_train.txt")).unwrap();
+    let rows = text.lines().count();
+    std::fs::write(dir.path().join("big.txt"), text.repeat(40)).unwrap();
+    let fit = |args: &[&str], out: &str| -> serde_json::Value {
+        stdout_of(
+            kddstat()
+                .args([
+                    "fit",
+                    "big.txt",
+                    "--detectors",
+                    "kmeans",
+                    "--k",
+                    "2",
+                    "-o",
+                    out,
+                    "-q",
+                ])
+                .args(args)
+                .current_dir(dir.path()),
+        );
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(out)).unwrap()).unwrap()
+    };
+    let m = fit(&["--sample", "50", "--seed", "3"], "a.json");
+    assert_eq!(m["training"]["rows"], 40 * rows);
+    assert_eq!(
+        m["training"]["sampled"],
+        serde_json::json!({"file_rows": 40 * rows, "seed": 3})
+    );
+    assert!(m["training"]["fit_rows"].as_u64().unwrap() <= 50);
+    let one = stdout_of(
+        kddstat()
+            .env("RAYON_NUM_THREADS", "1")
+            .args([
+                "fit",
+                "big.txt",
+                "--detectors",
+                "kmeans",
+                "--k",
+                "2",
+                "-o",
+                "-",
+            ])
+            .args(["--sample", "50", "--seed", "3", "-q"])
+            .current_dir(dir.path()),
+    );
+    assert_eq!(one, std::fs::read(dir.path().join("a.json")).unwrap());
+    let other = fit(&["--sample", "50", "--seed", "4"], "b.json");
+    assert_ne!(other["detector"], m["detector"]);
+    let whole = fit(&["--sample", &(40 * rows).to_string()], "c.json");
+    assert!(whole["training"].get("sampled").is_none());
+    assert_eq!(whole, fit(&[], "d.json"));
+}

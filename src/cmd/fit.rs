@@ -120,7 +120,7 @@ impl DetectorArgs {
         add("--trees", "trees", self.trees.map(|v| json!(v)));
         add(
             "--max-samples",
-            "sample",
+            "max_samples",
             self.max_samples.map(|v| json!(v)),
         );
         add(

@@ -136,7 +136,7 @@ impl IsolationForest {
         }
         if sample < 2 {
             return Err(Error::InvalidParameter {
-                name: "sample",
+                name: "max_samples",
                 value: sample.to_string(),
                 expected: "must be at least 2".into(),
             });
@@ -215,8 +215,10 @@ impl IsolationForest {
 pub struct Params {
     /// Trees.
     pub trees: usize,
-    /// Rows drawn for each tree (at most the fitting rows).
-    pub sample: usize,
+    /// Rows drawn for each tree (at most the fitting rows; `sample` in models saved before
+    /// it took scikit-learn's name).
+    #[serde(alias = "sample")]
+    pub max_samples: usize,
     /// The transform of the numeric features in the encoding.
     #[serde(default)]
     pub transform: Transform,
@@ -229,7 +231,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             trees: 100,
-            sample: 256,
+            max_samples: 256,
             transform: Transform::Log1p,
         }
     }
@@ -238,7 +240,7 @@ impl Default for Params {
 impl Hyperparams for Params {
     fn check(&self) -> Result<()> {
         model::within("trees", self.trees, 1, MAX_TREES)?;
-        model::within("sample", self.sample, 2, 1 << 24)
+        model::within("max_samples", self.max_samples, 2, 1 << 24)
     }
 
     fn label(&self) -> String {
@@ -254,7 +256,7 @@ impl Detect for IsolationForest {
     }
 
     fn fit(p: &Params, data: &FitData<'_>) -> Result<Self> {
-        IsolationForest::fit(data.encoded()?, p.trees, p.sample, data.seed)
+        IsolationForest::fit(data.encoded()?, p.trees, p.max_samples, data.seed)
     }
 
     fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {

@@ -101,10 +101,10 @@ pub fn grid(o: &FitOptions) -> Vec<FitOptions> {
         }
         Params::Iforest(p) => {
             for transform in transforms {
-                for sample in [256, 1024] {
+                for max_samples in [256, 1024] {
                     out.push(with(Params::Iforest(iforest::Params {
                         transform,
-                        sample,
+                        max_samples,
                         ..p.clone()
                     })));
                 }
