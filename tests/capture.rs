@@ -891,3 +891,64 @@ fn short_and_single_packet_captures_draw_their_time_charts() {
         assert_eq!(total, s["traffic"]["bytes"].as_u64().unwrap(), "{name}");
     }
 }
+
+/// A capture is read as it comes: 25 time-shifted copies of the Zeek echo capture (171 MB, 2 M
+/// packets) take less memory than the file, and their totals are 25 times one copy's.
+#[test]
+fn large_captures_are_read_in_bounded_memory() {
+    let Some(dir) = pcaps() else {
+        return;
+    };
+    use std::io::Read;
+    let mut one = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(dir.join("zeek-echo-connections.pcap.gz")).unwrap(),
+    )
+    .read_to_end(&mut one)
+    .unwrap();
+    // Little-endian microsecond pcap: records after the 24-byte header, each copy shifted past
+    // the one before so that its connections are new ones.
+    assert_eq!(&one[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
+    let mut records = Vec::new();
+    let mut pos = 24;
+    while pos + 16 <= one.len() {
+        let caplen = u32::from_le_bytes(one[pos + 8..pos + 12].try_into().unwrap()) as usize;
+        records.push(pos..pos + 16 + caplen);
+        pos += 16 + caplen;
+    }
+    let sec = |r: &std::ops::Range<usize>| {
+        u32::from_le_bytes(one[r.start..r.start + 4].try_into().unwrap())
+    };
+    let span = sec(records.last().unwrap()) - sec(&records[0]) + 60;
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.pcap");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        f.write_all(&one[..24]).unwrap();
+        for copy in 0..25u32 {
+            for r in &records {
+                let mut rec = one[r.clone()].to_vec();
+                let s = sec(r) + copy * span;
+                rec[..4].copy_from_slice(&s.to_le_bytes());
+                f.write_all(&rec).unwrap();
+            }
+        }
+    }
+    let size = std::fs::metadata(&big).unwrap().len();
+    let peak = common::peak_rss(
+        Process::new(env!("CARGO_BIN_EXE_kddstat"))
+            .args(["pcap", "--format", "json"])
+            .arg(&big),
+    );
+    assert!(
+        peak < size / 2,
+        "peak RSS {peak} bytes for a {size}-byte capture"
+    );
+    let all = summary(&big);
+    let single = tmp.path().join("one.pcap");
+    std::fs::write(&single, &one).unwrap();
+    let first = summary(&single);
+    assert_eq!(all["packets"], 25 * first["packets"].as_u64().unwrap());
+    assert_eq!(all["bytes"], 25 * first["bytes"].as_u64().unwrap());
+}

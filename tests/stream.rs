@@ -252,33 +252,6 @@ fn states_are_checked_when_read() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The peak resident memory of a command, in bytes, read from /proc while it runs (the high-water
-/// mark only grows, so the last reading before it exits is the peak).
-pub fn peak_rss(cmd: &mut Command) -> u64 {
-    let mut child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status)
-            && let Some(kb) = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak = peak.max(kb * 1024);
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            assert!(st.success(), "the command failed");
-            return peak;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}
-
 /// Memory depends on the block, not on the rows: `describe` of 20 copies of the training file
 /// (2.5 M rows, 380 MB; about 1.4 GB in memory read whole) stays under 400 MB.
 #[test]
@@ -296,7 +269,7 @@ fn describe_memory_does_not_grow_with_the_file() {
             f.write_all(&text).unwrap();
         }
     }
-    let peak = peak_rss(
+    let peak = common::peak_rss(
         Command::new(env!("CARGO_BIN_EXE_kddstat"))
             .args(["describe", "--by", "category", "--format", "json"])
             .arg(&big),

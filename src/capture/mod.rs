@@ -22,6 +22,8 @@ pub mod timeline;
 pub mod track;
 
 use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufRead, Read};
 
 use crate::error::{Error, Result};
 use crate::load::source::{Input, read_input};
@@ -69,14 +71,80 @@ pub struct Analysis {
     pub warnings: Vec<String>,
 }
 
-/// Reads a capture file (or `-`), gzip undone.
-pub fn read_capture(path: &str) -> Result<(String, Vec<u8>)> {
-    let raw = read_input(&Input::from_arg(path), None)?;
-    Ok((raw.name, raw.bytes))
+/// Where a capture's bytes come from: a file read as it comes (a gzip stream undone as it is
+/// read), or bytes in memory (standard input and zip members, read whole within the input
+/// limits).
+#[derive(Debug)]
+pub enum Source<'a> {
+    /// A file on disk, as named.
+    File(String),
+    /// Bytes in memory.
+    Bytes(std::borrow::Cow<'a, [u8]>),
+}
+
+impl Source<'_> {
+    /// Opens the capture for one pass over its frames.
+    fn open(&self) -> Result<Box<dyn Read + '_>> {
+        match self {
+            Source::Bytes(b) => Ok(Box::new(&b[..])),
+            Source::File(path) => {
+                let io = |source| Error::Io {
+                    path: path.clone(),
+                    source,
+                };
+                let mut file =
+                    std::io::BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+                let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+                Ok(if gzip {
+                    Box::new(flate2::bufread::MultiGzDecoder::new(file))
+                } else {
+                    Box::new(file)
+                })
+            }
+        }
+    }
+}
+
+/// A capture file (or `-`) and its name: a plain or gzip file is read as it comes, in bounded
+/// memory; standard input and archive members are read whole.
+pub fn read_capture(path: &str) -> Result<(String, Source<'static>)> {
+    let input = Input::from_arg(path);
+    if let Input::Path(p) = &input {
+        let meta = std::fs::metadata(p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            return Err(Error::IsDirectory { path: p.clone() });
+        }
+        let mut head = [0u8; 4];
+        let n = File::open(p)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })?;
+        let zip = head[..n].starts_with(b"PK");
+        if !zip {
+            return Ok((p.clone(), Source::File(p.clone())));
+        }
+    }
+    let raw = read_input(&input, None)?;
+    Ok((raw.name, Source::Bytes(raw.bytes.into())))
 }
 
 /// Analyses a capture held in memory.
 pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Analysis> {
+    analyse_source(name, &Source::Bytes(bytes.into()), options)
+}
+
+/// Analyses a capture read from `source` (twice with timelines: the second pass follows the
+/// busiest addresses).
+pub fn analyse_source(
+    name: &str,
+    source: &Source<'_>,
+    options: &CaptureOptions,
+) -> Result<Analysis> {
     let mut decoder = Decoder::new();
     let mut tracker = Tracker::new();
     let mut counters = Counters::new();
@@ -84,7 +152,7 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
     let mut unsupported: Option<i32> = None;
     let mut last_expiry = i64::MIN;
     let mut timelines = Timelines::default();
-    let info = read::frames(name, bytes, |f| {
+    let info = read::frames_from(name, source.open()?, |f| {
         if unsupported.is_some() {
             return;
         }
@@ -173,7 +241,7 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
             .filter_map(|h| h.ip.parse().ok())
             .collect();
         if !wanted.is_empty() {
-            host_timelines(name, bytes, &wanted, &mut timelines)?;
+            host_timelines(name, source, &wanted, &mut timelines)?;
         }
     }
     Ok(Analysis {
@@ -187,13 +255,13 @@ pub fn analyse(name: &str, bytes: &[u8], options: &CaptureOptions) -> Result<Ana
 /// Adds the traffic of `wanted` addresses to the timelines (a second pass over the frames).
 fn host_timelines(
     name: &str,
-    bytes: &[u8],
+    source: &Source<'_>,
     wanted: &[std::net::IpAddr],
     timelines: &mut Timelines,
 ) -> Result<()> {
     let mut decoder = Decoder::new();
     let mut last_expiry = i64::MIN;
-    read::frames(name, bytes, |f| {
+    read::frames_from(name, source.open()?, |f| {
         if !decode::supported(f.link) {
             return;
         }

@@ -1,9 +1,13 @@
 //! Capture file formats: pcap (microsecond and nanosecond timestamps, either byte order) and pcapng
 //! (several sections and interfaces, each with its link type, timestamp resolution and offset), read
-//! with the `pcap-parser` crate from bytes in memory (gzip is undone before).
+//! with the `pcap-parser` crate through a window of about 4 MiB moved along the file as it is
+//! read ([`frames_from`]), so a capture of any size is read in bounded memory (a window plus one
+//! record, at most 16 MiB), as `capinfos` does.
 //!
 //! A truncated last record is reported (the rest is processed); anything else that does not parse
 //! is an error naming the file and the byte offset.
+
+use std::io::Read;
 
 use pcap_parser::PcapError;
 use pcap_parser::nom;
@@ -61,30 +65,109 @@ pub fn looks_like_capture(bytes: &[u8]) -> bool {
     )
 }
 
+/// Bytes read at a time.
+const WINDOW: usize = 4 << 20;
+
+/// A window over a capture read as it comes: the unread bytes, and how far into the file they
+/// start.
+struct Window<'n, R> {
+    name: &'n str,
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+    base: usize,
+    eof: bool,
+}
+
+impl<R: Read> Window<'_, R> {
+    /// The bytes not yet consumed.
+    fn rest(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// The file offset of [`Window::rest`].
+    fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+
+    /// Reads until at least `n` bytes are unread; false when the file ends before.
+    fn want(&mut self, n: usize) -> Result<bool> {
+        while self.buf.len() - self.pos < n {
+            if self.eof {
+                return Ok(false);
+            }
+            if self.pos > 0 {
+                self.buf.drain(..self.pos);
+                self.base += self.pos;
+                self.pos = 0;
+            }
+            let need = (n - self.buf.len()).max(WINDOW);
+            let got = (&mut self.reader)
+                .take(need as u64)
+                .read_to_end(&mut self.buf)
+                .map_err(|source| Error::Io {
+                    path: self.name.to_string(),
+                    source,
+                })?;
+            if got == 0 {
+                self.eof = true;
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// Calls `each` for every frame of a capture held in `bytes`.
-pub fn frames(name: &str, bytes: &[u8], mut each: impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
-    if bytes.is_empty() {
+pub fn frames(name: &str, bytes: &[u8], each: impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    frames_from(name, bytes, each)
+}
+
+/// Calls `each` for every frame of a capture read from `reader` as it comes.
+pub fn frames_from(
+    name: &str,
+    reader: impl Read,
+    mut each: impl FnMut(Frame<'_>),
+) -> Result<ReadInfo> {
+    let mut w = Window {
+        name,
+        reader,
+        buf: Vec::new(),
+        pos: 0,
+        base: 0,
+        eof: false,
+    };
+    w.want(4)?;
+    if w.rest().is_empty() {
         return Err(Error::Empty {
             path: name.to_string(),
             what: "the file is empty",
         });
     }
-    if !looks_like_capture(bytes) {
+    if !looks_like_capture(w.rest()) {
         return Err(Error::Capture {
             path: name.to_string(),
             message: "not a pcap or pcapng capture (unknown magic number)".into(),
         });
     }
-    if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        pcapng(name, bytes, &mut each)
+    if w.rest().starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
+        pcapng(&mut w, &mut each)
     } else {
-        pcap(name, bytes, &mut each)
+        pcap(&mut w, &mut each)
     }
 }
 
-fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
-    let (mut rest, header) = pcap_parser::parse_pcap_header(bytes)
-        .map_err(|_| corrupt(name, 0, "a corrupt pcap file header"))?;
+fn pcap<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    let name = w.name;
+    w.want(24)?;
+    let (header, used) = match pcap_parser::parse_pcap_header(w.rest()) {
+        Ok((next, header)) => (header, w.rest().len() - next.len()),
+        Err(_) => return Err(corrupt(name, 0, "a corrupt pcap file header")),
+    };
+    w.consume(used);
     let nanos = header.is_nanosecond_precision();
     let big = header.is_bigendian();
     let link = header.network.0;
@@ -99,35 +182,41 @@ fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<Re
         format: "pcap",
         truncated: false,
     };
-    while !rest.is_empty() {
-        let offset = bytes.len() - rest.len();
-        let parsed = if big {
-            pcap_parser::parse_pcap_frame_be(rest)
-        } else {
-            pcap_parser::parse_pcap_frame(rest)
-        };
+    loop {
+        if !w.want(16)? {
+            info.truncated = !w.rest().is_empty();
+            break;
+        }
+        let offset = w.offset();
         record += 1;
         // The captured length, read as the format says, decides between damage and truncation:
         // only a record that runs past the end of the file with a plausible length is a cut-short
         // last record.
-        let caplen = rest.get(8..12).map(|b| {
-            let b = [b[0], b[1], b[2], b[3]];
-            if big {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        });
-        if let Some(caplen) = caplen
-            && caplen > max_caplen
-        {
+        let b = &w.rest()[8..12];
+        let b = [b[0], b[1], b[2], b[3]];
+        let caplen = if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        if caplen > max_caplen {
             return Err(corrupt(
                 name,
                 offset,
                 &format!("packet record {record} has a bad captured length ({caplen} bytes)"),
             ));
         }
-        match parsed {
+        if !w.want(16 + caplen as usize)? {
+            info.truncated = true;
+            break;
+        }
+        let rest = w.rest();
+        let parsed = if big {
+            pcap_parser::parse_pcap_frame_be(rest)
+        } else {
+            pcap_parser::parse_pcap_frame(rest)
+        };
+        let used = match parsed {
             Ok((next, block)) => {
                 let frac = i64::from(block.ts_usec) * if nanos { 1 } else { 1000 };
                 each(Frame {
@@ -136,7 +225,7 @@ fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<Re
                     data: block.data,
                     wire_len: block.origlen.max(block.caplen),
                 });
-                rest = next;
+                rest.len() - next.len()
             }
             Err(nom::Err::Incomplete(_)) => {
                 info.truncated = true;
@@ -149,7 +238,8 @@ fn pcap(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<Re
                     &format!("packet record {record} is corrupt"),
                 ));
             }
-        }
+        };
+        w.consume(used);
     }
     Ok(info)
 }
@@ -169,17 +259,19 @@ fn nanos_of(ts: u64, iface: &Interface) -> i64 {
     ns.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
-fn pcapng(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+fn pcapng<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+    let name = w.name;
     let mut info = ReadInfo {
         format: "pcapng",
         truncated: false,
     };
-    let mut rest = bytes;
     let mut big = false;
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut last_ts = 0i64;
-    while !rest.is_empty() {
-        let offset = bytes.len() - rest.len();
+    while w.want(1)? {
+        let offset = w.offset();
+        w.want(12)?;
+        let rest = w.rest();
         // A section header says its own byte order.
         if rest.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
             big = rest.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]);
@@ -207,25 +299,23 @@ fn pcapng(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<
                 &format!("a block with an impossible length ({length} bytes)"),
             ));
         }
-        if length as usize > rest.len() {
+        if !w.want(length as usize)? {
             info.truncated = true;
             break;
         }
         const READ: [u32; 4] = [0x0a0d_0d0a, 1, 3, 6];
         if !READ.contains(&kind) {
-            rest = &rest[length as usize..];
+            w.consume(length as usize);
             continue;
         }
+        let rest = w.rest();
         let parsed = if big {
             pcap_parser::pcapng::parse_block_be(rest)
         } else {
             pcap_parser::pcapng::parse_block_le(rest)
         };
-        let block = match parsed {
-            Ok((next, block)) => {
-                rest = next;
-                block
-            }
+        let (block, used) = match parsed {
+            Ok((next, block)) => (block, rest.len() - next.len()),
             Err(nom::Err::Incomplete(_)) => {
                 info.truncated = true;
                 break;
@@ -283,6 +373,7 @@ fn pcapng(name: &str, bytes: &[u8], each: &mut impl FnMut(Frame<'_>)) -> Result<
             }
             _ => {}
         }
+        w.consume(used);
     }
     Ok(info)
 }

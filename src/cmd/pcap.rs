@@ -66,14 +66,14 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let model = args.model.as_deref().map(Model::read).transpose()?;
-    let (name, bytes) = capture::read_capture(&args.capture)?;
+    let (name, source) = capture::read_capture(&args.capture)?;
     let options = CaptureOptions {
         port_scan_threshold: usize::try_from(args.port_scan_threshold).unwrap_or(usize::MAX),
         top: usize::try_from(args.top).unwrap_or(usize::MAX),
         timelines: args.report.is_some(),
     };
-    let analysis = capture::analyse(&name, &bytes, &options)?;
-    drop(bytes);
+    let analysis = capture::analyse_source(&name, &source, &options)?;
+    drop(source);
     analysis.warnings.iter().for_each(|w| ui.warn(w));
     let files = match &args.report {
         Some(_) => Some(capture::report::build(&analysis, model.as_ref())?),

@@ -184,3 +184,30 @@ pub fn check_svg_text(dir: &Path) {
         assert!(small >= 12.0, "{}: text of {small} px", p.display());
     }
 }
+
+/// The peak resident memory of a command, in bytes, read from /proc while it runs (the high-water
+/// mark only grows, so the last reading before it exits is the peak).
+pub fn peak_rss(cmd: &mut std::process::Command) -> u64 {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status)
+            && let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kb * 1024);
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.success(), "the command failed");
+            return peak;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
