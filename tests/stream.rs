@@ -369,3 +369,49 @@ fn fit_samples_large_files_reproducibly() {
     assert!(whole["training"].get("sampled").is_none());
     assert_eq!(whole, fit(&[], "d.json"));
 }
+
+/// `score` writes records as chunks come: the same bytes whatever the block (CSV and JSON, a
+/// detector and a classifier), and the JSON document whole.
+#[test]
+fn score_is_the_same_in_chunks_of_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = fixture_path("report_train.txt").display().to_string();
+    let test = fixture_path("report_test.txt").display().to_string();
+    for (kind, name) in [("--detectors", "gmm"), ("--classifier", "tree")] {
+        let model = format!("{name}.json");
+        let mut fit = kddstat();
+        fit.args(["fit", &train, kind, name, "-o", &model, "-q"]);
+        if name == "gmm" {
+            fit.args(["--components", "2"]);
+        }
+        stdout_of(fit.current_dir(dir.path()));
+        for format in ["csv", "json"] {
+            let run = |block: Option<&str>| {
+                let mut c = kddstat();
+                c.args(["score", "--model", &model, &test, "--format", format])
+                    .current_dir(dir.path());
+                if let Some(b) = block {
+                    c.env("KDDSTAT_BLOCK_BYTES", b);
+                }
+                stdout_of(&mut c)
+            };
+            let whole = run(None);
+            for block in ["1", "300", "5000"] {
+                assert_eq!(
+                    run(Some(block)),
+                    whole,
+                    "{name} {format} in blocks of {block}"
+                );
+            }
+            if format == "json" {
+                let v: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+                let rows = std::fs::read_to_string(fixture_path("report_test.txt"))
+                    .unwrap()
+                    .lines()
+                    .count();
+                assert_eq!(v["rows"], rows);
+                assert_eq!(v["records"].as_array().unwrap().len(), rows);
+            }
+        }
+    }
+}

@@ -4,9 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::args::{ForceArg, InputArgs, QuietArg, Ui};
-use crate::detect::Model;
 use crate::error::{Error, Result};
-use crate::load::{self, Input};
+use crate::load::{self, Input, stream::Stream};
 use crate::output::{self, Destination};
 use crate::render::{RecordFormat, exact};
 use crate::schema;
@@ -46,29 +45,6 @@ pub struct Args {
     pub quiet: QuietArg,
 }
 
-fn write_csv(w: &mut dyn Write, ds: &load::Dataset, scores: &[f64], threshold: f64) -> Result<()> {
-    let mut csv = ::csv::Writer::from_writer(w);
-    let err = Error::from;
-    csv.write_record(["line", "label", "category", "score", "anomalous"])
-        .map_err(err)?;
-    let labels = ds.str_values(schema::LABEL)?;
-    let categories = ds.str_values(schema::CATEGORY)?;
-    for (((line, label), category), score) in
-        ds.lines.iter().zip(labels).zip(categories).zip(scores)
-    {
-        let flag = if *score > threshold { "1" } else { "0" };
-        csv.write_record([
-            &line.to_string(),
-            &crate::render::csv_safe(label),
-            category,
-            &exact(*score),
-            flag,
-        ])
-        .map_err(err)?;
-    }
-    csv.flush().map_err(Error::Output)
-}
-
 /// One record in the JSON form.
 #[derive(serde::Serialize)]
 struct Scored<'a> {
@@ -79,55 +55,114 @@ struct Scored<'a> {
     anomalous: bool,
 }
 
-/// The JSON form: the model, the threshold used, and every record.
+/// The JSON form's head: the model and the threshold used (the records, `rows` and `anomalous`
+/// follow).
 #[derive(serde::Serialize)]
-struct Scores<'a> {
+struct Head<'a> {
     file: &'a str,
     model: String,
     id: &'static str,
     label: String,
     parameters: serde_json::Map<String, serde_json::Value>,
     threshold: f64,
-    rows: usize,
-    anomalous: usize,
-    records: Vec<Scored<'a>>,
 }
 
-fn write_json(
-    w: &mut dyn Write,
-    ds: &load::Dataset,
-    model: &Model,
-    model_path: &str,
-    scores: &[f64],
-    threshold: f64,
-) -> Result<()> {
-    let records: Vec<Scored> = ds
-        .lines
-        .iter()
-        .zip(ds.str_values(schema::LABEL)?)
-        .zip(ds.str_values(schema::CATEGORY)?)
-        .zip(scores)
-        .map(|(((&line, label), category), &score)| Scored {
-            line,
-            label,
-            category,
-            score,
-            anomalous: score > threshold,
+/// Writes records as they come: CSV rows, or the items of a JSON document's `records` between
+/// its head and its counts (so memory does not grow with the file).
+struct Writer<'w> {
+    w: &'w mut dyn Write,
+    json: bool,
+    rows: usize,
+    flagged: usize,
+}
+
+impl<'w> Writer<'w> {
+    /// Starts the output with the CSV header or the JSON head.
+    fn start(
+        w: &'w mut dyn Write,
+        json: bool,
+        csv_header: &[&str],
+        head: &impl serde::Serialize,
+    ) -> Result<Self> {
+        if json {
+            let text = serde_json::to_string_pretty(head).map_err(|e| Error::Output(e.into()))?;
+            let text = text.strip_suffix("\n}").unwrap_or(&text);
+            write!(w, "{text},\n  \"records\": [").map_err(Error::Output)?;
+        } else {
+            let mut csv = ::csv::Writer::from_writer(&mut *w);
+            csv.write_record(csv_header).map_err(Error::from)?;
+            csv.flush().map_err(Error::Output)?;
+        }
+        Ok(Writer {
+            w,
+            json,
+            rows: 0,
+            flagged: 0,
         })
-        .collect();
-    let doc = Scores {
-        file: &ds.name,
-        model: model_path.to_string(),
-        id: model.id(),
-        label: model.label(),
-        parameters: model.parameters(),
-        threshold,
-        rows: records.len(),
-        anomalous: records.iter().filter(|r| r.anomalous).count(),
-        records,
-    };
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(|e| Error::Output(e.into()))?;
-    w.write_all(b"\n").map_err(Error::Output)
+    }
+
+    /// Adds one record (`fields` for CSV, `item` for JSON).
+    fn record(
+        &mut self,
+        fields: &[&str],
+        item: &impl serde::Serialize,
+        flagged: bool,
+    ) -> Result<()> {
+        if self.json {
+            let text = serde_json::to_string_pretty(item).map_err(|e| Error::Output(e.into()))?;
+            let sep = if self.rows == 0 { "\n" } else { ",\n" };
+            self.w.write_all(sep.as_bytes()).map_err(Error::Output)?;
+            for (i, line) in text.lines().enumerate() {
+                if i > 0 {
+                    self.w.write_all(b"\n").map_err(Error::Output)?;
+                }
+                write!(self.w, "    {line}").map_err(Error::Output)?;
+            }
+        } else {
+            let mut csv = ::csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut *self.w);
+            csv.write_record(fields).map_err(Error::from)?;
+            csv.flush().map_err(Error::Output)?;
+        }
+        self.rows += 1;
+        self.flagged += usize::from(flagged);
+        Ok(())
+    }
+
+    /// Ends the output (the JSON counts, named `flagged_key`).
+    fn finish(self, flagged_key: &str) -> Result<()> {
+        if self.json {
+            let close = if self.rows == 0 { "]" } else { "\n  ]" };
+            write!(
+                self.w,
+                "{close},\n  \"rows\": {},\n  \"{flagged_key}\": {}\n}}\n",
+                self.rows, self.flagged
+            )
+            .map_err(Error::Output)?;
+        }
+        self.w.flush().map_err(Error::Output)
+    }
+}
+
+/// Reads `file` in chunks, each checked to have every feature, and hands them to `each`; shows
+/// the warnings about unknown labels once at the end.
+fn for_each_chunk(
+    mut stream: Stream,
+    ui: &Ui,
+    mut each: impl FnMut(&load::Dataset) -> Result<()>,
+) -> Result<()> {
+    let mut unknown = Vec::new();
+    for chunk in &mut stream {
+        let chunk = chunk?;
+        chunk.require_all_features("score")?;
+        load::add_unknown_labels(&mut unknown, &chunk.unknown_labels);
+        each(&chunk)?;
+    }
+    for w in load::unknown_label_warnings(stream.name(), &unknown) {
+        ui.warn(&w);
+    }
+    Ok(())
 }
 
 /// Runs `kddstat score`.
@@ -147,29 +182,52 @@ pub fn run(args: Args) -> Result<()> {
     output::check_destination(&out, &inputs, args.force.force)?;
     let model = match crate::classify::Saved::read(&args.model)? {
         crate::classify::Saved::Detector(m) => *m,
-        crate::classify::Saved::Classifier(c) => {
-            let ds = args.input.load(&args.file, &ui)?;
-            ds.require_all_features("score")?;
-            return classify(&args, &out, &ds, &c);
-        }
+        crate::classify::Saved::Classifier(c) => return classify(&args, &out, &c, &ui),
     };
-    let ds = args.input.load(&args.file, &ui)?;
-    ds.require_all_features("score")?;
-    let scores = model.score(&ds)?;
-    if let Some(bad) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(Error::Model {
-            path: args.model.display().to_string(),
-            message: format!(
-                "the score of line {} is not a finite number: the model cannot be used",
-                ds.lines.get(bad).copied().unwrap_or(0)
-            ),
-        });
-    }
     let threshold = args.threshold.unwrap_or(model.threshold);
     let model_path = args.model.display().to_string();
-    output::write(&out, args.force.force, |w| match args.format {
-        RecordFormat::Csv => write_csv(w, &ds, &scores, threshold),
-        RecordFormat::Json => write_json(w, &ds, &model, &model_path, &scores, threshold),
+    let json = args.format == RecordFormat::Json;
+    output::write(&out, args.force.force, |w| {
+        let stream = Stream::open(&input, &args.input.options(false))?;
+        let head = Head {
+            file: stream.name(),
+            model: model_path.clone(),
+            id: model.id(),
+            label: model.label(),
+            parameters: model.parameters(),
+            threshold,
+        };
+        let header = ["line", "label", "category", "score", "anomalous"];
+        let mut out = Writer::start(w, json, &header, &head)?;
+        for_each_chunk(stream, &ui, |ds| {
+            let scores = model.score(ds)?;
+            let labels = ds.str_values(schema::LABEL)?;
+            let categories = ds.str_values(schema::CATEGORY)?;
+            for (((&line, label), category), &score) in
+                ds.lines.iter().zip(labels).zip(categories).zip(&scores)
+            {
+                let anomalous = score > threshold;
+                out.record(
+                    &[
+                        &line.to_string(),
+                        &crate::render::csv_safe(label),
+                        category,
+                        &exact(score),
+                        if anomalous { "1" } else { "0" },
+                    ],
+                    &Scored {
+                        line,
+                        label,
+                        category,
+                        score,
+                        anomalous,
+                    },
+                    anomalous,
+                )?;
+            }
+            Ok(())
+        })?;
+        out.finish("anomalous")
     })
 }
 
@@ -190,70 +248,67 @@ struct Predicted<'a> {
 fn classify(
     args: &Args,
     out: &Destination,
-    ds: &load::Dataset,
     c: &crate::classify::Classifier,
+    ui: &Ui,
 ) -> Result<()> {
-    let proba = c.proba(ds)?;
-    let p = c.attack_probability(&proba);
-    let best = c.predict(&proba);
-    let records: Vec<Predicted> = ds
-        .lines
-        .iter()
-        .zip(ds.str_values(schema::LABEL)?)
-        .zip(ds.str_values(schema::CATEGORY)?)
-        .zip(best.iter().zip(&p))
-        .map(|(((&line, label), category), (&k, &prob))| Predicted {
-            line,
-            label,
-            category,
-            predicted: &c.classes[k],
-            attack_probability: prob,
-            attack: match args.threshold {
-                Some(t) => prob > t,
-                None => c.classes[k] != "normal",
-            },
-        })
-        .collect();
-    output::write(out, args.force.force, |w| match args.format {
-        RecordFormat::Csv => {
-            let mut csv = ::csv::Writer::from_writer(w);
-            let err = Error::from;
-            csv.write_record([
-                "line",
-                "label",
-                "category",
-                "predicted",
-                "attack_probability",
-                "attack",
-            ])
-            .map_err(err)?;
-            for r in &records {
-                csv.write_record([
-                    r.line.to_string(),
-                    crate::render::csv_safe(r.label).to_string(),
-                    r.category.to_string(),
-                    crate::render::csv_safe(r.predicted).to_string(),
-                    exact(r.attack_probability),
-                    if r.attack { "1" } else { "0" }.to_string(),
-                ])
-                .map_err(err)?;
+    let json = args.format == RecordFormat::Json;
+    output::write(out, args.force.force, |w| {
+        let stream = Stream::open(&Input::from_arg(&args.file), &args.input.options(false))?;
+        let head = serde_json::json!({
+            "file": stream.name(),
+            "model": args.model.display().to_string(),
+            "id": c.id(),
+            "label": c.parameters.label(),
+            "parameters": c.parameters,
+            "target": c.target.as_str(),
+        });
+        let header = [
+            "line",
+            "label",
+            "category",
+            "predicted",
+            "attack_probability",
+            "attack",
+        ];
+        let mut out = Writer::start(w, json, &header, &head)?;
+        for_each_chunk(stream, ui, |ds| {
+            let proba = c.proba(ds)?;
+            let p = c.attack_probability(&proba);
+            let best = c.predict(&proba);
+            for (((&line, label), category), (&k, &prob)) in ds
+                .lines
+                .iter()
+                .zip(ds.str_values(schema::LABEL)?)
+                .zip(ds.str_values(schema::CATEGORY)?)
+                .zip(best.iter().zip(&p))
+            {
+                let predicted = c.classes[k].as_str();
+                let attack = match args.threshold {
+                    Some(t) => prob > t,
+                    None => predicted != "normal",
+                };
+                out.record(
+                    &[
+                        &line.to_string(),
+                        &crate::render::csv_safe(label),
+                        category,
+                        &crate::render::csv_safe(predicted),
+                        &exact(prob),
+                        if attack { "1" } else { "0" },
+                    ],
+                    &Predicted {
+                        line,
+                        label,
+                        category,
+                        predicted,
+                        attack_probability: prob,
+                        attack,
+                    },
+                    attack,
+                )?;
             }
-            csv.flush().map_err(Error::Output)
-        }
-        RecordFormat::Json => {
-            let doc = serde_json::json!({
-                "file": ds.name,
-                "model": args.model.display().to_string(),
-                "id": c.id(),
-                "label": c.parameters.label(),
-                "parameters": c.parameters,
-                "target": c.target.as_str(),
-                "rows": records.len(),
-                "attacks": records.iter().filter(|r| r.attack).count(),
-                "records": records,
-            });
-            serde_json::to_writer_pretty(&mut *w, &doc).map_err(|e| Error::Output(e.into()))?;
-            w.write_all(b"\n").map_err(Error::Output)
-        }
+            Ok(())
+        })?;
+        out.finish("attacks")
     })
 }

@@ -64,9 +64,15 @@ fn peek(reader: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
 }
 
 impl Stream {
-    /// Opens an input for reading in chunks of about [`BLOCK_BYTES`].
+    /// Opens an input for reading in chunks of about [`BLOCK_BYTES`] (or `KDDSTAT_BLOCK_BYTES`,
+    /// a knob for tests: every figure is the same whatever the block).
     pub fn open(input: &Input, options: &LoadOptions) -> Result<Stream> {
-        Self::open_with(input, options, BLOCK_BYTES)
+        let block = std::env::var("KDDSTAT_BLOCK_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&b| b > 0)
+            .unwrap_or(BLOCK_BYTES);
+        Self::open_with(input, options, block)
     }
 
     /// Opens an input for reading in chunks of about `block` bytes.
