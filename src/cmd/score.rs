@@ -70,10 +70,14 @@ struct Head<'a> {
 /// Writes records as they come: CSV rows, or the items of a JSON document's `records` between
 /// its head and its counts (so memory does not grow with the file).
 struct Writer<'w> {
-    w: &'w mut dyn Write,
-    json: bool,
+    sink: Sink<'w>,
     rows: usize,
     flagged: usize,
+}
+
+enum Sink<'w> {
+    Csv(Box<::csv::Writer<&'w mut dyn Write>>),
+    Json(&'w mut dyn Write),
 }
 
 impl<'w> Writer<'w> {
@@ -84,18 +88,18 @@ impl<'w> Writer<'w> {
         csv_header: &[&str],
         head: &impl serde::Serialize,
     ) -> Result<Self> {
-        if json {
+        let sink = if json {
             let text = serde_json::to_string_pretty(head).map_err(|e| Error::Output(e.into()))?;
             let text = text.strip_suffix("\n}").unwrap_or(&text);
             write!(w, "{text},\n  \"records\": [").map_err(Error::Output)?;
+            Sink::Json(w)
         } else {
-            let mut csv = ::csv::Writer::from_writer(&mut *w);
+            let mut csv = ::csv::Writer::from_writer(w);
             csv.write_record(csv_header).map_err(Error::from)?;
-            csv.flush().map_err(Error::Output)?;
-        }
+            Sink::Csv(Box::new(csv))
+        };
         Ok(Writer {
-            w,
-            json,
+            sink,
             rows: 0,
             flagged: 0,
         })
@@ -108,22 +112,20 @@ impl<'w> Writer<'w> {
         item: &impl serde::Serialize,
         flagged: bool,
     ) -> Result<()> {
-        if self.json {
-            let text = serde_json::to_string_pretty(item).map_err(|e| Error::Output(e.into()))?;
-            let sep = if self.rows == 0 { "\n" } else { ",\n" };
-            self.w.write_all(sep.as_bytes()).map_err(Error::Output)?;
-            for (i, line) in text.lines().enumerate() {
-                if i > 0 {
-                    self.w.write_all(b"\n").map_err(Error::Output)?;
+        match &mut self.sink {
+            Sink::Json(w) => {
+                let text =
+                    serde_json::to_string_pretty(item).map_err(|e| Error::Output(e.into()))?;
+                let sep = if self.rows == 0 { "\n" } else { ",\n" };
+                w.write_all(sep.as_bytes()).map_err(Error::Output)?;
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        w.write_all(b"\n").map_err(Error::Output)?;
+                    }
+                    write!(w, "    {line}").map_err(Error::Output)?;
                 }
-                write!(self.w, "    {line}").map_err(Error::Output)?;
             }
-        } else {
-            let mut csv = ::csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(&mut *self.w);
-            csv.write_record(fields).map_err(Error::from)?;
-            csv.flush().map_err(Error::Output)?;
+            Sink::Csv(csv) => csv.write_record(fields).map_err(Error::from)?,
         }
         self.rows += 1;
         self.flagged += usize::from(flagged);
@@ -132,16 +134,19 @@ impl<'w> Writer<'w> {
 
     /// Ends the output (the JSON counts, named `flagged_key`).
     fn finish(self, flagged_key: &str) -> Result<()> {
-        if self.json {
-            let close = if self.rows == 0 { "]" } else { "\n  ]" };
-            write!(
-                self.w,
-                "{close},\n  \"rows\": {},\n  \"{flagged_key}\": {}\n}}\n",
-                self.rows, self.flagged
-            )
-            .map_err(Error::Output)?;
+        match self.sink {
+            Sink::Json(w) => {
+                let close = if self.rows == 0 { "]" } else { "\n  ]" };
+                write!(
+                    w,
+                    "{close},\n  \"rows\": {},\n  \"{flagged_key}\": {}\n}}\n",
+                    self.rows, self.flagged
+                )
+                .map_err(Error::Output)?;
+                w.flush().map_err(Error::Output)
+            }
+            Sink::Csv(mut csv) => csv.flush().map_err(Error::Output),
         }
-        self.w.flush().map_err(Error::Output)
     }
 }
 
