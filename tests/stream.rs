@@ -182,6 +182,23 @@ fn seven_parts_give_the_figures_of_the_whole() {
         let merge: Vec<&str> = merge.iter().map(String::as_str).collect();
         assert_eq!(json(&merge), expected, "merged states, --by {by:?}");
     }
+    // compare reads a folder as one training file too.
+    let test_file = data.join("KDDTest+.txt");
+    if test_file.is_file() {
+        let compare = |train: &str| -> serde_json::Value {
+            let out = stdout_of(
+                kddstat()
+                    .args(["compare", "--train", train, "--test"])
+                    .arg(&test_file)
+                    .args(["--format", "json"])
+                    .current_dir(dir.path()),
+            );
+            let mut v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            v["train"] = "".into();
+            v
+        };
+        assert_eq!(compare("parts"), compare(&train_s));
+    }
     common::same_on_one_thread_and_on_all(|| {
         let mut c = kddstat();
         c.args(["describe", "--combine", "--by", "label", "--format", "json"])

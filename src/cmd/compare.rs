@@ -4,6 +4,7 @@
 use super::args::{DataArgs, InputArgs, QuietArg, Ui};
 use crate::error::{Error, Result};
 use crate::render::{self, Format};
+use crate::stats::describe::DescribeOptions;
 use crate::stats::drift;
 
 /// Arguments of `kddstat compare`.
@@ -52,9 +53,11 @@ pub fn run(args: Args) -> Result<()> {
             ));
         }
     };
-    let (train, test) = (args.input.load(&train, &ui)?, args.input.load(&test, &ui)?);
-    train.require_all_features("compare")?;
-    test.require_all_features("compare")?;
-    let report = drift::compare(&train, &test)?;
+    // Both files read in chunks into the value counts of every column: memory does not grow
+    // with the rows.
+    let all = DescribeOptions::default();
+    let train = super::describe::state_of(std::slice::from_ref(&train), &args.input, &all, &ui)?;
+    let test = super::describe::state_of(std::slice::from_ref(&test), &args.input, &all, &ui)?;
+    let report = drift::compare_states(&train, &test)?;
     render::print(&render::compare::render(&report, args.format)?)
 }

@@ -141,7 +141,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// Reads the data-file arguments `files` (folders expanded) in chunks into one state.
-fn state_of(
+pub(crate) fn state_of(
     files: &[String],
     input_args: &InputArgs,
     options: &DescribeOptions,

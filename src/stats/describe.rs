@@ -322,6 +322,49 @@ impl DescribeState {
         self.path = path;
     }
 
+    /// The inputs' name.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Records added.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Feature columns the inputs do not have.
+    pub fn absent(&self) -> &[&'static str] {
+        &self.absent
+    }
+
+    /// The distribution of a numeric column described.
+    pub fn distribution(&self, column: &str) -> Result<&Distribution> {
+        numeric_of(&self.cols)
+            .iter()
+            .position(|(n, _)| *n == column)
+            .map(|i| &self.numeric[i])
+            .ok_or_else(|| {
+                Error::Internal(format!("the numeric column {column} was not described"))
+            })
+    }
+
+    /// The value counts of a categorical column described, most frequent first (ties by value),
+    /// as [`value_counts`].
+    pub fn value_counts(&self, column: &str) -> Result<Vec<(String, u64)>> {
+        let i = categorical_of(&self.cols)
+            .iter()
+            .position(|n| *n == column)
+            .ok_or_else(|| {
+                Error::Internal(format!("the categorical column {column} was not described"))
+            })?;
+        let mut counts: Vec<(String, u64)> = self.categorical[i]
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(counts)
+    }
+
     /// Adds a chunk of records (of any input laid out as the first).
     pub fn update(&mut self, ds: &Dataset) -> Result<()> {
         if ds.layout.difficulty != self.difficulty || ds.absent != self.absent {

@@ -14,11 +14,12 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::describe::{DescribeOptions, DescribeState};
 use super::relevance;
-use super::{Distribution, OrderedMap, value_counts};
+use super::{Distribution, OrderedMap};
 use crate::error::Result;
 use crate::load::Dataset;
-use crate::schema::{self, Category, Kind};
+use crate::schema::{self, Category};
 
 /// Bins of the PSI.
 pub const PSI_BINS: usize = 10;
@@ -83,14 +84,6 @@ pub struct DriftReport {
     pub train_only_labels: OrderedMap<u64>,
     /// Category counts and shares, side by side.
     pub categories: OrderedMap<CategoryShares>,
-}
-
-fn distribution(ds: &Dataset, name: &str, kind: Kind) -> Result<Distribution> {
-    Ok(if kind.is_integer() {
-        Distribution::from_i64(&ds.i64_chunks(name)?)
-    } else {
-        Distribution::from_f64(&ds.f64_chunks(name)?)
-    })
 }
 
 /// The two-sample Kolmogorov-Smirnov statistic.
@@ -189,37 +182,52 @@ fn tvd(train: &[(String, u64)], test: &[(String, u64)]) -> CategoricalDrift {
 
 /// Compares a test file with a training file.
 pub fn compare(train: &Dataset, test: &Dataset) -> Result<DriftReport> {
-    let numeric_features: Vec<(&'static str, Kind)> = schema::numeric_features()
-        .map(|f| (f.name, f.kind))
-        .collect();
+    let state = |ds: &Dataset| -> Result<DescribeState> {
+        let mut s = DescribeState::new(ds, &DescribeOptions::default())?;
+        s.update(ds)?;
+        Ok(s)
+    };
+    compare_states(&state(train)?, &state(test)?)
+}
+
+/// Compares the test file described by `test` with the training file described by `train`
+/// (states of every column, as `describe` keeps them while reading in chunks).
+pub fn compare_states(train: &DescribeState, test: &DescribeState) -> Result<DriftReport> {
+    for s in [train, test] {
+        if !s.absent().is_empty() {
+            return Err(crate::Error::Usage(format!(
+                "{}: compare needs every feature, and it lacks {}",
+                s.path(),
+                s.absent().join(", ")
+            )));
+        }
+    }
+    let numeric_features: Vec<&'static str> = schema::numeric_features().map(|f| f.name).collect();
     let mut numeric = numeric_features
         .par_iter()
-        .map(|&(name, kind)| {
-            let (a, b) = (
-                distribution(train, name, kind)?,
-                distribution(test, name, kind)?,
-            );
-            let (psi, bins) = psi(&a, &b);
-            let ks = ks_statistic(&a, &b);
+        .map(|&name| {
+            let (a, b) = (train.distribution(name)?, test.distribution(name)?);
+            let (psi, bins) = psi(a, b);
+            let ks = ks_statistic(a, b);
             Ok((name.to_string(), NumericDrift { ks, psi, bins }))
         })
         .collect::<Result<Vec<_>>>()?;
     numeric.sort_by(|x, y| y.1.ks.total_cmp(&x.1.ks).then_with(|| x.0.cmp(&y.0)));
     let mut categorical = schema::categorical_features()
         .map(|f| {
-            let a = value_counts(train.str_values(f.name)?);
-            let b = value_counts(test.str_values(f.name)?);
+            let a = train.value_counts(f.name)?;
+            let b = test.value_counts(f.name)?;
             Ok((f.name.to_string(), tvd(&a, &b)))
         })
         .collect::<Result<Vec<_>>>()?;
     categorical.sort_by(|x, y| y.1.tvd.total_cmp(&x.1.tvd).then_with(|| x.0.cmp(&y.0)));
     let labels = tvd(
-        &value_counts(train.str_values(schema::LABEL)?),
-        &value_counts(test.str_values(schema::LABEL)?),
+        &train.value_counts(schema::LABEL)?,
+        &test.value_counts(schema::LABEL)?,
     );
     let (ca, cb) = (
-        value_counts(train.str_values(schema::CATEGORY)?),
-        value_counts(test.str_values(schema::CATEGORY)?),
+        train.value_counts(schema::CATEGORY)?,
+        test.value_counts(schema::CATEGORY)?,
     );
     let count =
         |list: &[(String, u64)], k: &str| list.iter().find(|(v, _)| v == k).map_or(0, |x| x.1);
@@ -239,10 +247,10 @@ pub fn compare(train: &Dataset, test: &Dataset) -> Result<DriftReport> {
         })
         .collect();
     Ok(DriftReport {
-        train: train.name.clone(),
-        test: test.name.clone(),
-        train_rows: train.rows(),
-        test_rows: test.rows(),
+        train: train.path().to_string(),
+        test: test.path().to_string(),
+        train_rows: train.rows() as usize,
+        test_rows: test.rows() as usize,
         numeric: OrderedMap(numeric),
         categorical: OrderedMap(categorical),
         novel_rows: labels.only_test.iter().map(|(_, c)| *c).sum(),
