@@ -9,6 +9,7 @@
 //! the SHA-256 of the decompressed text is computed on the way ([`Stream::sha256`]).
 
 use std::io::{self, Read};
+use std::sync::mpsc;
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
@@ -26,23 +27,55 @@ pub const MAX_LINE_BYTES: usize = 32 << 20;
 pub struct Stream {
     name: String,
     options: LoadOptions,
-    reader: Option<Box<dyn Read + Send>>,
     /// Inputs read whole: their one chunk, not yet given.
     whole: Option<Dataset>,
-    /// Counts decompressed bytes against the limit (gzip streams only).
+    /// Streamed inputs: the reading side, until the first chunk is asked for.
+    cutter: Option<Cutter>,
+    /// Streamed inputs: the blocks of text a reading thread sends, one ahead of the parsing.
+    blocks: Option<mpsc::Receiver<Message>>,
+    plan: Option<Plan>,
+    rows: usize,
+    /// Bytes of text read.
+    bytes: usize,
+    /// The SHA-256 of the text, when asked for ([`Stream::hashed`]): of an input read whole at
+    /// once, of a stream once it ended.
+    sha: Option<String>,
+    hashing: bool,
+    done: bool,
+}
+
+/// What the reading thread sends.
+enum Message {
+    /// A block of whole lines, checked to be text.
+    Text(Text),
+    /// The end of the input: bytes read and the SHA-256 when asked for.
+    End(usize, Option<String>),
+    /// What stopped the reading.
+    Failed(Error),
+}
+
+/// A block of whole lines, checked to be text, with the offset and line of its start.
+struct Text {
+    text: String,
+    offset: usize,
+    line: usize,
+}
+
+/// The reading side of a stream: reads the input, cuts it into blocks of whole lines, checks
+/// them (a capture named as such, NUL bytes, UTF-8, the longest line) and hashes them, so that
+/// parsing one block overlaps reading the next.
+struct Cutter {
+    name: String,
+    reader: Option<Box<dyn Read + Send>>,
+    /// Counts decompressed bytes against `max` (gzip streams only).
     limited: bool,
+    max: u64,
     block: usize,
     buf: Vec<u8>,
-    plan: Option<Plan>,
     /// Lines and bytes of the input before `buf`.
     line: usize,
     offset: usize,
-    rows: usize,
-    /// The SHA-256 of the text, when asked for ([`Stream::hashed`]).
     hash: Option<Sha256>,
-    /// The SHA-256 of an input read whole.
-    whole_sha: Option<String>,
-    done: bool,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -61,6 +94,18 @@ fn peek(reader: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(n);
     reader.take(n as u64).read_to_end(&mut out)?;
     Ok(out)
+}
+
+fn gzip_error(name: &str, e: io::Error) -> Error {
+    Error::Archive {
+        path: name.to_string(),
+        message: match e.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                "the gzip stream ends early: the file is truncated".to_string()
+            }
+            _ => format!("not a valid gzip stream: {e}"),
+        },
+    }
 }
 
 impl Stream {
@@ -85,17 +130,14 @@ impl Stream {
         let mut stream = Stream {
             name: name.clone(),
             options: options.clone(),
-            reader: None,
             whole: None,
-            limited: false,
-            block: block.max(1),
-            buf: Vec::new(),
+            cutter: None,
+            blocks: None,
             plan: None,
-            line: 0,
-            offset: 0,
             rows: 0,
-            hash: None,
-            whole_sha: None,
+            bytes: 0,
+            sha: None,
+            hashing: false,
             done: false,
         };
         let mut raw: Box<dyn Read + Send> = match input {
@@ -111,17 +153,15 @@ impl Stream {
         };
         let start = peek(&mut raw, 4).map_err(io_error)?;
         let mut reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(start.clone()).chain(raw));
+        let mut limited = false;
         if start.starts_with(GZIP_MAGIC) {
             let mut inner: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(reader));
-            let inner_start = match peek(&mut inner, 4) {
-                Ok(b) => b,
-                Err(e) => return Err(stream.gzip_error(e)),
-            };
+            let inner_start = peek(&mut inner, 4).map_err(|e| gzip_error(&name, e))?;
             if container(&inner_start) {
                 // A second layer: read whole, as a whole load does.
                 return stream.read_whole(input);
             }
-            stream.limited = true;
+            limited = true;
             reader = Box::new(io::Cursor::new(inner_start).chain(inner));
         } else if container(&start) {
             return stream.read_whole(input);
@@ -131,7 +171,17 @@ impl Stream {
                 "{name}: --entry applies to .zip archives only, and this is not one"
             )));
         }
-        stream.reader = Some(reader);
+        stream.cutter = Some(Cutter {
+            name,
+            reader: Some(reader),
+            limited,
+            max: options.limits.max_decompressed,
+            block: block.max(1),
+            buf: Vec::new(),
+            line: 0,
+            offset: 0,
+            hash: None,
+        });
         Ok(stream)
     }
 
@@ -139,7 +189,7 @@ impl Stream {
     fn read_whole(mut self, input: &Input) -> Result<Stream> {
         let raw =
             source::read_input_with(input, self.options.entry.as_deref(), self.options.limits)?;
-        self.whole_sha = Some(crate::output::sha256_hex(&raw.bytes));
+        self.sha = Some(crate::output::sha256_hex(&raw.bytes));
         let ds = if raw.bytes.starts_with(parquet::MAGIC) {
             parquet::read(raw.name.clone(), &raw.bytes, &self.options)?
         } else {
@@ -159,31 +209,112 @@ impl Stream {
     /// Computes the SHA-256 of the decompressed text as it is read (call before the first
     /// chunk).
     pub fn hashed(mut self) -> Stream {
-        self.hash = Some(Sha256::new());
+        self.hashing = true;
+        if let Some(c) = self.cutter.as_mut() {
+            c.hash = Some(Sha256::new());
+        }
         self
     }
 
-    /// The SHA-256 of the decompressed text read so far (of the whole input once every chunk
-    /// was read), when asked for with [`Stream::hashed`].
+    /// The SHA-256 of the decompressed text once every chunk was read, when asked for with
+    /// [`Stream::hashed`].
     pub fn sha256(&self) -> Option<String> {
-        if let Some(s) = &self.whole_sha {
-            return Some(s.clone());
-        }
-        self.hash.as_ref().map(|h| hex(&h.clone().finalize()))
+        if self.hashing { self.sha.clone() } else { None }
     }
 
-    fn gzip_error(&self, e: io::Error) -> Error {
-        Error::Archive {
-            path: self.name.clone(),
-            message: match e.kind() {
-                io::ErrorKind::UnexpectedEof => {
-                    "the gzip stream ends early: the file is truncated".to_string()
+    /// The next block of text from the reading thread (started on the first call).
+    fn next_text(&mut self) -> Result<Option<Text>> {
+        if let Some(mut cutter) = self.cutter.take() {
+            let (tx, rx) = mpsc::sync_channel(1);
+            std::thread::spawn(move || {
+                loop {
+                    let message = match cutter.next_text() {
+                        Ok(Some(t)) => Message::Text(t),
+                        Ok(None) => Message::End(
+                            cutter.offset,
+                            cutter.hash.take().map(|h| hex(&h.finalize())),
+                        ),
+                        Err(e) => Message::Failed(e),
+                    };
+                    let last = !matches!(message, Message::Text(_));
+                    if tx.send(message).is_err() || last {
+                        break;
+                    }
                 }
-                _ => format!("not a valid gzip stream: {e}"),
-            },
+            });
+            self.blocks = Some(rx);
+        }
+        let Some(rx) = &self.blocks else {
+            return Ok(None);
+        };
+        match rx.recv() {
+            Ok(Message::Text(t)) => Ok(Some(t)),
+            Ok(Message::End(bytes, sha)) => {
+                self.bytes = bytes;
+                self.sha = sha;
+                self.blocks = None;
+                Ok(None)
+            }
+            Ok(Message::Failed(e)) => {
+                self.blocks = None;
+                Err(e)
+            }
+            Err(_) => Err(Error::Internal(format!(
+                "{}: the reading thread stopped",
+                self.name
+            ))),
         }
     }
 
+    /// The next chunk of records, or `None` after the last.
+    fn next_chunk(&mut self) -> Result<Option<Dataset>> {
+        if let Some(ds) = self.whole.take() {
+            self.done = true;
+            return Ok(Some(ds));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        while let Some(Text { text, offset, line }) = self.next_text()? {
+            let text = if offset == 0 {
+                text.strip_prefix('\u{feff}').unwrap_or(&text)
+            } else {
+                &text
+            };
+            let ds = match &self.plan {
+                Some(plan) => plan.parse(self.name.clone(), text, line, &self.options)?,
+                None => {
+                    if text.bytes().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    let (plan, body) = Plan::read(&self.name, text)?;
+                    let ds =
+                        plan.parse(self.name.clone(), body, line + plan.skipped, &self.options)?;
+                    self.plan = Some(plan);
+                    ds
+                }
+            };
+            if ds.rows() > 0 {
+                self.rows += ds.rows();
+                return Ok(Some(ds));
+            }
+        }
+        self.done = true;
+        if self.rows == 0 {
+            return Err(Error::Empty {
+                path: self.name.clone(),
+                what: match (&self.plan, self.bytes) {
+                    (Some(_), _) => "no data rows after the header",
+                    (None, 0) => "the file is empty",
+                    (None, _) => "the file holds only blank lines",
+                },
+            });
+        }
+        Ok(None)
+    }
+}
+
+impl Cutter {
     /// Reads more of the input into the buffer (about a block); at the end, drops the reader.
     fn fill(&mut self) -> Result<()> {
         let Some(reader) = self.reader.as_mut() else {
@@ -196,7 +327,7 @@ impl Stream {
             Err(e) => {
                 self.reader = None;
                 return Err(if self.limited {
-                    self.gzip_error(e)
+                    gzip_error(&self.name, e)
                 } else {
                     Error::Io {
                         path: self.name.clone(),
@@ -205,14 +336,12 @@ impl Stream {
                 });
             }
         };
-        if self.limited
-            && (self.offset + self.buf.len()) as u64 > self.options.limits.max_decompressed
-        {
+        if self.limited && (self.offset + self.buf.len()) as u64 > self.max {
             return Err(Error::Archive {
                 path: self.name.clone(),
                 message: format!(
                     "decompresses to more than {} bytes (the limit; raise it with --max-decompressed)",
-                    self.options.limits.max_decompressed
+                    self.max
                 ),
             });
         }
@@ -277,61 +406,29 @@ impl Stream {
         }
     }
 
-    /// The next chunk of records, or `None` after the last.
-    fn next_chunk(&mut self) -> Result<Option<Dataset>> {
-        if let Some(ds) = self.whole.take() {
-            self.done = true;
-            return Ok(Some(ds));
-        }
-        if self.done {
+    /// The next block, checked to be text, with where it starts.
+    fn next_text(&mut self) -> Result<Option<Text>> {
+        let Some(block) = self.next_block()? else {
             return Ok(None);
+        };
+        if let Some(h) = self.hash.as_mut() {
+            h.update(&block);
         }
-        while let Some(block) = self.next_block()? {
-            if let Some(h) = self.hash.as_mut() {
-                h.update(&block);
+        let (offset, line) = (self.offset, self.line);
+        self.offset += block.len();
+        self.line += memchr::memchr_iter(b'\n', &block).count();
+        // NUL bytes were refused as they came; the UTF-8 check names the place of a bad byte.
+        let text = match String::from_utf8(block) {
+            Ok(t) => t,
+            Err(e) => {
+                check_text(&self.name, e.as_bytes(), offset, line)?;
+                return Err(Error::Internal(format!(
+                    "{}: text not UTF-8 passed the check",
+                    self.name
+                )));
             }
-            let (offset, line) = (self.offset, self.line);
-            self.offset += block.len();
-            self.line += memchr::memchr_iter(b'\n', &block).count();
-            if offset == 0 {
-                check_start(&self.name, &block)?;
-            }
-            let text = check_text(&self.name, &block, offset, line)?;
-            let text = if offset == 0 {
-                text.strip_prefix('\u{feff}').unwrap_or(text)
-            } else {
-                text
-            };
-            let ds = match &self.plan {
-                Some(plan) => plan.parse(self.name.clone(), text, line, &self.options)?,
-                None => {
-                    if text.bytes().all(|b| b.is_ascii_whitespace()) {
-                        continue;
-                    }
-                    let (plan, body) = Plan::read(&self.name, text)?;
-                    let ds =
-                        plan.parse(self.name.clone(), body, line + plan.skipped, &self.options)?;
-                    self.plan = Some(plan);
-                    ds
-                }
-            };
-            if ds.rows() > 0 {
-                self.rows += ds.rows();
-                return Ok(Some(ds));
-            }
-        }
-        self.done = true;
-        if self.rows == 0 {
-            return Err(Error::Empty {
-                path: self.name.clone(),
-                what: match (&self.plan, self.offset) {
-                    (Some(_), _) => "no data rows after the header",
-                    (None, 0) => "the file is empty",
-                    (None, _) => "the file holds only blank lines",
-                },
-            });
-        }
-        Ok(None)
+        };
+        Ok(Some(Text { text, offset, line }))
     }
 }
 
@@ -344,7 +441,8 @@ impl Iterator for Stream {
             Ok(None) => None,
             Err(e) => {
                 self.done = true;
-                self.reader = None;
+                self.blocks = None;
+                self.cutter = None;
                 Some(Err(e))
             }
         }
