@@ -172,3 +172,29 @@ pub fn within(name: &'static str, value: usize, lo: usize, hi: usize) -> Result<
         invalid(name, value, &format!("between {lo} and {hi}"))
     }
 }
+
+/// Generates a family's name enum from its list (`Name = "id"`): the command line's value
+/// (clap), the files' id (serde, lowercase), every name in order, and the id as a string.
+macro_rules! name_enum {
+    ($(#[$meta:meta])* $enum:ident { $($(#[$doc:meta])* $name:ident = $id:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $enum {
+            $($(#[$doc])* $name,)+
+        }
+
+        impl $enum {
+            /// Every one, in the list's order.
+            pub const ALL: &[$enum] = &[$($enum::$name,)+];
+
+            /// The stable id (the command line's value and the files').
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$name => $id,)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use name_enum;

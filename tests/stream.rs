@@ -337,20 +337,12 @@ fn fit_samples_large_files_reproducibly() {
     let text = std::fs::read_to_string(fixture_path("report_train.txt")).unwrap();
     let rows = text.lines().count();
     std::fs::write(dir.path().join("big.txt"), text.repeat(40)).unwrap();
+    const FIT: [&str; 6] = ["fit", "big.txt", "--detectors", "kmeans", "--k", "2"];
     let fit = |args: &[&str], out: &str| -> serde_json::Value {
         stdout_of(
             kddstat()
-                .args([
-                    "fit",
-                    "big.txt",
-                    "--detectors",
-                    "kmeans",
-                    "--k",
-                    "2",
-                    "-o",
-                    out,
-                    "-q",
-                ])
+                .args(FIT)
+                .args(["-o", out, "-q"])
                 .args(args)
                 .current_dir(dir.path()),
         );
@@ -366,17 +358,8 @@ fn fit_samples_large_files_reproducibly() {
     let one = stdout_of(
         kddstat()
             .env("RAYON_NUM_THREADS", "1")
-            .args([
-                "fit",
-                "big.txt",
-                "--detectors",
-                "kmeans",
-                "--k",
-                "2",
-                "-o",
-                "-",
-            ])
-            .args(["--sample", "50", "--seed", "3", "-q"])
+            .args(FIT)
+            .args(["-o", "-", "--sample", "50", "--seed", "3", "-q"])
             .current_dir(dir.path()),
     );
     assert_eq!(one, std::fs::read(dir.path().join("a.json")).unwrap());

@@ -38,23 +38,9 @@ pub const MAX_CLASSES: usize = 1024;
 /// plus one line here.
 macro_rules! classifiers {
     ($($(#[$doc:meta])* $name:ident = $id:literal : $state:ty,)+) => {
-        /// The classifiers.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-        #[serde(rename_all = "lowercase")]
-        pub enum ClassifierName {
-            $($(#[$doc])* $name,)+
-        }
-
-        impl ClassifierName {
-            /// Every classifier.
-            pub const ALL: &[ClassifierName] = &[$(ClassifierName::$name,)+];
-
-            /// The stable id.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ClassifierName::$name => $id,)+
-                }
-            }
+        crate::model::name_enum! {
+            /// The classifiers.
+            ClassifierName { $($(#[$doc])* $name = $id,)+ }
         }
 
         /// A classifier's parameters (only those that apply to it).

@@ -47,24 +47,12 @@ pub(crate) const ECDF_POINTS: usize = 1001;
 /// [`Detect`] plus one line here.
 macro_rules! detectors {
     ($($(#[$doc:meta])* $name:ident = $id:literal : $state:ty,)+) => {
-        /// The detectors.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-        #[serde(rename_all = "lowercase")]
-        pub enum DetectorName {
-            $($(#[$doc])* $name,)+
+        model::name_enum! {
+            /// The detectors.
+            DetectorName { $($(#[$doc])* $name = $id,)+ }
         }
 
         impl DetectorName {
-            /// Every detector.
-            pub const ALL: &[DetectorName] = &[$(DetectorName::$name,)+];
-
-            /// The name as on the command line and in model files.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(DetectorName::$name => $id,)+
-                }
-            }
-
             /// The detector's default parameters.
             pub fn defaults(self) -> Params {
                 match self {
