@@ -316,9 +316,9 @@ struct Fitted<'a> {
     threshold: f64,
 }
 
-/// The rows a model is fitted on at most by default (`--sample`): 250,000 rows keep `fit` of any
+/// The rows a model is fitted on at most by default (`--sample`): 200,000 rows keep `fit` of any
 /// detector under 1 GiB (KDDTrain+ has 125,973, so it is fitted whole).
-pub const DEFAULT_SAMPLE: u64 = 250_000;
+pub const DEFAULT_SAMPLE: u64 = 200_000;
 /// The largest `--sample`.
 pub const MAX_SAMPLE: usize = 100_000_000;
 
