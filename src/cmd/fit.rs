@@ -406,10 +406,7 @@ pub fn run(args: Args) -> Result<()> {
     let model = detect::fit(ds, t.sha256.clone(), &options);
     bar.finish_and_clear();
     let mut model = model?;
-    model.training.sampled = t.sampled.clone();
-    if let Some(s) = &t.sampled {
-        model.training.rows = usize::try_from(s.file_rows).unwrap_or(usize::MAX);
-    }
+    model.training.record_sample(t.sampled.clone());
     let json = serde_json::to_vec(&model)
         .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
     output::write(&out, args.force.force, |w| {
@@ -485,10 +482,7 @@ fn fit_classifier(args: Args) -> Result<()> {
     let model = Classifier::fit(ds, t.sha256.clone(), &params, target);
     bar.finish_and_clear();
     let mut model = model?;
-    model.training.sampled = t.sampled.clone();
-    if let Some(s) = &t.sampled {
-        model.training.rows = usize::try_from(s.file_rows).unwrap_or(usize::MAX);
-    }
+    model.training.record_sample(t.sampled.clone());
     let json = serde_json::to_vec(&model)
         .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
     output::write(&out, args.force.force, |w| {

@@ -81,10 +81,7 @@ pub fn run(args: Args) -> Result<()> {
     );
     bar.finish_and_clear();
     let (tuning, mut model) = tuned?;
-    if let Some(s) = &sampled {
-        model.training.rows = usize::try_from(s.file_rows).unwrap_or(usize::MAX);
-    }
-    model.training.sampled = sampled;
+    model.training.record_sample(sampled);
     let json = serde_json::to_vec(&model)
         .map_err(|e| Error::Internal(format!("serialising the model: {e}")))?;
     output::write(&out, args.force.force, |w| {

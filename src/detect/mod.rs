@@ -241,6 +241,17 @@ pub struct Training {
     pub sampled: Option<Sampled>,
 }
 
+impl Training {
+    /// Records that the fit was on a sample of the training file (`None`: on all of it): `rows`
+    /// becomes the file's.
+    pub fn record_sample(&mut self, sampled: Option<Sampled>) {
+        if let Some(s) = &sampled {
+            self.rows = usize::try_from(s.file_rows).unwrap_or(usize::MAX);
+        }
+        self.sampled = sampled;
+    }
+}
+
 /// A training file sampled for a fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sampled {
