@@ -415,3 +415,81 @@ fn score_is_the_same_in_chunks_of_any_size() {
         }
     }
 }
+
+/// `clean` of a file (two passes over chunks) writes the same bytes and reports the same findings
+/// as `clean` of the same text on standard input (read whole), whatever the block and the flags.
+#[test]
+fn clean_in_chunks_equals_clean_of_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs: Vec<(String, Vec<u8>)> = [
+        "dups_conflicts.txt",
+        "kdd99_header.csv",
+        "tiny_crlf.txt",
+        "report_train.txt",
+        "no_final_newline.txt",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), std::fs::read(fixture_path(f)).unwrap()))
+    .collect();
+    let mut bad = std::fs::read(fixture_path("dups_conflicts.txt")).unwrap();
+    bad.extend_from_slice(b"not,a,record\n");
+    bad.extend(std::fs::read(fixture_path("dups_conflicts.txt")).unwrap());
+    inputs.push(("with_bad_line.txt".into(), bad));
+    if let Some(data) = common::data_dir(&["KDDTrain+.txt"]) {
+        inputs.push((
+            "train.txt".into(),
+            std::fs::read(data.join("KDDTrain+.txt")).unwrap(),
+        ));
+    }
+    let flags: [&[&str]; 4] = [
+        &[],
+        &["--drop-duplicates"],
+        &["--drop-conflicts", "--drop-constant"],
+        &[
+            "--drop-duplicates",
+            "--drop-conflicts",
+            "--drop-constant",
+            "--quarantine",
+            "q.csv",
+        ],
+    ];
+    for (name, bytes) in &inputs {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        for f in flags {
+            let quarantine = f.contains(&"--quarantine");
+            if name == "with_bad_line.txt" && !quarantine {
+                continue;
+            }
+            let run = |input: &str, block: Option<&str>| -> (Vec<u8>, serde_json::Value, Vec<u8>) {
+                let mut c = kddstat();
+                c.args([
+                    "clean", input, "-o", "out.csv", "--force", "--format", "json", "-q",
+                ])
+                .args(f)
+                .current_dir(dir.path());
+                if let Some(b) = block {
+                    c.env("KDDSTAT_BLOCK_BYTES", b);
+                }
+                if input == "-" {
+                    c.pipe_stdin(dir.path().join(name)).unwrap();
+                }
+                let summary = stdout_of(&mut c);
+                let mut v: serde_json::Value = serde_json::from_slice(&summary).unwrap();
+                v["input"] = "".into();
+                let q = if quarantine {
+                    std::fs::read(dir.path().join("q.csv")).unwrap()
+                } else {
+                    Vec::new()
+                };
+                (std::fs::read(dir.path().join("out.csv")).unwrap(), v, q)
+            };
+            let whole = run("-", None);
+            for block in [None, Some("7"), Some("1000")] {
+                assert!(
+                    run(name, block) == whole,
+                    "{name} {f:?} in blocks of {block:?}"
+                );
+            }
+        }
+    }
+}

@@ -14,6 +14,7 @@
 //!   every `normal` row while the column varies over the whole file.
 
 mod rows;
+pub mod stream;
 pub mod write;
 
 pub use rows::equal_row_groups;
@@ -26,7 +27,7 @@ use crate::schema::{self, Category, FEATURES};
 use crate::stats::value_counts;
 
 /// What [`inspect`] found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Findings {
     /// Rows equal to an earlier row (all but the first of each group).
     pub duplicate_rows: usize,

@@ -72,6 +72,13 @@ pub fn run(args: Args) -> Result<()> {
             output::check_distinct(&[o, q.as_path()])?;
         }
     }
+    // CSV from a file: two passes over chunks, memory bounded by the distinct rows.
+    let load_options = args.input.options(args.quarantine.is_some());
+    if format == write::OutputFormat::Csv
+        && let Some(first) = clean::stream::open(&input, &load_options)?
+    {
+        return run_streamed(&args, first, &input, &out, &ui);
+    }
     let (ds, raw) =
         args.input
             .load_with_source(&args.input_file, args.quarantine.is_some(), &ui)?;
@@ -125,8 +132,13 @@ pub fn run(args: Args) -> Result<()> {
         output_format: format.as_str(),
         findings,
     };
-    let text = render::clean::render(&summary, args.format.into())?;
-    if out == Destination::Stdout {
+    print_summary(&args, &summary, &out)
+}
+
+/// Prints the summary (to standard error when the data went to standard output).
+fn print_summary(args: &Args, summary: &Summary, out: &Destination) -> Result<()> {
+    let text = render::clean::render(summary, args.format.into())?;
+    if *out == Destination::Stdout {
         if !args.quiet.quiet {
             eprint!("{text}");
         }
@@ -134,4 +146,83 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         render::print(&text)
     }
+}
+
+/// `clean` to CSV from a file read twice in chunks ([`clean::stream`]): the first pass finds
+/// what to drop (and sets invalid lines aside in the quarantine file as they come), the second
+/// copies the kept lines.
+fn run_streamed(
+    args: &Args,
+    first: crate::load::stream::Stream,
+    input: &Input,
+    out: &Destination,
+    ui: &Ui,
+) -> Result<()> {
+    let force = args.force.force;
+    let load_options = args.input.options(args.quarantine.is_some());
+    let mut inspected = None;
+    let quarantine = match (&args.quarantine, out) {
+        (Some(q), Destination::File(_)) => Some(output::stage(q, force, |w| {
+            inspected = Some(clean::stream::inspect(first, Some(w))?);
+            Ok(())
+        })?),
+        (Some(q), Destination::Stdout) => {
+            output::write_file(q, force, |w| {
+                inspected = Some(clean::stream::inspect(first, Some(w))?);
+                Ok(())
+            })?;
+            None
+        }
+        (None, _) => {
+            inspected = Some(clean::stream::inspect(first, None)?);
+            None
+        }
+    };
+    let inspected =
+        inspected.ok_or_else(|| Error::Internal("the first pass did not run".into()))?;
+    for w in crate::load::unknown_label_warnings(&inspected.name, &inspected.unknown) {
+        ui.warn(&w);
+    }
+    let drop = clean::stream::Drop {
+        duplicates: args.drop_duplicates,
+        conflicts: args.drop_conflicts,
+        columns: if args.drop_constant {
+            inspected.findings.constant_columns.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let mut written = (0, Vec::new());
+    let fill = |w: &mut dyn std::io::Write| {
+        let second = crate::load::stream::Stream::open(input, &load_options)?;
+        written = clean::stream::write_csv(second, &inspected, &drop, w)?;
+        Ok(())
+    };
+    match out {
+        Destination::File(o) => {
+            let main = output::stage(o, force, fill)?;
+            if let Some(q) = quarantine {
+                q.commit()?;
+            }
+            main.commit()?;
+        }
+        Destination::Stdout => output::write(out, force, fill)?,
+    }
+    let (rows_out, categories) = written;
+    let summary = Summary {
+        input: inspected.name.clone(),
+        layout: inspected.layout.clone(),
+        rows_in: inspected.rows,
+        invalid_lines: inspected.rejected,
+        quarantine: args.quarantine.as_ref().map(|q| q.display().to_string()),
+        dropped_duplicates: args.drop_duplicates,
+        dropped_conflicts: args.drop_conflicts,
+        dropped_columns: drop.columns.clone(),
+        rows_out,
+        categories_out: OrderedMap(categories),
+        output: out.display(),
+        output_format: write::OutputFormat::Csv.as_str(),
+        findings: inspected.findings.clone(),
+    };
+    print_summary(args, &summary, out)
 }

@@ -42,6 +42,8 @@ pub struct Stream {
     sha: Option<String>,
     hashing: bool,
     done: bool,
+    /// The text of the last chunk given and the lines of the input before it.
+    last_text: Option<(String, usize)>,
 }
 
 /// What the reading thread sends.
@@ -139,6 +141,7 @@ impl Stream {
             sha: None,
             hashing: false,
             done: false,
+            last_text: None,
         };
         let mut raw: Box<dyn Read + Send> = match input {
             Input::Member { .. } => return stream.read_whole(input),
@@ -204,6 +207,19 @@ impl Stream {
     /// The input's name as shown.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the input is read whole (a zip member, Parquet, nested compression) rather than
+    /// streamed.
+    pub fn is_whole(&self) -> bool {
+        self.whole.is_some()
+    }
+
+    /// The text of the chunk last given (whole lines, a byte order mark included) and the number
+    /// of lines of the input before it: a row's line `n` is line `n - 1 - before` of the text.
+    /// `None` for inputs read whole.
+    pub fn last_text(&self) -> Option<(&str, usize)> {
+        self.last_text.as_ref().map(|(t, l)| (t.as_str(), *l))
     }
 
     /// Computes the SHA-256 of the decompressed text as it is read (call before the first
@@ -276,10 +292,11 @@ impl Stream {
             return Ok(None);
         }
         while let Some(Text { text, offset, line }) = self.next_text()? {
+            let whole_text = text;
             let text = if offset == 0 {
-                text.strip_prefix('\u{feff}').unwrap_or(&text)
+                whole_text.strip_prefix('\u{feff}').unwrap_or(&whole_text)
             } else {
-                &text
+                &whole_text
             };
             let ds = match &self.plan {
                 Some(plan) => plan.parse(self.name.clone(), text, line, &self.options)?,
@@ -296,6 +313,7 @@ impl Stream {
             };
             if ds.rows() > 0 {
                 self.rows += ds.rows();
+                self.last_text = Some((whole_text, line));
                 return Ok(Some(ds));
             }
         }
