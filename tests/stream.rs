@@ -493,3 +493,51 @@ fn clean_in_chunks_equals_clean_of_the_whole_file() {
         }
     }
 }
+
+/// `stats` of a file (read in chunks, three passes) gives the same JSON to the bit as `stats` of
+/// the same text on standard input (read whole), whatever the block and the grouping.
+#[test]
+fn stats_in_chunks_equals_stats_of_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs: Vec<(String, Vec<u8>)> = ["dups_conflicts.txt", "report_train.txt"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(fixture_path(f)).unwrap()))
+        .collect();
+    if let Some(data) = common::data_dir(&["KDDTrain+.txt"]) {
+        inputs.push((
+            "train.txt".into(),
+            std::fs::read(data.join("KDDTrain+.txt")).unwrap(),
+        ));
+    }
+    for (name, bytes) in &inputs {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        for by in ["category", "label"] {
+            let run = |input: &str, block: Option<&str>| -> serde_json::Value {
+                let mut c = kddstat();
+                c.args(["stats", input, "--by", by, "--format", "json"])
+                    .current_dir(dir.path());
+                if let Some(b) = block {
+                    c.env("KDDSTAT_BLOCK_BYTES", b);
+                }
+                if input == "-" {
+                    c.pipe_stdin(dir.path().join(name)).unwrap();
+                }
+                let mut v: serde_json::Value = serde_json::from_slice(&stdout_of(&mut c)).unwrap();
+                v["path"] = "".into();
+                v
+            };
+            let whole = run("-", None);
+            let blocks: &[Option<&str>] = if name == "train.txt" {
+                &[None, Some("1000000")]
+            } else {
+                &[None, Some("7"), Some("2000")]
+            };
+            for block in blocks {
+                assert!(
+                    run(name, *block) == whole,
+                    "{name} --by {by} in blocks of {block:?}"
+                );
+            }
+        }
+    }
+}

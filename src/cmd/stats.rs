@@ -4,8 +4,10 @@ use super::args::{InputArgs, QuietArg, Ui};
 use super::describe::By;
 use crate::clean;
 use crate::error::{Error, Result};
+use crate::load::{self, Input, stream, stream::Stream};
 use crate::render::{self, Format};
 use crate::stats::analysis::{StatsOptions, analyse};
+use crate::stats::streamed;
 
 /// Arguments of `kddstat stats`.
 #[derive(Debug, clap::Args)]
@@ -46,15 +48,35 @@ pub fn run(args: Args) -> Result<()> {
         return Err(Error::Usage("--bins must be at least 2".to_string()));
     }
     let ui = Ui::new(args.quiet.quiet);
-    let ds = args.input.load(&args.file, &ui)?;
-    ds.require_all_features("stats")?;
-    let findings = clean::inspect(&ds)?;
     let stats_options = StatsOptions {
         by: args.by.into(),
         min_r: args.min_r,
         bins: args.bins,
         ..StatsOptions::default()
     };
+    // A file is read in chunks, three times (duplicates, value counts, products): memory does
+    // not grow with the rows; standard input and inputs read whole go the whole-file way.
+    let input = Input::from_arg(&args.file);
+    let load_options = args.input.options(false);
+    if !stream::fits_one_block(&input)
+        && let Some(first) = clean::stream::open(&input, &load_options)?
+    {
+        let inspected = clean::stream::inspect(first, None)?;
+        for w in load::unknown_label_warnings(&inspected.name, &inspected.unknown) {
+            ui.warn(&w);
+        }
+        let open = || Stream::open(&input, &load_options);
+        let report = streamed::analyse(
+            &open,
+            &stats_options,
+            inspected.findings.duplicate_rows,
+            inspected.findings.conflicting_rows,
+        )?;
+        return render::print(&render::stats::render(&report, args.format)?);
+    }
+    let ds = args.input.load(&args.file, &ui)?;
+    ds.require_all_features("stats")?;
+    let findings = clean::inspect(&ds)?;
     let report = analyse(
         &ds,
         &stats_options,

@@ -23,6 +23,27 @@ pub const BLOCK_BYTES: usize = 32 << 20;
 /// The longest line read (a record is under 1 KB; blank lines of any length are skipped).
 pub const MAX_LINE_BYTES: usize = 32 << 20;
 
+/// The block size streams are read in: [`BLOCK_BYTES`], or `KDDSTAT_BLOCK_BYTES` (a knob for
+/// tests: every figure is the same whatever the block).
+pub fn block_bytes() -> usize {
+    std::env::var("KDDSTAT_BLOCK_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&b| b > 0)
+        .unwrap_or(BLOCK_BYTES)
+}
+
+/// Whether an input is a file of at most one block: read whole, it takes little memory and
+/// commands that read a stream several times read it once.
+pub fn fits_one_block(input: &Input) -> bool {
+    match input {
+        Input::Path(p) => {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() <= block_bytes() as u64)
+        }
+        _ => false,
+    }
+}
+
 /// The chunks of one input.
 pub struct Stream {
     name: String,
@@ -114,12 +135,7 @@ impl Stream {
     /// Opens an input for reading in chunks of about [`BLOCK_BYTES`] (or `KDDSTAT_BLOCK_BYTES`,
     /// a knob for tests: every figure is the same whatever the block).
     pub fn open(input: &Input, options: &LoadOptions) -> Result<Stream> {
-        let block = std::env::var("KDDSTAT_BLOCK_BYTES")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&b| b > 0)
-            .unwrap_or(BLOCK_BYTES);
-        Self::open_with(input, options, block)
+        Self::open_with(input, options, block_bytes())
     }
 
     /// Opens an input for reading in chunks of about `block` bytes.

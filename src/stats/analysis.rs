@@ -143,6 +143,31 @@ fn to_nested(m: &Matrix) -> OrderedMap<OrderedMap<f64>> {
     )
 }
 
+/// The figures `stats` is built from, however the file was read (whole: [`analyse`]; in
+/// chunks: [`super::streamed`]).
+pub(crate) struct Parts {
+    /// The input's name.
+    pub path: String,
+    /// Its rows.
+    pub rows: usize,
+    /// The numeric features.
+    pub names: Vec<String>,
+    /// Their distributions.
+    pub dists: Vec<Distribution>,
+    /// Their statistics per group (`--by`).
+    pub groups: OrderedMap<super::describe::GroupSummary>,
+    /// Pearson's and Spearman's matrices.
+    pub pearson: Matrix,
+    /// Spearman's.
+    pub spearman: Matrix,
+    /// Relevance of every feature, in any order.
+    pub relevance: Vec<Relevance>,
+    /// Distinct values of each categorical feature.
+    pub categorical_distinct: Vec<(&'static str, usize)>,
+    /// Rows per category, most frequent first.
+    pub categories: Vec<(String, u64)>,
+}
+
 /// Analyses a dataset. `duplicates` and `conflicts` (rows) come from the cleaning stage.
 pub fn analyse(
     ds: &Dataset,
@@ -162,7 +187,6 @@ pub fn analyse(
         .par_iter()
         .map(|c| Distribution::from_f64(&[c.as_slice()]))
         .collect();
-
     // Profile: describe per group, keeping the mean and the median.
     let described = describe(
         ds,
@@ -171,10 +195,50 @@ pub fn analyse(
             by: Some(options.by),
         },
     )?;
+    let (spearman, pearson) = rayon::join(
+        || correlation::spearman(&names, &columns, &dists),
+        || correlation::pearson(&names, &columns, &dists),
+    );
+    let relevance = relevance_ranking(ds, &numeric, &columns, &dists, options.bins)?;
+    let categorical_distinct = schema::categorical_features()
+        .map(|f| Ok((f.name, value_counts(ds.str_values(f.name)?).len())))
+        .collect::<Result<Vec<_>>>()?;
+    let parts = Parts {
+        path: ds.name.clone(),
+        rows: ds.rows(),
+        names,
+        dists,
+        groups: described.groups.unwrap_or_default(),
+        pearson,
+        spearman,
+        relevance,
+        categorical_distinct,
+        categories: value_counts(ds.str_values(schema::CATEGORY)?),
+    };
+    Ok(assemble(parts, options, duplicates, conflicts))
+}
+
+/// The report from its parts.
+pub(crate) fn assemble(
+    parts: Parts,
+    options: &StatsOptions,
+    duplicates: usize,
+    conflicts: usize,
+) -> StatsReport {
+    let Parts {
+        path,
+        rows,
+        names,
+        dists,
+        groups,
+        pearson,
+        spearman,
+        mut relevance,
+        categorical_distinct,
+        categories,
+    } = parts;
     let profile = OrderedMap(
-        described
-            .groups
-            .unwrap_or_default()
+        groups
             .0
             .into_iter()
             .map(|(g, s)| {
@@ -188,11 +252,6 @@ pub fn analyse(
                 (g, p)
             })
             .collect(),
-    );
-
-    let (spearman, pearson) = rayon::join(
-        || correlation::spearman(&names, &columns, &dists),
-        || correlation::pearson(&names, &columns, &dists),
     );
     let constant_columns: Vec<String> = names
         .iter()
@@ -218,19 +277,32 @@ pub fn analyse(
         let key = |p: &Pair| p.pearson.abs().max(p.spearman.abs());
         key(y).total_cmp(&key(x))
     });
-
-    let relevance = relevance_ranking(ds, &numeric, &columns, &dists, options.bins)?;
+    relevance.sort_by(|a, b| {
+        b.mutual_information
+            .total_cmp(&a.mutual_information)
+            .then_with(|| a.feature.cmp(&b.feature))
+    });
     let skewness: Vec<(String, f64)> = names
         .iter()
         .zip(&dists)
         .map(|(n, d)| (n.clone(), d.skewness()))
         .collect();
     let alerts = alerts(
-        ds, options, &names, &dists, &skewness, duplicates, conflicts,
-    )?;
-    Ok(StatsReport {
-        path: ds.name.clone(),
-        rows: ds.rows(),
+        options,
+        &names,
+        &dists,
+        &skewness,
+        &Whole {
+            rows,
+            categorical_distinct: &categorical_distinct,
+            categories: &categories,
+            duplicates,
+            conflicts,
+        },
+    );
+    StatsReport {
+        path,
+        rows,
         profile_by: options.by.column(),
         profile,
         constant_columns,
@@ -241,7 +313,7 @@ pub fn analyse(
         relevance,
         skewness: OrderedMap(skewness),
         alerts,
-    })
+    }
 }
 
 fn relevance_ranking(
@@ -286,11 +358,6 @@ fn relevance_ranking(
             bins,
         });
     }
-    out.sort_by(|a, b| {
-        b.mutual_information
-            .total_cmp(&a.mutual_information)
-            .then_with(|| a.feature.cmp(&b.feature))
-    });
     Ok(out)
 }
 
@@ -305,15 +372,23 @@ fn percent(x: f64) -> String {
     }
 }
 
+/// Whole-file figures the alerts read.
+struct Whole<'a> {
+    rows: usize,
+    categorical_distinct: &'a [(&'static str, usize)],
+    categories: &'a [(String, u64)],
+    duplicates: usize,
+    conflicts: usize,
+}
+
 fn alerts(
-    ds: &Dataset,
     options: &StatsOptions,
     names: &[String],
     dists: &[Distribution],
     skewness: &[(String, f64)],
-    duplicates: usize,
-    conflicts: usize,
-) -> Result<Vec<Alert>> {
+    whole: &Whole<'_>,
+) -> Vec<Alert> {
+    let (duplicates, conflicts) = (whole.duplicates, whole.conflicts);
     let t = options.thresholds;
     let mut out = Vec::new();
     let alert = |kind, column: Option<&str>, value: f64, message: String| Alert {
@@ -344,14 +419,13 @@ fn alerts(
             out.push(alert("skewed", Some(name), *skew, msg));
         }
     }
-    for f in schema::categorical_features() {
-        let distinct = value_counts(ds.str_values(f.name)?).len();
+    for &(name, distinct) in whole.categorical_distinct {
         if distinct > t.cardinality {
-            let msg = format!("{} has {distinct} distinct values", f.name);
-            out.push(alert("cardinality", Some(f.name), distinct as f64, msg));
+            let msg = format!("{name} has {distinct} distinct values");
+            out.push(alert("cardinality", Some(name), distinct as f64, msg));
         }
     }
-    let rows = ds.rows().max(1) as f64;
+    let rows = whole.rows.max(1) as f64;
     if duplicates > 0 {
         let share = duplicates as f64 / rows;
         let msg = format!(
@@ -364,7 +438,7 @@ fn alerts(
         let msg = format!("{conflicts} rows share their features with rows of another label");
         out.push(alert("conflicts", None, conflicts as f64, msg));
     }
-    let cats = value_counts(ds.str_values(schema::CATEGORY)?);
+    let cats = whole.categories;
     if let (Some(big), Some(small)) = (cats.first(), cats.last()) {
         let share = small.1 as f64 / rows;
         if cats.len() > 1 && share < t.minority_share {
@@ -381,5 +455,5 @@ fn alerts(
             out.push(alert("imbalance", Some(schema::CATEGORY), share, msg));
         }
     }
-    Ok(out)
+    out
 }

@@ -71,19 +71,107 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     sum + comp
 }
 
-fn matrix(names: &[String], c: &Centred) -> Matrix {
+/// [`dot`] of columns given in pieces, to the same bit: the same blocks of 1024 terms counted
+/// from the columns' first row, the same four lanes, the last incomplete group of four added
+/// after the lanes, the block sums added with the same compensation.
+#[derive(Debug, Clone, Default)]
+pub struct DotAcc {
+    sum: f64,
+    comp: f64,
+    lanes: [f64; 4],
+    /// Products of the group of four being filled.
+    group: [f64; 4],
+    in_group: usize,
+    /// Terms of the current block so far.
+    in_block: usize,
+}
+
+impl DotAcc {
+    fn close_block(&mut self, remainder: &[f64]) {
+        let l = self.lanes;
+        let mut block = (l[0] + l[1]) + (l[2] + l[3]);
+        for p in remainder {
+            block += p;
+        }
+        let t = self.sum + block;
+        if self.sum.abs() >= block.abs() {
+            self.comp += (self.sum - t) + block;
+        } else {
+            self.comp += (block - t) + self.sum;
+        }
+        self.sum = t;
+        self.lanes = [0.0; 4];
+        self.in_block = 0;
+    }
+
+    /// Adds the next terms `a[i] * b[i]`.
+    pub fn add(&mut self, a: &[f64], b: &[f64]) {
+        let n = a.len().min(b.len());
+        let (mut a, mut b) = (&a[..n], &b[..n]);
+        while !a.is_empty() {
+            // Whole groups of four up to the block's end, as `dot` adds them.
+            let whole = if self.in_group == 0 {
+                ((1024 - self.in_block).min(a.len()) / 4) * 4
+            } else {
+                0
+            };
+            if whole > 0 {
+                for (x, y) in a[..whole].chunks_exact(4).zip(b[..whole].chunks_exact(4)) {
+                    for k in 0..4 {
+                        self.lanes[k] += x[k] * y[k];
+                    }
+                }
+                self.in_block += whole;
+                (a, b) = (&a[whole..], &b[whole..]);
+            } else {
+                // One term of a group that a piece boundary split.
+                self.group[self.in_group] = a[0] * b[0];
+                self.in_group += 1;
+                self.in_block += 1;
+                if self.in_group == 4 {
+                    for k in 0..4 {
+                        self.lanes[k] += self.group[k];
+                    }
+                    self.in_group = 0;
+                }
+                (a, b) = (&a[1..], &b[1..]);
+            }
+            if self.in_block == 1024 && self.in_group == 0 {
+                self.close_block(&[]);
+            }
+        }
+    }
+
+    /// The dot product of every term added.
+    pub fn total(&self) -> f64 {
+        let mut last = self.clone();
+        if last.in_block > 0 {
+            let group = last.group;
+            last.close_block(&group[..last.in_group]);
+        }
+        last.sum + last.comp
+    }
+}
+
+/// A correlation matrix from the sums of squares of centred columns and their dot products
+/// (`dot(i, j)` for `i < j`).
+pub fn matrix_of(
+    names: &[String],
+    squares: &[f64],
+    dot: impl Fn(usize, usize) -> f64 + Sync,
+) -> Matrix {
     let n = names.len();
     let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect();
     let rs: Vec<f64> = pairs
         .par_iter()
         .map(|&(i, j)| {
-            let denominator = (c.squares[i] * c.squares[j]).sqrt();
+            let denominator = (squares[i] * squares[j]).sqrt();
             if denominator == 0.0 {
                 f64::NAN
             } else if i == j {
                 1.0
             } else {
-                (dot(&c.columns[i], &c.columns[j]) / denominator).clamp(-1.0, 1.0)
+                (dot(i, j) / denominator).clamp(-1.0, 1.0)
             }
         })
         .collect();
@@ -96,6 +184,10 @@ fn matrix(names: &[String], c: &Centred) -> Matrix {
         names: names.to_vec(),
         values,
     }
+}
+
+fn matrix(names: &[String], c: &Centred) -> Matrix {
+    matrix_of(names, &c.squares, |i, j| dot(&c.columns[i], &c.columns[j]))
 }
 
 /// Pearson's matrix of the columns (each given whole, as `f64`) with their distributions.
@@ -162,6 +254,30 @@ mod tests {
         assert!((s.get(0, 1) - 4.5 / 22.5f64.sqrt()).abs() < 1e-15);
         let p = pearson(&names, &[x, y, c], &dists);
         assert!(p.get(0, 2).is_nan() && p.get(2, 2).is_nan());
+    }
+
+    #[test]
+    fn dot_in_pieces_is_dot_to_the_bit() {
+        let a: Vec<f64> = (0..5000)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.37 - 150.0)
+            .collect();
+        let b: Vec<f64> = (0..5000)
+            .map(|i| ((i * 104_729) % 997) as f64 * 1.3e-3)
+            .collect();
+        for n in [0, 1, 3, 4, 1023, 1024, 1025, 2051, 5000] {
+            let whole = dot(&a[..n], &b[..n]);
+            for piece in [1, 3, 5, 1000, 1024, 4096] {
+                let mut acc = DotAcc::default();
+                for (x, y) in a[..n].chunks(piece).zip(b[..n].chunks(piece)) {
+                    acc.add(x, y);
+                }
+                assert_eq!(
+                    acc.total().to_bits(),
+                    whole.to_bits(),
+                    "n {n}, pieces of {piece}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod describe;
 pub mod distribution;
 pub mod drift;
 pub mod relevance;
+pub mod streamed;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;

@@ -12,7 +12,7 @@
 //! - gain ratio `I(X; Y) / H(X)`, with `H(X)` the entropy of the binned feature (C4.5's split
 //!   information); 0 when `H(X)` is 0.
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 use serde::Serialize;
 
 use super::Distribution;
@@ -46,39 +46,65 @@ pub fn bin_of(edges: &[f64], v: f64) -> usize {
 
 /// Mutual information and gain ratio of a discrete feature (codes) and a discrete target (codes).
 pub fn mutual_information(x: &[u32], y: &[u32]) -> (f64, f64) {
-    let n = x.len() as f64;
-    if x.is_empty() {
-        return (0.0, 0.0);
-    }
-    let mut joint: HashMap<(u32, u32), u64> = HashMap::with_capacity(1024);
-    let mut px: HashMap<u32, u64> = HashMap::with_capacity(256);
-    let mut py: HashMap<u32, u64> = HashMap::with_capacity(16);
+    let mut t = Contingency::default();
     for (&a, &b) in x.iter().zip(y) {
-        *joint.entry((a, b)).or_insert(0) += 1;
-        *px.entry(a).or_insert(0) += 1;
-        *py.entry(b).or_insert(0) += 1;
+        t.add(a, b);
     }
-    // Sum in a fixed order so that the result does not depend on hash-map order.
-    let mut cells: Vec<((u32, u32), u64)> = joint.into_iter().collect();
-    cells.sort_unstable();
-    let mut mi = 0.0;
-    for ((a, b), c) in cells {
-        let pxy = c as f64 / n;
-        let (ca, cb) = (px[&a] as f64, py[&b] as f64);
-        mi += pxy * ((c as f64 * n) / (ca * cb)).ln();
+    t.finish()
+}
+
+/// The counts of (feature code, target code) pairs, added row by row or chunk by chunk: the
+/// figures depend only on the counts.
+#[derive(Debug, Clone, Default)]
+pub struct Contingency {
+    joint: HashMap<(u32, u32), u64>,
+    px: HashMap<u32, u64>,
+    py: HashMap<u32, u64>,
+    n: u64,
+}
+
+impl Contingency {
+    /// Counts one row.
+    pub fn add(&mut self, a: u32, b: u32) {
+        *self.joint.entry((a, b)).or_insert(0) += 1;
+        *self.px.entry(a).or_insert(0) += 1;
+        *self.py.entry(b).or_insert(0) += 1;
+        self.n += 1;
     }
-    let mut margins: Vec<(u32, u64)> = px.into_iter().collect();
-    margins.sort_unstable();
-    let hx: f64 = margins
-        .iter()
-        .map(|&(_, c)| {
-            let p = c as f64 / n;
-            -p * p.ln()
-        })
-        .sum();
-    let mi = mi.max(0.0);
-    let ratio = if hx > 0.0 { mi / hx } else { 0.0 };
-    (mi, ratio)
+
+    /// Distinct feature codes seen.
+    pub fn distinct(&self) -> usize {
+        self.px.len()
+    }
+
+    /// Mutual information and gain ratio.
+    pub fn finish(&self) -> (f64, f64) {
+        if self.n == 0 {
+            return (0.0, 0.0);
+        }
+        let n = self.n as f64;
+        // Sum in a fixed order so that the result does not depend on hash-map order.
+        let mut cells: Vec<((u32, u32), u64)> = self.joint.iter().map(|(k, c)| (*k, *c)).collect();
+        cells.sort_unstable();
+        let mut mi = 0.0;
+        for ((a, b), c) in cells {
+            let pxy = c as f64 / n;
+            let (ca, cb) = (self.px[&a] as f64, self.py[&b] as f64);
+            mi += pxy * ((c as f64 * n) / (ca * cb)).ln();
+        }
+        let mut margins: Vec<(u32, u64)> = self.px.iter().map(|(k, c)| (*k, *c)).collect();
+        margins.sort_unstable();
+        let hx: f64 = margins
+            .iter()
+            .map(|&(_, c)| {
+                let p = c as f64 / n;
+                -p * p.ln()
+            })
+            .sum();
+        let mi = mi.max(0.0);
+        let ratio = if hx > 0.0 { mi / hx } else { 0.0 };
+        (mi, ratio)
+    }
 }
 
 #[cfg(test)]
