@@ -90,8 +90,13 @@ pub fn analyse(
     let mut text_tables = vec![Contingency::default(); categorical.len()];
     let mut text_codes: Vec<Codes> = (0..categorical.len()).map(|_| Codes::default()).collect();
     let mut target_codes = Codes::default();
+    let mut rows = 0u64;
     for chunk in open()? {
         let ds = chunk?;
+        rows += ds.rows() as u64;
+        if rows > state.rows() {
+            return Err(crate::clean::stream::changed(state.path()));
+        }
         let values: Vec<Vec<f64>> = names
             .par_iter()
             .map(|n| ds.f64_values(n))
@@ -143,6 +148,9 @@ pub fn analyse(
                 t.add(codes.code(v), y);
             }
         }
+    }
+    if rows != state.rows() {
+        return Err(crate::clean::stream::changed(state.path()));
     }
     let at = |i: usize, j: usize| {
         pairs
