@@ -189,6 +189,54 @@ fn fuzz_data_files() {
     assert!(runs > 100);
 }
 
+/// The chunked reader against the whole one: on every mutated input, both give the same
+/// `describe` figures or both an error (which error may differ: the whole read checks all the
+/// text's encoding before any line, the chunked one block by block), never a panic.
+#[test]
+fn fuzz_chunked_reads() {
+    use kddstat::stats::describe::{DescribeOptions, DescribeState, describe};
+    let mut seeds = fixtures();
+    seeds.extend(real_heads());
+    let options = DescribeOptions::default();
+    let runs = fuzz("chunked", &seeds, |b| {
+        let whole = load::parse_bytes("fuzz".into(), b)
+            .and_then(|ds| describe(&ds, &options))
+            .map(|s| serde_json::to_string(&s).unwrap());
+        // Block sizes from 1 to 300 bytes, varying with the input.
+        let size = 1 + (b.len() * 7 + b.first().map_or(0, |&x| x as usize)) % 300;
+        let reader: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(b.to_vec()));
+        let chunked = (|| -> kddstat::Result<String> {
+            let mut state: Option<DescribeState> = None;
+            let stream = load::stream::Stream::from_reader(
+                "fuzz",
+                reader,
+                &load::LoadOptions::default(),
+                size,
+            )?;
+            for chunk in stream {
+                let chunk = chunk?;
+                let st = match &mut state {
+                    Some(s) => s,
+                    None => state.insert(DescribeState::new(&chunk, &options)?),
+                };
+                st.update(&chunk)?;
+            }
+            let summary = state.map(|s| s.finish());
+            Ok(serde_json::to_string(&summary.unwrap()).unwrap())
+        })();
+        match (&whole, &chunked) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "blocks of {size}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "whole: {:?}; in blocks of {size}: {:?}",
+                whole.as_ref().map(|_| "ok").map_err(|e| e.to_string()),
+                chunked.as_ref().map(|_| "ok").map_err(|e| e.to_string())
+            ),
+        }
+    });
+    assert!(runs > 100);
+}
+
 fn gzip(b: &[u8]) -> Vec<u8> {
     common::gzip(b)
 }

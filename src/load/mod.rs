@@ -107,6 +107,9 @@ pub struct Dataset {
     /// Feature columns the input does not have (a headered CSV naming a subset of the columns,
     /// such as `kddstat clean --drop-constant` writes), in schema order.
     pub absent: Vec<&'static str>,
+    /// Rows whose label had a trailing dot (KDD Cup 99's spelling); the layout says "dotted
+    /// labels" when they are the majority.
+    pub dotted: usize,
 }
 
 impl Dataset {
@@ -476,6 +479,7 @@ impl Plan {
             difficulty: fields == schema::FIELDS_WITH_DIFFICULTY,
             dotted_labels: parsed.iter().map(|p| p.dotted).sum::<usize>() * 2 > rows,
         };
+        let dotted = parsed.iter().map(|p| p.dotted).sum::<usize>();
         let mut unknown: Vec<(String, usize)> = Vec::new();
         for piece in &parsed {
             for (label, n) in &piece.unknown {
@@ -505,6 +509,7 @@ impl Plan {
             unknown_labels: unknown,
             rejected,
             absent,
+            dotted,
         })
     }
 }

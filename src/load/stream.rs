@@ -204,6 +204,40 @@ impl Stream {
         Ok(stream)
     }
 
+    /// A stream of text from any reader (named `name` in messages), read in chunks of about
+    /// `block` bytes; compressed or binary content is refused as a whole load would refuse it.
+    pub fn from_reader(
+        name: &str,
+        reader: Box<dyn Read + Send>,
+        options: &LoadOptions,
+        block: usize,
+    ) -> Result<Stream> {
+        Ok(Stream {
+            name: name.to_string(),
+            options: options.clone(),
+            whole: None,
+            cutter: Some(Cutter {
+                name: name.to_string(),
+                reader: Some(reader),
+                limited: false,
+                max: options.limits.max_decompressed,
+                block: block.max(1),
+                buf: Vec::new(),
+                line: 0,
+                offset: 0,
+                hash: None,
+            }),
+            blocks: None,
+            plan: None,
+            rows: 0,
+            bytes: 0,
+            sha: None,
+            hashing: false,
+            done: false,
+            last_text: None,
+        })
+    }
+
     /// Reads an input whole (archives, Parquet, nested compression) as its one chunk.
     fn read_whole(mut self, input: &Input) -> Result<Stream> {
         let raw =

@@ -236,7 +236,9 @@ pub fn describe(ds: &Dataset, options: &DescribeOptions) -> Result<FileSummary> 
 #[derive(Debug, Clone)]
 pub struct DescribeState {
     path: String,
-    layout: String,
+    layout: crate::load::Layout,
+    /// Rows whose label had a trailing dot.
+    dotted: u64,
     difficulty: bool,
     absent: Vec<&'static str>,
     cols: Vec<Col>,
@@ -259,8 +261,14 @@ pub struct SavedState {
     pub format_version: u32,
     /// The inputs' name.
     pub path: String,
-    /// The layout of the first input.
+    /// The layout, as described (for people; the flags below are read).
     pub layout: String,
+    /// Whether the first input has a header line.
+    pub header: bool,
+    /// Whether the inputs have labels.
+    pub label: bool,
+    /// Rows whose label had a trailing dot.
+    pub dotted: u64,
     /// Whether the inputs have the difficulty column.
     pub difficulty: bool,
     /// Feature columns the inputs do not have.
@@ -305,7 +313,8 @@ impl DescribeState {
         let n_categorical = categorical_of(&cols).len();
         Ok(DescribeState {
             path: first.name.clone(),
-            layout: first.layout.describe(),
+            layout: first.layout,
+            dotted: 0,
             difficulty: first.layout.difficulty,
             absent: first.absent.clone(),
             cols,
@@ -403,7 +412,17 @@ impl DescribeState {
             }
         }
         self.rows += ds.rows() as u64;
+        self.dotted += ds.dotted as u64;
         Ok(())
+    }
+
+    /// The layout described, "dotted labels" when most labels had the trailing dot.
+    fn layout_described(&self) -> String {
+        crate::load::Layout {
+            dotted_labels: self.dotted * 2 > self.rows,
+            ..self.layout
+        }
+        .describe()
     }
 
     /// Adds another state of the same columns (of other records).
@@ -435,6 +454,7 @@ impl DescribeState {
             }
         }
         self.rows += other.rows;
+        self.dotted += other.dotted;
         Ok(())
     }
 
@@ -501,7 +521,7 @@ impl DescribeState {
         });
         FileSummary {
             path: self.path.clone(),
-            layout: self.layout.clone(),
+            layout: self.layout_described(),
             rows: self.rows as usize,
             numeric: OrderedMap(numeric),
             categorical: OrderedMap(categorical),
@@ -521,7 +541,10 @@ impl DescribeState {
             format: STATE_FORMAT.into(),
             format_version: 1,
             path: self.path.clone(),
-            layout: self.layout.clone(),
+            layout: self.layout_described(),
+            header: self.layout.header,
+            label: self.layout.label,
+            dotted: self.dotted,
             difficulty: self.difficulty,
             absent: self.absent.iter().map(|a| a.to_string()).collect(),
             columns: self.cols.iter().map(|c| name_of(c).to_string()).collect(),
@@ -615,9 +638,18 @@ impl DescribeState {
         for (name, rows, ds) in s.groups {
             groups.insert(name, (rows, dists(ds)?));
         }
+        if s.dotted > s.rows {
+            return Err(bad("more dotted labels than rows".into()));
+        }
         Ok(DescribeState {
             path: s.path,
-            layout: s.layout,
+            layout: crate::load::Layout {
+                header: s.header,
+                label: s.label,
+                difficulty: s.difficulty,
+                dotted_labels: false,
+            },
+            dotted: s.dotted,
             difficulty: s.difficulty,
             absent,
             cols,
