@@ -315,32 +315,11 @@ pub fn write_csv(
     w: &mut dyn Write,
 ) -> Result<(usize, Vec<(String, u64)>)> {
     let out = Error::Output;
-    let dropped: Vec<bool> = (0..schema::FIELDS_WITH_DIFFICULTY)
-        .map(|i| i < FEATURES.len() && drop.columns.iter().any(|c| c == FEATURES[i].name))
-        .collect();
-    let filter = |l: &[u8], w: &mut dyn Write| -> std::io::Result<()> {
-        let mut first = true;
-        for (i, field) in l.split(|b| *b == b',').enumerate() {
-            if dropped.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            if !first {
-                w.write_all(b",")?;
-            }
-            w.write_all(field)?;
-            first = false;
-        }
-        w.write_all(b"\n")
-    };
+    let kept_fields = super::write::KeptFields::new(&drop.columns);
     if !drop.columns.is_empty() {
-        let mut names: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-        if inspected.label {
-            names.push(schema::LABEL);
-        }
-        if inspected.difficulty {
-            names.push(schema::DIFFICULTY);
-        }
-        filter(names.join(",").as_bytes(), w).map_err(out)?;
+        kept_fields
+            .header(inspected.label, inspected.difficulty, w)
+            .map_err(out)?;
     }
     let mut row = 0usize;
     let mut kept = 0usize;
@@ -394,7 +373,7 @@ pub fn write_csv(
                 w.write_all(line(n as usize)).map_err(out)?;
                 w.write_all(b"\n").map_err(out)?;
             } else {
-                filter(line(n as usize), w).map_err(out)?;
+                kept_fields.line(line(n as usize), w).map_err(out)?;
             }
             kept += 1;
             *categories.entry(category[i].to_string()).or_insert(0) += 1;

@@ -50,23 +50,7 @@ pub fn write_csv(w: &mut dyn Write, ds: &Dataset, text: &[u8], plan: &Plan) -> R
         let l = &text[start..end];
         l.strip_suffix(b"\r").unwrap_or(l)
     };
-    let dropped: Vec<bool> = (0..schema::FIELDS_WITH_DIFFICULTY)
-        .map(|i| i < FEATURES.len() && plan.dropped_columns.iter().any(|c| c == FEATURES[i].name))
-        .collect();
-    let filter = |l: &[u8], w: &mut dyn Write| -> std::io::Result<()> {
-        let mut first = true;
-        for (i, field) in l.split(|b| *b == b',').enumerate() {
-            if dropped.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            if !first {
-                w.write_all(b",")?;
-            }
-            w.write_all(field)?;
-            first = false;
-        }
-        w.write_all(b"\n")
-    };
+    let kept = KeptFields::new(&plan.dropped_columns);
     if plan.dropped_columns.is_empty() {
         if ds.layout.header {
             let first_data = ds.lines.first().copied().unwrap_or(1) as usize;
@@ -85,21 +69,66 @@ pub fn write_csv(w: &mut dyn Write, ds: &Dataset, text: &[u8], plan: &Plan) -> R
             }
         }
     } else {
-        let mut names: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-        if ds.layout.label {
-            names.push(schema::LABEL);
-        }
-        if ds.layout.difficulty {
-            names.push(schema::DIFFICULTY);
-        }
-        filter(names.join(",").as_bytes(), w).map_err(out)?;
+        kept.header(ds.layout.label, ds.layout.difficulty, w)
+            .map_err(out)?;
         for (row, &n) in ds.lines.iter().enumerate() {
             if plan.keep_row[row] {
-                filter(line(n as usize), w).map_err(out)?;
+                kept.line(line(n as usize), w).map_err(out)?;
             }
         }
     }
     Ok(())
+}
+
+/// The fields a cleaned copy keeps when it drops columns: each line written without them, under a
+/// header naming the columns kept.
+pub(crate) struct KeptFields {
+    /// For each field of a line, whether it is dropped.
+    dropped: Vec<bool>,
+}
+
+impl KeptFields {
+    /// Drops the features named in `columns`.
+    pub(crate) fn new(columns: &[String]) -> KeptFields {
+        let dropped = (0..schema::FIELDS_WITH_DIFFICULTY)
+            .map(|i| i < FEATURES.len() && columns.iter().any(|c| c == FEATURES[i].name))
+            .collect();
+        KeptFields { dropped }
+    }
+
+    /// Writes one line (without its line end) with the kept fields only.
+    pub(crate) fn line(&self, l: &[u8], w: &mut dyn Write) -> std::io::Result<()> {
+        let mut first = true;
+        for (i, field) in l.split(|b| *b == b',').enumerate() {
+            if self.dropped.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if !first {
+                w.write_all(b",")?;
+            }
+            w.write_all(field)?;
+            first = false;
+        }
+        w.write_all(b"\n")
+    }
+
+    /// Writes the header naming the kept columns of a layout with or without label and
+    /// difficulty.
+    pub(crate) fn header(
+        &self,
+        label: bool,
+        difficulty: bool,
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let mut names: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        if label {
+            names.push(schema::LABEL);
+        }
+        if difficulty {
+            names.push(schema::DIFFICULTY);
+        }
+        self.line(names.join(",").as_bytes(), w)
+    }
 }
 
 /// Byte offset of the start of each line (index 0 is line 1).

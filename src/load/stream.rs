@@ -145,20 +145,7 @@ impl Stream {
             path: name.clone(),
             source,
         };
-        let mut stream = Stream {
-            name: name.clone(),
-            options: options.clone(),
-            whole: None,
-            cutter: None,
-            blocks: None,
-            plan: None,
-            rows: 0,
-            bytes: 0,
-            sha: None,
-            hashing: false,
-            done: false,
-            last_text: None,
-        };
+        let stream = Stream::new(&name, options);
         let mut raw: Box<dyn Read + Send> = match input {
             Input::Member { .. } => return stream.read_whole(input),
             Input::Path(p) => {
@@ -190,18 +177,28 @@ impl Stream {
                 "{name}: --entry applies to .zip archives only, and this is not one"
             )));
         }
-        stream.cutter = Some(Cutter {
-            name,
-            reader: Some(reader),
-            limited,
-            max: options.limits.max_decompressed,
-            block: block.max(1),
-            buf: Vec::new(),
-            line: 0,
-            offset: 0,
-            hash: None,
-        });
-        Ok(stream)
+        Ok(Stream {
+            cutter: Some(Cutter::new(&name, reader, limited, options, block)),
+            ..stream
+        })
+    }
+
+    /// A stream named `name` that has read nothing yet.
+    fn new(name: &str, options: &LoadOptions) -> Stream {
+        Stream {
+            name: name.to_string(),
+            options: options.clone(),
+            whole: None,
+            cutter: None,
+            blocks: None,
+            plan: None,
+            rows: 0,
+            bytes: 0,
+            sha: None,
+            hashing: false,
+            done: false,
+            last_text: None,
+        }
     }
 
     /// A stream of text from any reader (named `name` in messages), read in chunks of about
@@ -213,28 +210,8 @@ impl Stream {
         block: usize,
     ) -> Result<Stream> {
         Ok(Stream {
-            name: name.to_string(),
-            options: options.clone(),
-            whole: None,
-            cutter: Some(Cutter {
-                name: name.to_string(),
-                reader: Some(reader),
-                limited: false,
-                max: options.limits.max_decompressed,
-                block: block.max(1),
-                buf: Vec::new(),
-                line: 0,
-                offset: 0,
-                hash: None,
-            }),
-            blocks: None,
-            plan: None,
-            rows: 0,
-            bytes: 0,
-            sha: None,
-            hashing: false,
-            done: false,
-            last_text: None,
+            cutter: Some(Cutter::new(name, reader, false, options, block)),
+            ..Stream::new(name, options)
         })
     }
 
@@ -383,6 +360,26 @@ impl Stream {
 }
 
 impl Cutter {
+    fn new(
+        name: &str,
+        reader: Box<dyn Read + Send>,
+        limited: bool,
+        options: &LoadOptions,
+        block: usize,
+    ) -> Cutter {
+        Cutter {
+            name: name.to_string(),
+            reader: Some(reader),
+            limited,
+            max: options.limits.max_decompressed,
+            block: block.max(1),
+            buf: Vec::new(),
+            line: 0,
+            offset: 0,
+            hash: None,
+        }
+    }
+
     /// Reads more of the input into the buffer (about a block); at the end, drops the reader.
     fn fill(&mut self) -> Result<()> {
         let Some(reader) = self.reader.as_mut() else {
