@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kddstat::detect::{DetectorName, FitOptions};
 use kddstat::load::load_path;
-use kddstat::report::{self, ReportOptions};
+use kddstat::report::{self, Inputs, ReportOptions};
 
 fn data(name: &str) -> Option<PathBuf> {
     let path = PathBuf::from(std::env::var_os("KDDSTAT_DATA")?).join(name);
@@ -44,22 +44,18 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("without detectors", |b| {
         b.iter(|| {
-            report::build(
-                black_box(&train),
-                "",
-                &tests,
-                &ReportOptions::default(),
-                &no_progress,
-            )
-            .expect("report")
+            let inputs = Inputs::from_frames(black_box(&train), "", &tests).expect("read");
+            report::build(&inputs, &ReportOptions::default(), &no_progress).expect("report")
         })
     });
     g.bench_function("with the four detectors", |b| {
         b.iter(|| {
-            report::build(black_box(&train), "", &tests, &full, &no_progress).expect("report")
+            let inputs = Inputs::from_frames(black_box(&train), "", &tests).expect("read");
+            report::build(&inputs, &full, &no_progress).expect("report")
         })
     });
-    let built = report::build(&train, "", &tests, &full, &no_progress).expect("report");
+    let inputs = Inputs::from_frames(&train, "", &tests).expect("read");
+    let built = report::build(&inputs, &full, &no_progress).expect("report");
     g.bench_function("render the folder's files", |b| {
         b.iter(|| black_box(&built).files().expect("files"))
     });

@@ -29,5 +29,9 @@ for n in $sizes; do
     done
     run "fit --classifier tree" "$bin" fit --classifier tree --train "$f" -o "$work/m.json" --force -q
     run "score (gmm) -o FILE" "$bin" score --model "$work/gmm.json" "$f" -o "$work/s.csv" --force
-    rm -f "$f" "$work/s.csv"
+    run "stats" "$bin" stats --format json "$f"
+    run "clean --drop-duplicates -o FILE" "$bin" clean "$f" --drop-duplicates -o "$work/c.csv" --force -q
+    run "report --no-detectors (test: KDDTest+)" "$bin" report --no-detectors --train "$f" \
+        --test "$data/KDDTest+.txt" -o "$work/report" --force -q
+    rm -rf "$f" "$work/s.csv" "$work/c.csv" "$work/report"
 done

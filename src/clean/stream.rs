@@ -179,7 +179,10 @@ pub fn open(input: &Input, options: &LoadOptions) -> Result<Option<Stream>> {
 
 /// The first pass: duplicates, conflicting vectors and constant columns; invalid lines go to
 /// `quarantine` (CSV: line, reason, record) as they come.
-pub fn inspect(mut stream: Stream, mut quarantine: Option<&mut dyn Write>) -> Result<Inspected> {
+pub fn inspect(
+    chunks: impl IntoIterator<Item = Result<Dataset>>,
+    mut quarantine: Option<&mut dyn Write>,
+) -> Result<Inspected> {
     let mut out = Inspected::default();
     let mut records: HashMap<u128, u32> = HashMap::default();
     let mut vectors: HashMap<u128, (u32, bool, u32)> = HashMap::default();
@@ -194,7 +197,7 @@ pub fn inspect(mut stream: Stream, mut quarantine: Option<&mut dyn Write>) -> Re
             .map_err(Error::from)?;
     }
     let mut unknown = Vec::new();
-    for chunk in &mut stream {
+    for chunk in chunks {
         let ds = chunk?;
         if out.rows == 0 {
             ds.require_all_features("clean")?;

@@ -148,10 +148,31 @@ pub fn run(args: Args) -> Result<()> {
         let (tests, test_shas): (Vec<_>, Vec<_>) = tests.into_iter().unzip();
         let mut classifiers = Vec::new();
         let (train_name, models) = if fitting {
-            let (ds, raw) = args.input.load_with_source(&train, false, &ui)?;
-            ds.require_all_features("evaluate")?;
-            let sha = detect::sha256_hex(&raw.bytes);
-            drop(raw);
+            // A training file of more than `fit --sample`'s default rows is read in chunks and
+            // the models fitted on a seeded sample of it, as `fit` does.
+            let seed = args.params.seed();
+            bar.set_message(format!("reading {train}"));
+            let s = crate::load::sample::reservoir(
+                &crate::load::Input::from_arg(&train),
+                &args.input.options(false),
+                usize::try_from(super::fit::DEFAULT_SAMPLE).unwrap_or(usize::MAX),
+                seed,
+            )?;
+            ui.warnings(&s.ds);
+            s.ds.require_all_features("evaluate")?;
+            let sampled = s.sampled().then_some(detect::Sampled {
+                file_rows: s.rows,
+                seed,
+            });
+            if s.sampled() {
+                ui.note(&format!(
+                    "{}: {} rows; fitting on a seeded sample of {}",
+                    s.ds.name,
+                    crate::render::thousands(s.rows),
+                    crate::render::thousands(s.ds.rows() as u64)
+                ));
+            }
+            let (ds, sha, known) = (s.ds, s.sha256, s.labels);
             let options: Vec<FitOptions> = args
                 .detectors
                 .iter()
@@ -165,9 +186,18 @@ pub fn run(args: Args) -> Result<()> {
                     o.detector().as_str()
                 ));
             };
-            let models = detect::fit_many(&ds, &sha, &options, &on_fit)?;
+            let mut models = detect::fit_many(&ds, &sha, &options, &on_fit)?;
+            for m in &mut models {
+                m.training.record_sample(sampled.clone());
+            }
             if classifying {
-                classifiers = classify_all(&args, &ds, &sha, &test_shas, &tests, &bar)?;
+                let train = TrainRows {
+                    ds: &ds,
+                    sha: &sha,
+                    known: &known,
+                    sampled: &sampled,
+                };
+                classifiers = classify_all(&args, &train, &test_shas, &tests, &bar)?;
             }
             (ds.name.clone(), models)
         } else {
@@ -187,19 +217,25 @@ pub fn run(args: Args) -> Result<()> {
     render::print(&render::evaluate::render(&loaded?, args.format)?)
 }
 
+/// The rows models are fitted on: the training file or a sample of it.
+struct TrainRows<'a> {
+    ds: &'a crate::load::Dataset,
+    /// SHA-256 of the file's text.
+    sha: &'a str,
+    /// Labels of every row of the file.
+    known: &'a std::collections::BTreeSet<String>,
+    sampled: &'a Option<detect::Sampled>,
+}
+
 /// Fits the classifiers and hybrids on `train` and measures them on the test files.
 fn classify_all(
     args: &Args,
-    train: &crate::load::Dataset,
-    sha: &str,
+    train: &TrainRows<'_>,
     test_shas: &[String],
     tests: &[crate::load::Dataset],
     bar: &indicatif::ProgressBar,
 ) -> Result<Vec<classify::evaluate::ClassifierFigures>> {
-    let known: std::collections::BTreeSet<String> = train
-        .str_values(crate::schema::LABEL)?
-        .map(str::to_string)
-        .collect();
+    let known = train.known;
 
     let files: Vec<classify::evaluate::TestFile<'_>> = tests
         .iter()
@@ -207,7 +243,7 @@ fn classify_all(
         .map(|(ds, sha256)| classify::evaluate::TestFile {
             ds,
             sha256: sha256.clone(),
-            known: &known,
+            known,
         })
         .collect();
     let mut wanted: Vec<ClassifierName> = args.classifiers.clone();
@@ -224,12 +260,14 @@ fn classify_all(
             wanted.len(),
             name.as_str()
         ));
-        fitted.push(Classifier::fit(
-            train,
-            sha.to_string(),
+        let mut c = Classifier::fit(
+            train.ds,
+            train.sha.to_string(),
             &classifier_params(name, args),
             args.target,
-        )?);
+        )?;
+        c.training.record_sample(train.sampled.clone());
+        fitted.push(c);
     }
     let mut out = Vec::new();
     for c in fitted
@@ -245,7 +283,8 @@ fn classify_all(
             .iter()
             .find(|c| c.parameters.name() == cn)
             .ok_or_else(|| Error::Internal("a hybrid's classifier was not fitted".into()))?;
-        let d = detect::fit(train, sha.to_string(), &args.params.options(dn)?)?;
+        let mut d = detect::fit(train.ds, train.sha.to_string(), &args.params.options(dn)?)?;
+        d.training.record_sample(train.sampled.clone());
         out.push(classify::evaluate::hybrid(c, &d, &files)?);
     }
     Ok(out)

@@ -5,13 +5,16 @@ use std::path::{Path, PathBuf};
 
 use super::args::{DataArgs, ForceArg, InputArgs, QuietArg, Ui};
 use super::evaluate::DEFAULT_DETECTORS;
-use super::fit::DetectorArgs;
+use super::fit::{DEFAULT_SAMPLE, DetectorArgs};
 use crate::detect::{self, DetectorName};
+use crate::error::Error;
 use crate::error::Result;
-use crate::load::Input;
+use crate::load::rows::Rows;
+use crate::load::{self, Dataset, Input, LoadOptions, sample, stream};
 use crate::output;
 use crate::render;
-use crate::report::{self, ReportOptions, Stage};
+use crate::report::read;
+use crate::report::{self, Inputs, ReportOptions, Stage};
 
 /// Arguments of `kddstat report`.
 #[derive(Debug, clap::Args)]
@@ -110,20 +113,12 @@ pub fn run(args: Args) -> Result<()> {
     output::check_folder(&args.output, &input_files, args.force.force)?;
     let bar = ui.spinner(0);
     bar.set_message("reading the files");
+    let models = !detectors.is_empty()
+        || (!args.no_classifiers && (!args.classifiers.is_empty() || !hybrids.is_empty()));
     let built = (|| {
-        let (train, raw) = args.input.load_with_source(&train_path, false, &ui)?;
-        train.require_all_features("report")?;
-        let sha = detect::sha256_hex(&raw.bytes);
-        drop(raw);
-        let tests = test_paths
-            .iter()
-            .map(|t| {
-                let (ds, raw) = args.input.load_with_source(t, false, &ui)?;
-                ds.require_all_features("report")?;
-                Ok((ds, detect::sha256_hex(&raw.bytes)))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let (tests, test_sha256): (Vec<_>, Vec<_>) = tests.into_iter().unzip();
+        let load_options = args.input.options(false);
+        let seed = args.params.seed();
+        let mut inputs = read_inputs(&inputs, &load_options, models, seed, &ui, &bar)?;
         let report_options = ReportOptions {
             detectors: detectors
                 .iter()
@@ -142,12 +137,12 @@ pub fn run(args: Args) -> Result<()> {
                     .collect::<Result<_>>()?,
                 target: crate::classify::Target::Binary,
                 seed: args.params.seed(),
-                test_sha256,
+                test_sha256: std::mem::take(&mut inputs.test_sha256),
             },
             ..ReportOptions::default()
         };
         let on_stage = |s: Stage| bar.set_message(s.describe());
-        let built = report::build(&train, &sha, &tests, &report_options, &on_stage)?;
+        let built = report::build(&inputs, &report_options, &on_stage)?;
         bar.set_message("writing the folder");
         let files = built.files()?;
         output::write_folder(&args.output, &files)
@@ -155,4 +150,98 @@ pub fn run(args: Args) -> Result<()> {
     bar.finish_and_clear();
     built?;
     render::print(&format!("{}\n", args.output.join("index.html").display()))
+}
+
+/// Reads the training file (then each test file): whole when it fits one block or cannot be
+/// read twice (standard input, an archive member), else in chunks, each pass in bounded memory;
+/// with `models`, the rows to fit on (a seeded sample of a training file of more than
+/// `fit --sample`'s default rows) and the test files' rows.
+fn read_inputs(
+    inputs: &[Input],
+    options: &LoadOptions,
+    models: bool,
+    seed: u64,
+    ui: &Ui,
+    bar: &indicatif::ProgressBar,
+) -> Result<Inputs> {
+    let whole = |input: &Input| -> Result<Option<(Dataset, String)>> {
+        if !stream::fits_one_block(input) && matches!(input, Input::Path(_)) {
+            return Ok(None);
+        }
+        let (ds, raw) = load::load_with_source(input, options)?;
+        ui.warnings(&ds);
+        Ok(Some((ds, detect::sha256_hex(&raw.bytes))))
+    };
+    let chunked = |input: &Input, what: &str| {
+        bar.set_message(format!("reading {} in chunks ({what})", input.name()));
+    };
+    let (train_input, test_inputs) = inputs
+        .split_first()
+        .ok_or_else(|| Error::Internal("no training file".into()))?;
+    let (train, stats, fit, sampled, sha256) = match whole(train_input)? {
+        Some((ds, sha)) => {
+            let (p, stats) = read::read_train(Rows::Frame(&ds))?;
+            (p, stats, models.then_some(ds), None, sha)
+        }
+        None => {
+            chunked(train_input, "profile and statistics");
+            let (p, stats) = read::read_train(Rows::File(train_input, options))?;
+            for w in &p.warnings {
+                ui.warn(w);
+            }
+            if models {
+                chunked(train_input, "a sample to fit on");
+                let size = usize::try_from(DEFAULT_SAMPLE).unwrap_or(usize::MAX);
+                let s = sample::reservoir(train_input, options, size, seed)?;
+                let sampled = s.sampled().then_some(detect::Sampled {
+                    file_rows: s.rows,
+                    seed,
+                });
+                (p, stats, Some(s.ds), sampled, s.sha256)
+            } else {
+                (p, stats, None, None, String::new())
+            }
+        }
+    };
+    let mut tests = Vec::new();
+    let mut test_rows = Vec::new();
+    let mut test_sha256 = Vec::new();
+    for input in test_inputs {
+        // Models score every test row, so their files are held whole.
+        let held = if models {
+            let (ds, raw) = load::load_with_source(input, options)?;
+            ui.warnings(&ds);
+            Some((ds, detect::sha256_hex(&raw.bytes)))
+        } else {
+            whole(input)?
+        };
+        match held {
+            Some((ds, sha)) => {
+                tests.push(read::profile(Rows::Frame(&ds))?);
+                test_sha256.push(sha);
+                if models {
+                    test_rows.push(ds);
+                }
+            }
+            None => {
+                chunked(input, "profile");
+                let p = read::profile(Rows::File(input, options))?;
+                for w in &p.warnings {
+                    ui.warn(w);
+                }
+                tests.push(p);
+                test_sha256.push(String::new());
+            }
+        }
+    }
+    Ok(Inputs {
+        train,
+        stats,
+        fit,
+        sampled,
+        sha256,
+        tests,
+        test_rows,
+        test_sha256,
+    })
 }

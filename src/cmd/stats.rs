@@ -4,7 +4,7 @@ use super::args::{InputArgs, QuietArg, Ui};
 use super::describe::By;
 use crate::clean;
 use crate::error::{Error, Result};
-use crate::load::{self, Input, stream, stream::Stream};
+use crate::load::{self, Input, rows::Rows, stream};
 use crate::render::{self, Format};
 use crate::stats::analysis::{StatsOptions, analyse};
 use crate::stats::streamed;
@@ -65,7 +65,8 @@ pub fn run(args: Args) -> Result<()> {
         for w in load::unknown_label_warnings(&inspected.name, &inspected.unknown) {
             ui.warn(&w);
         }
-        let open = || Stream::open(&input, &load_options);
+        let rows = Rows::File(&input, &load_options);
+        let open = || rows.open();
         let report = streamed::analyse(
             &open,
             &stats_options,

@@ -12,6 +12,7 @@
 //! the load with its file, line and column ([`Error`]).
 
 pub mod parquet;
+pub mod rows;
 pub mod sample;
 pub mod source;
 pub mod stream;

@@ -23,6 +23,8 @@ pub struct Sample {
     pub rows: u64,
     /// SHA-256 of the input's decompressed text.
     pub sha256: String,
+    /// The labels of every row (sampled or not; empty for unlabelled inputs).
+    pub labels: std::collections::BTreeSet<String>,
 }
 
 impl Sample {
@@ -52,9 +54,17 @@ pub fn reservoir(input: &Input, options: &LoadOptions, size: usize, seed: u64) -
     let mut slot_row: Vec<usize> = Vec::new();
     let mut seen: u64 = 0;
     let mut unknown = Vec::new();
+    let mut labels = std::collections::BTreeSet::new();
     for chunk in &mut stream {
         let chunk = chunk?;
         add_unknown_labels(&mut unknown, &chunk.unknown_labels);
+        if chunk.layout.label {
+            for l in chunk.str_values(crate::schema::LABEL)? {
+                if !labels.contains(l) {
+                    labels.insert(l.to_string());
+                }
+            }
+        }
         let mut rows: Vec<IdxSize> = Vec::new();
         let mut slots: Vec<usize> = Vec::new();
         for i in 0..chunk.rows() {
@@ -118,6 +128,7 @@ pub fn reservoir(input: &Input, options: &LoadOptions, size: usize, seed: u64) -
         ds,
         rows: seen,
         sha256: stream.sha256().unwrap_or_default(),
+        labels,
     })
 }
 

@@ -38,24 +38,22 @@ impl ClassifierOptions {
     }
 }
 
-/// Fits the classifiers and hybrids on `train` and measures them on `tests`.
+/// Fits the classifiers and hybrids on `train` (the training file or a sample of it, whose
+/// labels are `known`) and measures them on `tests`.
 pub fn run(
     train: &Dataset,
     sha256: &str,
+    known: &std::collections::BTreeSet<String>,
     tests: &[Dataset],
     o: &ClassifierOptions,
 ) -> Result<Vec<ClassifierFigures>> {
-    let known: std::collections::BTreeSet<String> = train
-        .str_values(schema::LABEL)?
-        .map(str::to_string)
-        .collect();
     let files: Vec<TestFile<'_>> = tests
         .iter()
         .enumerate()
         .map(|(i, ds)| TestFile {
             ds,
             sha256: o.test_sha256.get(i).cloned().unwrap_or_default(),
-            known: &known,
+            known,
         })
         .collect();
     let mut names = o.classifiers.clone();

@@ -6,9 +6,9 @@ use rayon::prelude::*;
 
 use super::html::{Block, Cell, Figure, Section, Table};
 use super::plot::{BarChart, Bars, HeatMap, Histogram, LineChart, Scale};
+use super::read::Profile;
 use super::{HistogramFigures, ReportOptions, palette};
 use crate::error::Result;
-use crate::load::Dataset;
 use crate::schema::{self, Category, Feature, Kind};
 use crate::stats::analysis::StatsReport;
 use crate::stats::{Distribution, OrderedMap};
@@ -126,24 +126,20 @@ fn histogram(feature: &Feature, d: &Distribution) -> Result<(HistogramFigures, S
 }
 
 /// Overlay of one feature: the share of each category's rows per bin.
-fn overlay(ds: &Dataset, feature: &Feature, d: &Distribution) -> Result<String> {
+fn overlay(p: &Profile, feature: &Feature, d: &Distribution) -> Result<String> {
     let (edges, x_scale) = edges(feature, d);
-    let values = ds.f64_values(feature.name)?;
-    let categories: Vec<&str> = ds.str_values(schema::CATEGORY)?.collect();
     let mut series = Vec::new();
     let mut top = 0.0f64;
     for c in Category::ALL {
-        let mut shares = vec![0.0; edges.len() - 1];
-        let mut total = 0.0;
-        for (v, cat) in values.iter().zip(&categories) {
-            if *cat == c.as_str() {
-                shares[bin(&edges, *v)] += 1.0;
-                total += 1.0;
-            }
-        }
-        if total == 0.0 {
+        let Some(group) = p
+            .state
+            .group_distribution(c.as_str(), feature.name)
+            .filter(|g| g.count() > 0)
+        else {
             continue;
-        }
+        };
+        let total = group.count() as f64;
+        let shares = counts(&edges, group);
         let mut points = Vec::with_capacity(2 * shares.len());
         for (e, s) in edges.windows(2).zip(&shares) {
             let s = s / total;
@@ -171,26 +167,16 @@ fn overlay(ds: &Dataset, feature: &Feature, d: &Distribution) -> Result<String> 
 }
 
 /// Bars of a categorical feature's values (the most frequent `top`), stacked by category.
-fn categorical_bars(ds: &Dataset, name: &str, top: usize) -> Result<(String, Table)> {
-    let values: Vec<&str> = ds.str_values(name)?.collect();
-    let categories: Vec<&str> = ds.str_values(schema::CATEGORY)?.collect();
-    let order = crate::stats::value_counts(values.iter().copied());
+fn categorical_bars(p: &Profile, name: &str, top: usize) -> Result<(String, Table)> {
+    let order = p.state.value_counts(name)?;
     let shown: Vec<&(String, u64)> = order.iter().take(top).collect();
-    let mut counts = vec![[0u64; 6]; shown.len()];
-    let index: foldhash::HashMap<&str, usize> = shown
+    let by_category = p
+        .categorical(name)
+        .ok_or_else(|| crate::Error::Internal(format!("{name} was not counted by category")))?;
+    let counts: Vec<[u64; 6]> = shown
         .iter()
-        .enumerate()
-        .map(|(i, (v, _))| (v.as_str(), i))
+        .map(|(v, _)| by_category.get(v).copied().unwrap_or_default())
         .collect();
-    for (v, c) in values.iter().zip(&categories) {
-        if let Some(&i) = index.get(v) {
-            let k = Category::ALL
-                .iter()
-                .position(|x| x.as_str() == *c)
-                .unwrap_or(5);
-            counts[i][k] += 1;
-        }
-    }
     // Categories no row has (usually `unknown`) get no column.
     let present: Vec<usize> = (0..Category::ALL.len())
         .filter(|&k| counts.iter().any(|n| n[k] > 0))
@@ -256,14 +242,14 @@ fn heat_map(stats: &StatsReport) -> Result<String> {
 
 /// The features section and the histogram figures.
 pub fn section(
-    ds: &Dataset,
+    p: &Profile,
     stats: &StatsReport,
     options: &ReportOptions,
 ) -> Result<(Section, OrderedMap<HistogramFigures>)> {
     let numeric: Vec<&Feature> = schema::numeric_features().collect();
     let dists: Vec<Distribution> = numeric
         .par_iter()
-        .map(|f| ds.f64_values(f.name).map(|v| Distribution::from_f64(&[&v])))
+        .map(|f| p.state.distribution(f.name).cloned())
         .collect::<Result<_>>()?;
     let drawn: Vec<Option<(HistogramFigures, String)>> = numeric
         .par_iter()
@@ -312,7 +298,7 @@ pub fn section(
                     "{}: share of each category's rows per value range; categories that differ here are told apart by it.",
                     f.name
                 ),
-                svg: overlay(ds, f, d)?,
+                svg: overlay(p, f, d)?,
                 wide: false,
             })
         })
@@ -324,7 +310,7 @@ pub fn section(
             "Histograms of the numeric features of {}: heavy-tailed counts on a log scale (bins \
              equally wide in log10(1 + value), the first holding the zeros), rates in 20 bins, \
              rows on a log scale where the bars span more than two decades.{}",
-            super::short(&ds.name),
+            super::short(p.state.path()),
             if constant.is_empty() {
                 String::new()
             } else {
@@ -349,7 +335,7 @@ pub fn section(
         } else {
             usize::MAX
         };
-        let (svg, table) = categorical_bars(ds, f.name, top)?;
+        let (svg, table) = categorical_bars(p, f.name, top)?;
         figs.push(Figure {
             name: format!("bars-{}", f.name),
             caption: format!("Rows per {} value, stacked by attack category.", f.name),
@@ -406,7 +392,7 @@ pub fn section(
         intro: format!(
             "How each feature of {} is distributed, how the most relevant ones differ between \
              attack categories, and how the features correlate.",
-            super::short(&ds.name)
+            super::short(p.state.path())
         ),
         blocks,
     };

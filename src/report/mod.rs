@@ -17,19 +17,20 @@ pub mod html;
 mod overview;
 pub mod palette;
 pub mod plot;
+pub mod read;
 
 use serde::Serialize;
 
 use crate::clean::Findings;
 use crate::detect::FitOptions;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::evaluate::Evaluation;
 use crate::evaluate::metrics::Point;
-use crate::load::Dataset;
 use crate::stats::OrderedMap;
-use crate::stats::analysis::{self, StatsOptions, StatsReport};
+use crate::stats::analysis::StatsReport;
 use crate::stats::drift::{self as drift_stats, DriftReport};
 use html::Section;
+pub use read::Inputs;
 
 /// Name of the report format in `summary.json`.
 pub const FORMAT: &str = "kddstat-report";
@@ -173,6 +174,10 @@ pub struct Summary {
     pub histograms: OrderedMap<HistogramFigures>,
     /// `kddstat compare` of the training file with each test file.
     pub drift: Vec<DriftReport>,
+    /// When the training file had more rows than `kddstat fit --sample`'s default, the detectors
+    /// and classifiers were fitted on a seeded sample of them: the file's rows and the seed
+    /// (`null`: fitted on every row).
+    pub fit_sample: Option<crate::detect::Sampled>,
     /// `kddstat evaluate` of the detectors (`null` without detectors).
     pub evaluation: Option<Evaluation>,
     /// ROC and precision-recall curves.
@@ -194,68 +199,45 @@ pub struct Report {
     pub sections: Vec<Section>,
 }
 
-/// Builds a report. `train_sha256` is the SHA-256 of the training file's bytes (recorded in the
-/// models); `progress` hears of each stage as it starts.
+/// Builds a report from its inputs ([`read::Inputs`]); `progress` hears of each stage as it
+/// starts.
 pub fn build(
-    train: &Dataset,
-    train_sha256: &str,
-    tests: &[Dataset],
+    inputs: &Inputs,
     options: &ReportOptions,
     progress: &(dyn Fn(Stage) + Sync),
 ) -> Result<Report> {
-    if !train.layout.label {
-        return Err(Error::Usage(format!(
-            "{}: has no labels, and a report needs them",
-            train.name
-        )));
-    }
-    if let Some(t) = tests.iter().find(|t| !t.layout.label) {
-        return Err(Error::Usage(format!(
-            "{}: has no labels, and a report needs them",
-            t.name
-        )));
-    }
+    let train = &inputs.train;
+    let tests = &inputs.test_rows;
+    let fit = inputs
+        .fit
+        .as_ref()
+        .filter(|_| !tests.is_empty() && tests.len() == inputs.tests.len());
     progress(Stage::Statistics);
-    let (statistics, detected) = rayon::join(
-        || -> Result<_> {
-            let files: Vec<&Dataset> = std::iter::once(train).chain(tests).collect();
-            let overviews = files
-                .iter()
-                .map(|ds| overview::file_overview(ds))
-                .collect::<Result<Vec<_>>>()?;
-            let findings = &overviews[0].findings;
-            let stats = analysis::analyse(
-                train,
-                &StatsOptions::default(),
-                findings.duplicate_rows,
-                findings.conflicting_rows,
-            )?;
-            let drift = tests
-                .iter()
-                .map(|t| drift_stats::compare(train, t))
-                .collect::<Result<Vec<_>>>()?;
-            Ok((overviews, stats, drift))
+    let drift = inputs
+        .tests
+        .iter()
+        .map(|t| drift_stats::compare_states(&train.state, &t.state))
+        .collect::<Result<Vec<_>>>()?;
+    let files: Vec<FileOverview> = std::iter::once(train)
+        .chain(&inputs.tests)
+        .map(|p| p.overview.clone())
+        .collect();
+    let stats_report = &inputs.stats;
+    let known = inputs.known_labels();
+    let (detected, classified) = rayon::join(
+        || {
+            let Some(fit) = fit.filter(|_| !options.detectors.is_empty()) else {
+                return Ok(None);
+            };
+            detectors::run(fit, &inputs.sha256, tests, &options.detectors, progress).map(Some)
         },
         || {
-            rayon::join(
-                || {
-                    if options.detectors.is_empty() || tests.is_empty() {
-                        return Ok(None);
-                    }
-                    detectors::run(train, train_sha256, tests, &options.detectors, progress)
-                        .map(Some)
-                },
-                || {
-                    if !options.classifiers.any() || tests.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    classifiers::run(train, train_sha256, tests, &options.classifiers)
-                },
-            )
+            let Some(fit) = fit.filter(|_| options.classifiers.any()) else {
+                return Ok(Vec::new());
+            };
+            classifiers::run(fit, &inputs.sha256, &known, tests, &options.classifiers)
         },
     );
-    let (files, stats_report, drift) = statistics?;
-    let (detected, classified) = detected;
     let detected = detected?;
     let classified = classified?;
     progress(Stage::Plots);
@@ -263,8 +245,8 @@ pub fn build(
     let ((overview, features), (drift_section, detector_section)) = rayon::join(
         || {
             rayon::join(
-                || overview::section(&files, &stats_report),
-                || features::section(train, &stats_report, options),
+                || overview::section(&files, stats_report),
+                || features::section(train, stats_report, options),
             )
         },
         || {
@@ -282,8 +264,8 @@ pub fn build(
     let (features_section, histograms) = features?;
     // The answer first: the findings, the files, the detectors, the drift, then the features.
     let mut found = findings::of(
-        &train.name,
-        &stats_report,
+        &train.overview.file,
+        stats_report,
         &drift,
         detected.as_ref().map(|d| &d.evaluation),
     );
@@ -295,12 +277,25 @@ pub fn build(
     for (i, f) in classifiers::findings(&classified).into_iter().enumerate() {
         found.insert(at + i, f);
     }
+    let sample_note = inputs.sampled.as_ref().map(|s| {
+        html::Block::Text(format!(
+            "The models were fitted on a seeded uniform sample of {} of the {} rows of {} \
+             (seed {}; `kddstat fit --sample`).",
+            crate::render::thousands(fit.map_or(0, |f| f.rows() as u64)),
+            crate::render::thousands(s.file_rows),
+            short(&train.overview.file),
+            s.seed
+        ))
+    });
     let mut sections = vec![findings::section(&found), overview?];
-    if let Some(s) = detector_section? {
+    if let Some(mut s) = detector_section? {
+        s.blocks.splice(0..0, sample_note.clone());
         sections.push(s);
     }
     if !classified.is_empty() {
-        sections.push(classifiers::section(&classified, &drift, &files)?);
+        let mut s = classifiers::section(&classified, &drift, &files)?;
+        s.blocks.splice(0..0, sample_note);
+        sections.push(s);
     }
     if !drift.is_empty() {
         sections.push(drift_section?);
@@ -313,12 +308,17 @@ pub fn build(
     let summary = Summary {
         format: FORMAT,
         format_version: FORMAT_VERSION,
-        train: train.name.clone(),
-        tests: tests.iter().map(|t| t.name.clone()).collect(),
+        train: train.overview.file.clone(),
+        tests: inputs
+            .tests
+            .iter()
+            .map(|t| t.overview.file.clone())
+            .collect(),
         files,
-        stats: stats_report,
+        stats: stats_report.clone(),
         histograms,
         drift,
+        fit_sample: inputs.sampled.clone(),
         evaluation,
         curves,
         clusters,

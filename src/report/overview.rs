@@ -4,55 +4,9 @@
 use super::html::{Block, Cell, Figure, Section, Table};
 use super::plot::{BarChart, Bars, LineChart, Scale, WIDTH};
 use super::{FileOverview, palette, short, slugs};
-use crate::clean;
 use crate::error::Result;
-use crate::load::Dataset;
 use crate::schema::{self, Category};
 use crate::stats::analysis::StatsReport;
-use crate::stats::{OrderedMap, value_counts};
-
-/// The overview figures of one file.
-pub fn file_overview(ds: &Dataset) -> Result<FileOverview> {
-    let findings = clean::inspect(ds)?;
-    let counts = value_counts(ds.str_values(schema::CATEGORY)?);
-    let categories = Category::ALL
-        .iter()
-        .filter_map(|c| {
-            counts
-                .iter()
-                .find(|(n, _)| n == c.as_str())
-                .map(|(n, k)| (n.clone(), *k))
-        })
-        .collect();
-    let labels = value_counts(ds.str_values(schema::LABEL)?);
-    let difficulty = if ds.layout.difficulty {
-        let mut levels = vec![0u64; schema::MAX_DIFFICULTY as usize + 1];
-        for chunk in ds.i64_chunks(schema::DIFFICULTY)? {
-            for &d in chunk {
-                if let Some(slot) = usize::try_from(d).ok().and_then(|i| levels.get_mut(i)) {
-                    *slot += 1;
-                }
-            }
-        }
-        Some(OrderedMap(
-            levels
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| (i.to_string(), n))
-                .collect(),
-        ))
-    } else {
-        None
-    };
-    Ok(FileOverview {
-        file: ds.name.clone(),
-        rows: ds.rows(),
-        findings,
-        categories: OrderedMap(categories),
-        labels: OrderedMap(labels),
-        difficulty,
-    })
-}
 
 fn category_legend() -> Vec<(String, plotters::style::RGBColor)> {
     Category::ALL[..5]

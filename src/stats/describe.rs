@@ -357,6 +357,25 @@ impl DescribeState {
             })
     }
 
+    /// How the rows are grouped.
+    pub fn group_by(&self) -> Option<GroupBy> {
+        self.by
+    }
+
+    /// The numeric columns described, in order.
+    pub fn numeric_columns(&self) -> Vec<&'static str> {
+        numeric_of(&self.cols).iter().map(|(n, _)| *n).collect()
+    }
+
+    /// The distribution of a numeric column among the rows of one group (`None` when no row is
+    /// in the group, or the rows are not grouped).
+    pub fn group_distribution(&self, group: &str, column: &str) -> Option<&Distribution> {
+        let i = numeric_of(&self.cols)
+            .iter()
+            .position(|(n, _)| *n == column)?;
+        self.groups.get(group).and_then(|(_, ds)| ds.get(i))
+    }
+
     /// The value counts of a categorical column described, most frequent first (ties by value),
     /// as [`value_counts`].
     pub fn value_counts(&self, column: &str) -> Result<Vec<(String, u64)>> {

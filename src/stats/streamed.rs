@@ -17,7 +17,7 @@ use super::describe::{DescribeOptions, DescribeState};
 use super::relevance::{self, Contingency, Relevance};
 use super::{Distribution, OrderedMap};
 use crate::error::{Error, Result};
-use crate::load::stream::Stream;
+use crate::load::rows::Chunks;
 use crate::schema;
 
 /// Text values coded in order of first appearance, across chunks.
@@ -35,24 +35,28 @@ impl Codes {
     }
 }
 
-/// Analyses the file `open` opens (twice) in chunks. `duplicates` and `conflicts` (rows) come
+/// The columns the first pass describes: the numeric features, the categorical ones and the
+/// category.
+pub fn described_columns() -> Vec<String> {
+    let mut columns: Vec<String> = schema::numeric_features()
+        .map(|f| f.name.to_string())
+        .collect();
+    columns.extend(schema::categorical_features().map(|f| f.name.to_string()));
+    columns.push(schema::CATEGORY.to_string());
+    columns
+}
+
+/// Analyses the rows `open` opens (twice) in chunks. `duplicates` and `conflicts` (rows) come
 /// from the cleaning stage.
 pub fn analyse(
-    open: &dyn Fn() -> Result<Stream>,
+    open: &dyn Fn() -> Result<Chunks>,
     options: &StatsOptions,
     duplicates: usize,
     conflicts: usize,
 ) -> Result<StatsReport> {
-    let names: Vec<String> = schema::numeric_features()
-        .map(|f| f.name.to_string())
-        .collect();
-    let categorical: Vec<&'static str> = schema::categorical_features().map(|f| f.name).collect();
     // First pass: every column's value counts, per group of the profile.
-    let mut columns = names.clone();
-    columns.extend(categorical.iter().map(|c| c.to_string()));
-    columns.push(schema::CATEGORY.to_string());
     let describe_options = DescribeOptions {
-        columns: Some(columns),
+        columns: Some(described_columns()),
         by: Some(options.by),
     };
     let mut state: Option<DescribeState> = None;
@@ -66,6 +70,28 @@ pub fn analyse(
         st.update(&ds)?;
     }
     let state = state.ok_or_else(|| Error::Internal("no rows were read".into()))?;
+    analyse_described(&state, open, options, duplicates, conflicts)
+}
+
+/// Analyses the rows `open` opens (once more) in chunks, whose first pass gave `state`: a state
+/// of at least [`described_columns`] (other categorical columns may be there too), grouped by
+/// `options.by`.
+pub fn analyse_described(
+    state: &DescribeState,
+    open: &dyn Fn() -> Result<Chunks>,
+    options: &StatsOptions,
+    duplicates: usize,
+    conflicts: usize,
+) -> Result<StatsReport> {
+    let names: Vec<String> = schema::numeric_features()
+        .map(|f| f.name.to_string())
+        .collect();
+    if state.group_by() != Some(options.by) || state.numeric_columns() != names {
+        return Err(Error::Internal(
+            "the first pass did not describe the numeric features grouped as the profile".into(),
+        ));
+    }
+    let categorical: Vec<&'static str> = schema::categorical_features().map(|f| f.name).collect();
     let dists: Vec<Distribution> = names
         .iter()
         .map(|n| state.distribution(n).cloned())
