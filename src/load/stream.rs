@@ -99,6 +99,8 @@ struct Cutter {
     line: usize,
     offset: usize,
     hash: Option<Sha256>,
+    /// A file whose bytes are hashed, not the text made of them (Parquet).
+    raw: Option<std::path::PathBuf>,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -158,6 +160,17 @@ impl Stream {
             Input::Stdin => Box::new(io::stdin()),
         };
         let start = peek(&mut raw, 4).map_err(io_error)?;
+        if let (Input::Path(p), true) = (input, start.starts_with(parquet::MAGIC)) {
+            // Parquet by row groups: its text made one row group at a time.
+            let p = std::path::Path::new(p);
+            let text = parquet::RowGroupText::open(&name, p)?;
+            let mut cutter = Cutter::new(&name, Box::new(text), false, options, block);
+            cutter.raw = Some(p.to_path_buf());
+            return Ok(Stream {
+                cutter: Some(cutter),
+                ..stream
+            });
+        }
         let mut reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(start.clone()).chain(raw));
         let mut limited = false;
         if start.starts_with(GZIP_MAGIC) {
@@ -165,11 +178,17 @@ impl Stream {
             let inner_start = peek(&mut inner, 4).map_err(|e| gzip_error(&name, e))?;
             if container(&inner_start) {
                 // A second layer: read whole, as a whole load does.
+                if matches!(input, Input::Stdin) {
+                    return stream.read_whole_stdin(inner_start, &mut inner, true);
+                }
                 return stream.read_whole(input);
             }
             limited = true;
             reader = Box::new(io::Cursor::new(inner_start).chain(inner));
         } else if container(&start) {
+            if matches!(input, Input::Stdin) {
+                return stream.read_whole_stdin(Vec::new(), &mut reader, false);
+            }
             return stream.read_whole(input);
         }
         if options.entry.is_some() {
@@ -216,9 +235,48 @@ impl Stream {
     }
 
     /// Reads an input whole (archives, Parquet, nested compression) as its one chunk.
-    fn read_whole(mut self, input: &Input) -> Result<Stream> {
+    fn read_whole(self, input: &Input) -> Result<Stream> {
         let raw =
             source::read_input_with(input, self.options.entry.as_deref(), self.options.limits)?;
+        self.take_whole(raw)
+    }
+
+    /// Reads the rest of standard input whole after its first bytes, `start` (a container read
+    /// from it cannot be read from its start again), within the decompression limit.
+    fn read_whole_stdin(self, start: Vec<u8>, rest: &mut dyn Read, gz: bool) -> Result<Stream> {
+        let max = self.options.limits.max_decompressed;
+        let mut bytes = start;
+        rest.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                if gz {
+                    gzip_error(&self.name, e)
+                } else {
+                    Error::Io {
+                        path: self.name.clone(),
+                        source: e,
+                    }
+                }
+            })?;
+        if bytes.len() as u64 > max {
+            return Err(Error::Archive {
+                path: self.name.clone(),
+                message: format!(
+                    "decompresses to more than {max} bytes (the limit; raise it with --max-decompressed)"
+                ),
+            });
+        }
+        let raw = source::read_bytes(
+            &self.name,
+            bytes,
+            self.options.entry.as_deref(),
+            self.options.limits,
+        )?;
+        self.take_whole(raw)
+    }
+
+    /// Parses an input read whole as its one chunk.
+    fn take_whole(mut self, raw: source::Raw) -> Result<Stream> {
         self.sha = Some(crate::output::sha256_hex(&raw.bytes));
         let ds = if raw.bytes.starts_with(parquet::MAGIC) {
             parquet::read(raw.name.clone(), &raw.bytes, &self.options)?
@@ -273,10 +331,10 @@ impl Stream {
                 loop {
                     let message = match cutter.next_text() {
                         Ok(Some(t)) => Message::Text(t),
-                        Ok(None) => Message::End(
-                            cutter.offset,
-                            cutter.hash.take().map(|h| hex(&h.finalize())),
-                        ),
+                        Ok(None) => match cutter.finish_hash() {
+                            Ok(sha) => Message::End(cutter.offset, sha),
+                            Err(e) => Message::Failed(e),
+                        },
                         Err(e) => Message::Failed(e),
                     };
                     let last = !matches!(message, Message::Text(_));
@@ -377,7 +435,26 @@ impl Cutter {
             line: 0,
             offset: 0,
             hash: None,
+            raw: None,
         }
+    }
+
+    /// The SHA-256 asked for: of the text read, or of the file's bytes when the text was made
+    /// of them.
+    fn finish_hash(&mut self) -> Result<Option<String>> {
+        let Some(mut h) = self.hash.take() else {
+            return Ok(None);
+        };
+        if let Some(path) = &self.raw {
+            h = Sha256::new();
+            let io_error = |source| Error::Io {
+                path: self.name.clone(),
+                source,
+            };
+            let mut file = std::fs::File::open(path).map_err(io_error)?;
+            io::copy(&mut file, &mut h).map_err(io_error)?;
+        }
+        Ok(Some(hex(&h.finalize())))
     }
 
     /// Reads more of the input into the buffer (about a block); at the end, drops the reader.
@@ -391,6 +468,13 @@ impl Cutter {
             Ok(n) => n,
             Err(e) => {
                 self.reader = None;
+                // An error of kddstat's own, carried through a reader (Parquet row groups).
+                if e.get_ref().is_some_and(|i| i.is::<Error>()) {
+                    return Err(match e.into_inner().map(|b| b.downcast::<Error>()) {
+                        Some(Ok(inner)) => *inner,
+                        _ => Error::Internal(format!("{}: a read error was lost", self.name)),
+                    });
+                }
                 return Err(if self.limited {
                     gzip_error(&self.name, e)
                 } else {
