@@ -61,11 +61,12 @@ fn metrics_by_hand() {
     .map(|s| s.to_string())
     .collect();
     let t = TestFile {
-        ds: &ds,
+        rows: kddstat::load::rows::Rows::Frame(&ds),
         sha256: String::new(),
         known: &known,
     };
-    let f = figures(&t, &attack, &p, Some(&category)).unwrap();
+    let truth = kddstat::evaluate::Truth::of(&ds).unwrap();
+    let f = figures(&t, &truth, &(attack.clone(), p.clone(), Some(category))).unwrap();
     let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} != {b}");
     // TP 5, FN 4, FP 1, TN 9.
     close(f.accuracy, 14.0 / 19.0);
@@ -91,7 +92,7 @@ fn metrics_by_hand() {
     assert_eq!(c.get("Probe").unwrap().get("normal"), Some(&2));
     assert!(f.paper.is_none());
     // A binary target: the 2 x 2 matrix.
-    let b = figures(&t, &attack, &p, None).unwrap();
+    let b = figures(&t, &truth, &(attack, p, None)).unwrap();
     let c = b.confusion.unwrap();
     assert_eq!(c.get("normal").unwrap().get("normal"), Some(&9));
     assert_eq!(c.get("normal").unwrap().get("attack"), Some(&1));

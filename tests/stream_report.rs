@@ -1,5 +1,6 @@
-//! `kddstat report` of files read in chunks: the same folder as of the files read whole, and a
-//! training file of millions of rows in bounded memory, its models fitted on a seeded sample.
+//! `kddstat report` and `evaluate` of files read in chunks: the same folder and figures as of the
+//! files read whole, and a training file of millions of rows in bounded memory, its models
+//! fitted on a seeded sample.
 
 mod common;
 
@@ -130,4 +131,56 @@ fn report_memory_does_not_grow_with_the_training_file() {
     assert_eq!(summary["fit_sample"]["seed"], 42);
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("seeded uniform sample of 200,000 of the 2,519,460 rows"));
+}
+
+/// `evaluate` scores a test file larger than a block in chunks, keeping 4 bytes of truth per row:
+/// the same JSON as of the file held whole, the NSL-KDD paper's figures included (the file's
+/// SHA-256 is read through).
+#[test]
+fn evaluate_in_chunks_is_the_evaluation_of_the_whole_file() {
+    let run = |train: &Path, test: &Path, block: Option<&str>| -> Vec<u8> {
+        let mut c = kddstat();
+        c.args([
+            "evaluate",
+            "-q",
+            "--detectors",
+            "zscore,kmeans",
+            "--classifiers",
+            "tree,bayes",
+            "--hybrid",
+            "tree+zscore",
+            "--format",
+            "json",
+            "--train",
+        ])
+        .arg(train)
+        .arg("--test")
+        .arg(test);
+        if let Some(b) = block {
+            c.env("KDDSTAT_BLOCK_BYTES", b);
+        }
+        common::stdout_of(&mut c)
+    };
+    let (train, test) = (
+        fixture_path("report_train.txt"),
+        fixture_path("report_test.txt"),
+    );
+    let whole = run(&train, &test, None);
+    for block in ["7", "300"] {
+        assert!(
+            run(&train, &test, Some(block)) == whole,
+            "blocks of {block}"
+        );
+    }
+    let Some(data) = common::data_dir(&["KDDTrain+.txt", "KDDTest+.txt"]) else {
+        return;
+    };
+    let (train, test) = (data.join("KDDTrain+.txt"), data.join("KDDTest+.txt"));
+    let whole = run(&train, &test, None);
+    assert!(
+        run(&train, &test, Some("1000000")) == whole,
+        "KDDTest+ in blocks"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+    assert!(v["classifiers"][0]["tests"][0]["paper"].is_object());
 }

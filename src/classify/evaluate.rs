@@ -23,8 +23,10 @@ use serde::Serialize;
 use super::Classifier;
 use crate::detect::Model;
 use crate::error::Result;
+use crate::evaluate::Truth;
 use crate::evaluate::metrics;
 use crate::load::Dataset;
+use crate::load::rows::Rows;
 use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
 
@@ -136,8 +138,8 @@ pub struct ClassifierFigures {
 
 /// A test file with what the evaluation needs of it.
 pub struct TestFile<'a> {
-    /// The rows.
-    pub ds: &'a Dataset,
+    /// The rows (read in chunks).
+    pub rows: Rows<'a>,
     /// SHA-256 of its bytes (to recognise the paper's files).
     pub sha256: String,
     /// Labels the training file has.
@@ -156,11 +158,12 @@ fn share(a: usize, b: usize) -> f64 {
 /// probability, `category[i]` the predicted category when the target has one.
 pub fn figures(
     t: &TestFile<'_>,
-    attack: &[bool],
-    p: &[f64],
-    category: Option<&[Category]>,
+    truth: &Truth,
+    (attack, p, category): &Predictions,
 ) -> Result<ClassifierTest> {
-    let labels: Vec<&str> = t.ds.str_values(schema::LABEL)?.collect();
+    let (attack, p, category) = (attack.as_slice(), p.as_slice(), category.as_deref());
+    let labels: Vec<&str> = truth.labels().collect();
+    let file = truth.name().to_string();
     let truth: Vec<Category> = labels.iter().map(|l| schema::category_of(l)).collect();
     let positive: Vec<bool> = truth.iter().map(|c| *c != Category::Normal).collect();
     let n = labels.len();
@@ -285,7 +288,7 @@ pub fn figures(
         }
     };
     Ok(ClassifierTest {
-        file: t.ds.name.clone(),
+        file,
         rows: n,
         accuracy: share(tp + tn, n),
         detection_rate: recall,
@@ -331,13 +334,34 @@ pub fn predictions(c: &Classifier, ds: &Dataset) -> Result<Predictions> {
     Ok((attack, p, category))
 }
 
+/// Adds a chunk's predictions to a file's.
+fn extend(all: &mut Predictions, chunk: Predictions) {
+    all.0.extend(chunk.0);
+    all.1.extend(chunk.1);
+    if let Some(c) = chunk.2 {
+        all.2.get_or_insert_with(Vec::new).extend(c);
+    }
+}
+
+/// The predictions of `predict` on every chunk of a test file, with its truth.
+fn predict_file(
+    t: &TestFile<'_>,
+    predict: impl Fn(&Dataset) -> Result<Predictions>,
+) -> Result<ClassifierTest> {
+    let mut all: Predictions = (Vec::new(), Vec::new(), None);
+    let truth = crate::evaluate::truth::pass(t.rows, "evaluate", |ds| {
+        extend(&mut all, predict(ds)?);
+        Ok(())
+    })?;
+    figures(t, &truth, &all)
+}
+
 /// A classifier on every test file.
 pub fn classifier(c: &Classifier, tests: &[TestFile<'_>]) -> Result<ClassifierFigures> {
-    let mut out = Vec::new();
-    for t in tests {
-        let (attack, p, category) = predictions(c, t.ds)?;
-        out.push(figures(t, &attack, &p, category.as_deref())?);
-    }
+    let out = tests
+        .iter()
+        .map(|t| predict_file(t, |ds| predictions(c, ds)))
+        .collect::<Result<Vec<_>>>()?;
     Ok(ClassifierFigures {
         id: c.id().to_string(),
         label: c.parameters.label(),
@@ -347,29 +371,33 @@ pub fn classifier(c: &Classifier, tests: &[TestFile<'_>]) -> Result<ClassifierFi
     })
 }
 
-/// A hybrid on every test file: the classifier's attacks, plus the rows the detector flags.
-pub fn hybrid(c: &Classifier, d: &Model, tests: &[TestFile<'_>]) -> Result<ClassifierFigures> {
-    let mut out = Vec::new();
-    for t in tests {
-        let (mut attack, mut p, category) = predictions(c, t.ds)?;
-        let scores = d.score(t.ds)?;
-        let mut category = category;
-        for (i, s) in scores.iter().enumerate() {
-            if *s > d.threshold {
-                attack[i] = true;
-                // A row the classifier called normal but the detector flags: an attack of an
-                // unknown category; counted as wrong in the 5-class figures unless it is normal.
-                if let Some(cat) = category.as_mut() {
-                    if cat[i] == Category::Normal {
-                        cat[i] = Category::Unknown;
-                    }
+/// A hybrid's predictions on a chunk: the classifier's attacks, plus the rows the detector flags.
+fn hybrid_predictions(c: &Classifier, d: &Model, ds: &Dataset) -> Result<Predictions> {
+    let (mut attack, mut p, mut category) = predictions(c, ds)?;
+    let scores = d.score(ds)?;
+    for (i, s) in scores.iter().enumerate() {
+        if *s > d.threshold {
+            attack[i] = true;
+            // A row the classifier called normal but the detector flags: an attack of an
+            // unknown category; counted as wrong in the 5-class figures unless it is normal.
+            if let Some(cat) = category.as_mut() {
+                if cat[i] == Category::Normal {
+                    cat[i] = Category::Unknown;
                 }
             }
-            let q = d.percentile(*s).map_or(0.0, |v| v / 100.0);
-            p[i] = p[i].max(q);
         }
-        out.push(figures(t, &attack, &p, category.as_deref())?);
+        let q = d.percentile(*s).map_or(0.0, |v| v / 100.0);
+        p[i] = p[i].max(q);
     }
+    Ok((attack, p, category))
+}
+
+/// A hybrid on every test file: the classifier's attacks, plus the rows the detector flags.
+pub fn hybrid(c: &Classifier, d: &Model, tests: &[TestFile<'_>]) -> Result<ClassifierFigures> {
+    let out = tests
+        .iter()
+        .map(|t| predict_file(t, |ds| hybrid_predictions(c, d, ds)))
+        .collect::<Result<Vec<_>>>()?;
     let mut parameters = serde_json::Map::new();
     parameters.insert(
         "classifier".into(),

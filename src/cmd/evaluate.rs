@@ -9,7 +9,10 @@ use crate::classify::tree::Criterion;
 use crate::classify::{self, Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, DetectorName, FitOptions, Model};
 use crate::error::{Error, Result};
-use crate::evaluate;
+use crate::evaluate::{self, Truth};
+use crate::load::rows::Rows;
+use crate::load::stream::{self, Stream};
+use crate::load::{self, Input, LoadOptions};
 use crate::render::{self, Format};
 
 /// The detectors fitted when none is named.
@@ -131,21 +134,15 @@ pub fn run(args: Args) -> Result<()> {
     let bar = ui.spinner(0);
     bar.set_message("reading the files");
     let loaded = (|| -> Result<_> {
-        let tests = test_args
+        // A test file larger than a block is scored in chunks (read once per model family);
+        // smaller ones, standard input and archive members are held whole.
+        let load_options = args.input.options(false);
+        let held = test_args
             .iter()
-            .map(|t| {
-                let (ds, raw) = args.input.load_with_source(t, false, &ui)?;
-                if !ds.layout.label {
-                    return Err(Error::Usage(format!(
-                        "{}: has no labels, and evaluate needs them (kddstat score scores unlabelled records)",
-                        ds.name
-                    )));
-                }
-                ds.require_all_features("evaluate")?;
-                Ok((ds, detect::sha256_hex(&raw.bytes)))
-            })
+            .map(|t| TestInput::read(t, &load_options, &ui))
             .collect::<Result<Vec<_>>>()?;
-        let (tests, test_shas): (Vec<_>, Vec<_>) = tests.into_iter().unzip();
+        let tests: Vec<Rows<'_>> = held.iter().map(|h| h.rows(&load_options)).collect();
+        let test_shas: Vec<String> = held.iter().map(|h| h.sha256.clone()).collect();
         let mut classifiers = Vec::new();
         let (train_name, models) = if fitting {
             // A training file of more than `fit --sample`'s default rows is read in chunks and
@@ -232,7 +229,7 @@ fn classify_all(
     args: &Args,
     train: &TrainRows<'_>,
     test_shas: &[String],
-    tests: &[crate::load::Dataset],
+    tests: &[Rows<'_>],
     bar: &indicatif::ProgressBar,
 ) -> Result<Vec<classify::evaluate::ClassifierFigures>> {
     let known = train.known;
@@ -240,8 +237,8 @@ fn classify_all(
     let files: Vec<classify::evaluate::TestFile<'_>> = tests
         .iter()
         .zip(test_shas)
-        .map(|(ds, sha256)| classify::evaluate::TestFile {
-            ds,
+        .map(|(rows, sha256)| classify::evaluate::TestFile {
+            rows: *rows,
             sha256: sha256.clone(),
             known,
         })
@@ -288,4 +285,46 @@ fn classify_all(
         out.push(classify::evaluate::hybrid(c, &d, &files)?);
     }
     Ok(out)
+}
+
+/// A test file of `evaluate`: in memory, or a file read in chunks.
+struct TestInput {
+    input: Input,
+    whole: Option<crate::load::Dataset>,
+    /// SHA-256 of its text (to recognise the NSL-KDD paper's files).
+    sha256: String,
+}
+
+impl TestInput {
+    fn read(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<TestInput> {
+        let input = Input::from_arg(arg);
+        if stream::fits_one_block(&input) || !matches!(input, Input::Path(_)) {
+            let (ds, raw) = load::load_with_source(&input, options)?;
+            ui.warnings(&ds);
+            // Checked now, before anything is fitted.
+            Truth::default().add(&ds, "evaluate")?;
+            return Ok(TestInput {
+                input,
+                whole: Some(ds),
+                sha256: detect::sha256_hex(&raw.bytes),
+            });
+        }
+        // Its first chunk is checked now, before anything is fitted.
+        if let Some(first) = Stream::open(&input, options)?.next() {
+            Truth::default().add(&first?, "evaluate")?;
+        }
+        let sha256 = Stream::text_sha256(&input, options)?;
+        Ok(TestInput {
+            input,
+            whole: None,
+            sha256,
+        })
+    }
+
+    fn rows<'a>(&'a self, options: &'a LoadOptions) -> Rows<'a> {
+        match &self.whole {
+            Some(ds) => Rows::Frame(ds),
+            None => Rows::File(&self.input, options),
+        }
+    }
 }

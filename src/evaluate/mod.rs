@@ -2,14 +2,17 @@
 //! per category and per label, and how their scores spread across attack classes.
 
 pub mod metrics;
+pub mod truth;
 
 use serde::Serialize;
 
 use crate::detect::Model;
 use crate::error::Result;
 use crate::load::Dataset;
+use crate::load::rows::Rows;
 use crate::schema::{self, Category};
 use crate::stats::{Distribution, OrderedMap, value_counts};
+pub use truth::Truth;
 
 /// Quantiles of the scores of one group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,9 +153,9 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// Figures of scores on a test file.
-pub fn figures(ds: &Dataset, scores: &[f64], threshold: f64) -> Result<TestFigures> {
-    let categories: Vec<&str> = ds.str_values(schema::CATEGORY)?.collect();
-    let labels: Vec<&str> = ds.str_values(schema::LABEL)?.collect();
+pub fn figures(t: &Truth, scores: &[f64], threshold: f64) -> Result<TestFigures> {
+    let categories: Vec<&str> = t.categories().collect();
+    let labels: Vec<&str> = t.labels().collect();
     let normal = Category::Normal.as_str();
     let attack: Vec<bool> = categories.iter().map(|c| *c != normal).collect();
     let flagged: Vec<bool> = scores.iter().map(|s| *s > threshold).collect();
@@ -225,8 +228,8 @@ pub fn figures(ds: &Dataset, scores: &[f64], threshold: f64) -> Result<TestFigur
         ));
     }
     Ok(TestFigures {
-        file: ds.name.clone(),
-        rows: ds.rows(),
+        file: t.name().to_string(),
+        rows: t.rows(),
         roc_auc: OrderedMap(roc),
         average_precision: metrics::average_precision(scores, &attack),
         detection_rate,
@@ -304,7 +307,7 @@ pub fn score_all(
 pub fn evaluate_scores(
     train: &str,
     models: &[Model],
-    tests: &[Dataset],
+    tests: &[Truth],
     scores: &[Vec<Vec<f64>>],
 ) -> Result<Evaluation> {
     let mut detectors = Vec::new();
@@ -330,9 +333,31 @@ pub fn evaluate_scores(
     })
 }
 
-/// Evaluates fitted models on test files.
-pub fn evaluate(train: &str, models: &[Model], tests: &[Dataset]) -> Result<Evaluation> {
-    let encodings = Encodings::new(models, tests)?;
-    let scores = score_all(models, tests, &encodings)?;
-    evaluate_scores(train, models, tests, &scores)
+/// Scores every model on the rows of one test file, read in chunks (each chunk encoded once per
+/// distinct encoder): the file's truth and `scores[model][row]`.
+pub fn score_rows(models: &[Model], rows: Rows) -> Result<(Truth, Vec<Vec<f64>>)> {
+    let mut scores = vec![Vec::new(); models.len()];
+    let truth = truth::pass(rows, "evaluate", |ds| {
+        let chunk = std::slice::from_ref(ds);
+        let encodings = Encodings::new(models, chunk)?;
+        for (s, per_test) in scores.iter_mut().zip(score_all(models, chunk, &encodings)?) {
+            s.extend_from_slice(&per_test[0]);
+        }
+        Ok(())
+    })?;
+    Ok((truth, scores))
+}
+
+/// Evaluates fitted models on test files, each read in chunks.
+pub fn evaluate(train: &str, models: &[Model], tests: &[Rows]) -> Result<Evaluation> {
+    let mut truths = Vec::new();
+    let mut scores: Vec<Vec<Vec<f64>>> = vec![Vec::new(); models.len()];
+    for rows in tests {
+        let (truth, per_model) = score_rows(models, *rows)?;
+        truths.push(truth);
+        for (s, p) in scores.iter_mut().zip(per_model) {
+            s.push(p);
+        }
+    }
+    evaluate_scores(train, models, &truths, &scores)
 }

@@ -328,6 +328,17 @@ impl Stream {
         if self.hashing { self.sha.clone() } else { None }
     }
 
+    /// The SHA-256 of an input's decompressed text, read through without parsing it.
+    pub fn text_sha256(input: &Input, options: &LoadOptions) -> Result<String> {
+        let mut s = Stream::open(input, options)?.hashed();
+        if s.whole.is_none() {
+            while s.next_text()?.is_some() {}
+        }
+        s.sha
+            .clone()
+            .ok_or_else(|| Error::Internal(format!("{}: no hash of its text", s.name)))
+    }
+
     /// The next block of text from the reading thread (started on the first call).
     fn next_text(&mut self) -> Result<Option<Text>> {
         if let Some(mut cutter) = self.cutter.take() {

@@ -51,7 +51,7 @@ pub fn run(
         .iter()
         .enumerate()
         .map(|(i, ds)| TestFile {
-            ds,
+            rows: crate::load::rows::Rows::Frame(ds),
             sha256: o.test_sha256.get(i).cloned().unwrap_or_default(),
             known,
         })

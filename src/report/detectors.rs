@@ -55,7 +55,11 @@ pub fn run(
     progress(super::Stage::Scoring);
     let encodings = Encodings::new(&models, tests)?;
     let scores = evaluate::score_all(&models, tests, &encodings)?;
-    let evaluation = evaluate::evaluate_scores(&train.name, &models, tests, &scores)?;
+    let truths = tests
+        .iter()
+        .map(evaluate::Truth::of)
+        .collect::<Result<Vec<_>>>()?;
+    let evaluation = evaluate::evaluate_scores(&train.name, &models, &truths, &scores)?;
     let attack: Vec<Vec<bool>> = tests
         .iter()
         .map(|t| {
