@@ -13,7 +13,7 @@ use crate::load::rows::Rows;
 use crate::load::{self, Dataset, Input, LoadOptions, sample, stream};
 use crate::output;
 use crate::render;
-use crate::report::read;
+use crate::report::read::{self, TestRows};
 use crate::report::{self, Inputs, ReportOptions, Stage};
 
 /// Arguments of `kddstat report`.
@@ -155,7 +155,7 @@ pub fn run(args: Args) -> Result<()> {
 /// Reads the training file (then each test file): whole when it fits one block or cannot be
 /// read twice (standard input, an archive member), else in chunks, each pass in bounded memory;
 /// with `models`, the rows to fit on (a seeded sample of a training file of more than
-/// `fit --sample`'s default rows) and the test files' rows.
+/// `fit --sample`'s default rows) and the test files' rows (held, or read in chunks again).
 fn read_inputs(
     inputs: &[Input],
     options: &LoadOptions,
@@ -207,20 +207,12 @@ fn read_inputs(
     let mut test_rows = Vec::new();
     let mut test_sha256 = Vec::new();
     for input in test_inputs {
-        // Models score every test row, so their files are held whole.
-        let held = if models {
-            let (ds, raw) = load::load_with_source(input, options)?;
-            ui.warnings(&ds);
-            Some((ds, detect::sha256_hex(&raw.bytes)))
-        } else {
-            whole(input)?
-        };
-        match held {
+        match whole(input)? {
             Some((ds, sha)) => {
                 tests.push(read::profile(Rows::Frame(&ds))?);
                 test_sha256.push(sha);
                 if models {
-                    test_rows.push(ds);
+                    test_rows.push(TestRows::Whole(ds));
                 }
             }
             None => {
@@ -230,7 +222,13 @@ fn read_inputs(
                     ui.warn(w);
                 }
                 tests.push(p);
-                test_sha256.push(String::new());
+                if models {
+                    // The models score it in chunks; its SHA-256 recognises the paper's files.
+                    test_sha256.push(stream::Stream::text_sha256(input, options)?);
+                    test_rows.push(TestRows::File(input.clone(), options.clone()));
+                } else {
+                    test_sha256.push(String::new());
+                }
             }
         }
     }

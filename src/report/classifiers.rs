@@ -13,6 +13,7 @@ use crate::classify::{Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, FitOptions};
 use crate::error::Result;
 use crate::load::Dataset;
+use crate::load::rows::Rows;
 use crate::schema;
 use crate::stats::drift::DriftReport;
 
@@ -44,14 +45,14 @@ pub fn run(
     train: &Dataset,
     sha256: &str,
     known: &std::collections::BTreeSet<String>,
-    tests: &[Dataset],
+    tests: &[Rows<'_>],
     o: &ClassifierOptions,
 ) -> Result<Vec<ClassifierFigures>> {
     let files: Vec<TestFile<'_>> = tests
         .iter()
         .enumerate()
-        .map(|(i, ds)| TestFile {
-            rows: crate::load::rows::Rows::Frame(ds),
+        .map(|(i, rows)| TestFile {
+            rows: *rows,
             sha256: o.test_sha256.get(i).cloned().unwrap_or_default(),
             known,
         })

@@ -15,8 +15,17 @@ use crate::detect::{self, FitOptions, Fitted};
 use crate::error::Result;
 use crate::evaluate::{self, Encodings, Evaluation, Spread, TestFigures, metrics};
 use crate::load::Dataset;
+use crate::load::rows::Rows;
 use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
+
+/// The index of a category name in [`Category::ALL`] (`unknown` for any other).
+fn category_index(name: &str) -> usize {
+    Category::ALL
+        .iter()
+        .position(|x| x.as_str() == name)
+        .unwrap_or(Category::ALL.len() - 1)
+}
 
 /// Curves are thinned to points at least this far apart (in rate units) before drawing.
 const CURVE_STEP: f64 = 0.004;
@@ -36,11 +45,11 @@ pub struct Detected {
     pub percentiles: Vec<Vec<OrderedMap<Spread>>>,
 }
 
-/// Fits the detectors on `train` and scores the test files.
+/// Fits the detectors on `train` and scores the test files, each read in chunks.
 pub fn run(
     train: &Dataset,
     sha256: &str,
-    tests: &[Dataset],
+    tests: &[Rows<'_>],
     options: &[FitOptions],
     progress: &(dyn Fn(super::Stage) + Sync),
 ) -> Result<Detected> {
@@ -53,35 +62,70 @@ pub fn run(
     };
     let models = detect::fit_many(train, sha256, options, &on_fit)?;
     progress(super::Stage::Scoring);
-    let encodings = Encodings::new(&models, tests)?;
-    let scores = evaluate::score_all(&models, tests, &encodings)?;
-    let truths = tests
-        .iter()
-        .map(evaluate::Truth::of)
-        .collect::<Result<Vec<_>>>()?;
+    // Per test file: the truth, each model's scores, each k-means model's rows per (cluster,
+    // category).
+    let mut truths = Vec::new();
+    let mut scores: Vec<Vec<Vec<f64>>> = vec![Vec::new(); models.len()];
+    let mut compositions: Vec<Vec<Option<Vec<[u64; 6]>>>> = Vec::new();
+    for rows in tests {
+        let mut per_model: Vec<Vec<f64>> = vec![Vec::new(); models.len()];
+        let mut counts: Vec<Option<Vec<[u64; 6]>>> = models
+            .iter()
+            .map(|m| match &m.detector {
+                Fitted::Kmeans(km) => Some(vec![[0u64; 6]; km.centroids.len()]),
+                _ => None,
+            })
+            .collect();
+        let truth = evaluate::truth::pass(*rows, "report", |ds| {
+            let chunk = std::slice::from_ref(ds);
+            let encodings = Encodings::new(&models, chunk)?;
+            for (s, per_test) in per_model
+                .iter_mut()
+                .zip(evaluate::score_all(&models, chunk, &encodings)?)
+            {
+                s.extend_from_slice(&per_test[0]);
+            }
+            for (i, m) in models.iter().enumerate() {
+                let (Fitted::Kmeans(km), Some(n)) = (&m.detector, counts[i].as_mut()) else {
+                    continue;
+                };
+                let Some(x) = encodings.get(&models, i, 0) else {
+                    continue;
+                };
+                let rows: Vec<_> = x.axis_iter(Axis(0)).collect();
+                let assigned: Vec<usize> =
+                    rows.par_iter().map(|r| km.nearest(r.view()).0).collect();
+                for (c, cat) in assigned.iter().zip(ds.str_values(schema::CATEGORY)?) {
+                    n[*c][category_index(cat)] += 1;
+                }
+            }
+            Ok(())
+        })?;
+        truths.push(truth);
+        for (s, p) in scores.iter_mut().zip(per_model) {
+            s.push(p);
+        }
+        compositions.push(counts);
+    }
     let evaluation = evaluate::evaluate_scores(&train.name, &models, &truths, &scores)?;
-    let attack: Vec<Vec<bool>> = tests
+    let attack: Vec<Vec<bool>> = truths
         .iter()
         .map(|t| {
-            Ok(t.str_values(schema::CATEGORY)?
+            t.categories()
                 .map(|c| c != Category::Normal.as_str())
-                .collect())
+                .collect()
         })
-        .collect::<Result<_>>()?;
+        .collect();
     let mut percentiles = Vec::new();
     for (m, per_test) in models.iter().zip(&scores) {
         let mut per_file = Vec::new();
-        for (t, s) in tests.iter().zip(per_test) {
+        for (t, s) in truths.iter().zip(per_test) {
             let mut groups: Vec<Vec<f64>> = vec![Vec::new(); Category::ALL.len()];
-            for (score, cat) in s.iter().zip(t.str_values(schema::CATEGORY)?) {
+            for (score, cat) in s.iter().zip(t.categories()) {
                 let Some(p) = m.percentile(*score) else {
                     break;
                 };
-                let k = Category::ALL
-                    .iter()
-                    .position(|x| x.as_str() == cat)
-                    .unwrap_or(Category::ALL.len() - 1);
-                groups[k].push(p);
+                groups[category_index(cat)].push(p);
             }
             per_file.push(OrderedMap(
                 Category::ALL
@@ -96,11 +140,11 @@ pub fn run(
     }
     let mut curves = Vec::new();
     for (m, per_test) in models.iter().zip(&scores) {
-        for ((t, s), y) in tests.iter().zip(per_test).zip(&attack) {
+        for ((t, s), y) in truths.iter().zip(per_test).zip(&attack) {
             curves.push(Curves {
                 id: m.id().to_string(),
                 label: m.label(),
-                test: t.name.clone(),
+                test: t.name().to_string(),
                 roc: metrics::thin(&metrics::roc_curve(s, y), CURVE_STEP),
                 precision_recall: metrics::thin(&metrics::pr_curve(s, y), CURVE_STEP),
             });
@@ -108,27 +152,14 @@ pub fn run(
     }
     let mut clusters = Vec::new();
     for (i, m) in models.iter().enumerate() {
-        let Fitted::Kmeans(km) = &m.detector else {
-            continue;
-        };
-        for (t, test) in tests.iter().enumerate() {
-            let Some(x) = encodings.get(&models, i, t) else {
+        for (t, per_test) in truths.iter().zip(&compositions) {
+            let Some(counts) = &per_test[i] else {
                 continue;
             };
-            let rows: Vec<_> = x.axis_iter(Axis(0)).collect();
-            let assigned: Vec<usize> = rows.par_iter().map(|r| km.nearest(r.view()).0).collect();
-            let mut counts = vec![[0u64; 6]; km.centroids.len()];
-            for (c, cat) in assigned.iter().zip(test.str_values(schema::CATEGORY)?) {
-                let k = Category::ALL
-                    .iter()
-                    .position(|x| x.as_str() == cat)
-                    .unwrap_or(5);
-                counts[*c][k] += 1;
-            }
             clusters.push(ClusterComposition {
                 id: m.id().to_string(),
                 label: m.label(),
-                test: test.name.clone(),
+                test: t.name().to_string(),
                 clusters: counts
                     .iter()
                     .map(|n| {

@@ -207,7 +207,9 @@ pub fn build(
     progress: &(dyn Fn(Stage) + Sync),
 ) -> Result<Report> {
     let train = &inputs.train;
-    let tests = &inputs.test_rows;
+    let test_rows: Vec<crate::load::rows::Rows<'_>> =
+        inputs.test_rows.iter().map(read::TestRows::rows).collect();
+    let tests = &test_rows;
     let fit = inputs
         .fit
         .as_ref()
