@@ -10,9 +10,9 @@ use crate::classify::{self, Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, DetectorName, FitOptions, Model};
 use crate::error::{Error, Result};
 use crate::evaluate::{self, Truth};
-use crate::load::rows::Rows;
-use crate::load::stream::{self, Stream};
-use crate::load::{self, Input, LoadOptions};
+use crate::load::rows::{Held, Rows};
+use crate::load::stream::Stream;
+use crate::load::{Input, LoadOptions};
 use crate::render::{self, Format};
 
 /// The detectors fitted when none is named.
@@ -137,12 +137,13 @@ pub fn run(args: Args) -> Result<()> {
         // A test file larger than a block is scored in chunks (read once per model family);
         // smaller ones, standard input and archive members are held whole.
         let load_options = args.input.options(false);
-        let held = test_args
+        let (held, test_shas): (Vec<Held>, Vec<String>) = test_args
             .iter()
-            .map(|t| TestInput::read(t, &load_options, &ui))
-            .collect::<Result<Vec<_>>>()?;
-        let tests: Vec<Rows<'_>> = held.iter().map(|h| h.rows(&load_options)).collect();
-        let test_shas: Vec<String> = held.iter().map(|h| h.sha256.clone()).collect();
+            .map(|t| test_input(t, &load_options, &ui))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let tests: Vec<Rows<'_>> = held.iter().map(Held::rows).collect();
         let mut classifiers = Vec::new();
         let (train_name, models) = if fitting {
             // A training file of more than `fit --sample`'s default rows is read in chunks and
@@ -287,44 +288,22 @@ fn classify_all(
     Ok(out)
 }
 
-/// A test file of `evaluate`: in memory, or a file read in chunks.
-struct TestInput {
-    input: Input,
-    whole: Option<crate::load::Dataset>,
-    /// SHA-256 of its text (to recognise the NSL-KDD paper's files).
-    sha256: String,
-}
-
-impl TestInput {
-    fn read(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<TestInput> {
-        let input = Input::from_arg(arg);
-        if stream::fits_one_block(&input) || !matches!(input, Input::Path(_)) {
-            let (ds, raw) = load::load_with_source(&input, options)?;
-            ui.warnings(&ds);
-            // Checked now, before anything is fitted.
-            Truth::default().add(&ds, "evaluate")?;
-            return Ok(TestInput {
-                input,
-                whole: Some(ds),
-                sha256: detect::sha256_hex(&raw.bytes),
-            });
+/// A test file of `evaluate`, held (whole when it fits one block) and checked before anything is
+/// fitted (its first chunk when it is read in chunks), with the SHA-256 of its text.
+fn test_input(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<(Held, String)> {
+    let input = Input::from_arg(arg);
+    let held = Held::read(&input, options)?;
+    match held.whole() {
+        Some(ds) => {
+            ui.warnings(ds);
+            Truth::default().add(ds, "evaluate")?;
         }
-        // Its first chunk is checked now, before anything is fitted.
-        if let Some(first) = Stream::open(&input, options)?.next() {
-            Truth::default().add(&first?, "evaluate")?;
-        }
-        let sha256 = Stream::text_sha256(&input, options)?;
-        Ok(TestInput {
-            input,
-            whole: None,
-            sha256,
-        })
-    }
-
-    fn rows<'a>(&'a self, options: &'a LoadOptions) -> Rows<'a> {
-        match &self.whole {
-            Some(ds) => Rows::Frame(ds),
-            None => Rows::File(&self.input, options),
+        None => {
+            if let Some(first) = Stream::open(&input, options)?.next() {
+                Truth::default().add(&first?, "evaluate")?;
+            }
         }
     }
+    let sha = held.sha256()?;
+    Ok((held, sha))
 }

@@ -9,11 +9,11 @@ use super::fit::{DEFAULT_SAMPLE, DetectorArgs};
 use crate::detect::{self, DetectorName};
 use crate::error::Error;
 use crate::error::Result;
-use crate::load::rows::Rows;
-use crate::load::{self, Dataset, Input, LoadOptions, sample, stream};
+use crate::load::rows::{Held, Rows};
+use crate::load::{Input, LoadOptions, sample};
 use crate::output;
 use crate::render;
-use crate::report::read::{self, TestRows};
+use crate::report::read;
 use crate::report::{self, Inputs, ReportOptions, Stage};
 
 /// Arguments of `kddstat report`.
@@ -164,26 +164,19 @@ fn read_inputs(
     ui: &Ui,
     bar: &indicatif::ProgressBar,
 ) -> Result<Inputs> {
-    let whole = |input: &Input| -> Result<Option<(Dataset, String)>> {
-        if !stream::fits_one_block(input) && matches!(input, Input::Path(_)) {
-            return Ok(None);
-        }
-        let (ds, raw) = load::load_with_source(input, options)?;
-        ui.warnings(&ds);
-        Ok(Some((ds, detect::sha256_hex(&raw.bytes))))
-    };
     let chunked = |input: &Input, what: &str| {
         bar.set_message(format!("reading {} in chunks ({what})", input.name()));
     };
     let (train_input, test_inputs) = inputs
         .split_first()
         .ok_or_else(|| Error::Internal("no training file".into()))?;
-    let (train, stats, fit, sampled, sha256) = match whole(train_input)? {
-        Some((ds, sha)) => {
+    let (train, stats, fit, sampled, sha256) = match Held::read(train_input, options)? {
+        Held::Whole(ds, sha) => {
+            ui.warnings(&ds);
             let (p, stats) = read::read_train(Rows::Frame(&ds))?;
             (p, stats, models.then_some(ds), None, sha)
         }
-        None => {
+        Held::File(..) => {
             chunked(train_input, "profile and statistics");
             let (p, stats) = read::read_train(Rows::File(train_input, options))?;
             for w in &p.warnings {
@@ -207,29 +200,24 @@ fn read_inputs(
     let mut test_rows = Vec::new();
     let mut test_sha256 = Vec::new();
     for input in test_inputs {
-        match whole(input)? {
-            Some((ds, sha)) => {
-                tests.push(read::profile(Rows::Frame(&ds))?);
-                test_sha256.push(sha);
-                if models {
-                    test_rows.push(TestRows::Whole(ds));
-                }
+        let held = Held::read(input, options)?;
+        match held.whole() {
+            Some(ds) => ui.warnings(ds),
+            None => chunked(input, "profile"),
+        }
+        let p = read::profile(held.rows())?;
+        if held.whole().is_none() {
+            for w in &p.warnings {
+                ui.warn(w);
             }
-            None => {
-                chunked(input, "profile");
-                let p = read::profile(Rows::File(input, options))?;
-                for w in &p.warnings {
-                    ui.warn(w);
-                }
-                tests.push(p);
-                if models {
-                    // The models score it in chunks; its SHA-256 recognises the paper's files.
-                    test_sha256.push(stream::Stream::text_sha256(input, options)?);
-                    test_rows.push(TestRows::File(input.clone(), options.clone()));
-                } else {
-                    test_sha256.push(String::new());
-                }
-            }
+        }
+        tests.push(p);
+        if models {
+            // The models score it (held, or in chunks); its SHA-256 recognises the paper's files.
+            test_sha256.push(held.sha256()?);
+            test_rows.push(held);
+        } else {
+            test_sha256.push(String::new());
         }
     }
     Ok(Inputs {

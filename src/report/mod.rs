@@ -207,8 +207,11 @@ pub fn build(
     progress: &(dyn Fn(Stage) + Sync),
 ) -> Result<Report> {
     let train = &inputs.train;
-    let test_rows: Vec<crate::load::rows::Rows<'_>> =
-        inputs.test_rows.iter().map(read::TestRows::rows).collect();
+    let test_rows: Vec<crate::load::rows::Rows<'_>> = inputs
+        .test_rows
+        .iter()
+        .map(crate::load::rows::Held::rows)
+        .collect();
     let tests = &test_rows;
     let fit = inputs
         .fit

@@ -11,8 +11,8 @@ use super::FileOverview;
 use crate::clean;
 use crate::detect::Sampled;
 use crate::error::{Error, Result};
-use crate::load::rows::Rows;
-use crate::load::{self, Dataset, Input, LoadOptions};
+use crate::load::rows::{Held, Rows};
+use crate::load::{self, Dataset};
 use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
 use crate::stats::analysis::{StatsOptions, StatsReport};
@@ -42,25 +42,6 @@ impl Profile {
     }
 }
 
-/// A test file's rows for the models: in memory, or a file read in chunks.
-#[derive(Debug, Clone)]
-pub enum TestRows {
-    /// Held whole.
-    Whole(Dataset),
-    /// Read in chunks each time.
-    File(Input, LoadOptions),
-}
-
-impl TestRows {
-    /// Its rows.
-    pub fn rows(&self) -> Rows<'_> {
-        match self {
-            TestRows::Whole(ds) => Rows::Frame(ds),
-            TestRows::File(input, options) => Rows::File(input, options),
-        }
-    }
-}
-
 /// Everything the report is built from.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -78,7 +59,7 @@ pub struct Inputs {
     /// The test files.
     pub tests: Vec<Profile>,
     /// The test files' rows, for the detectors and classifiers (empty without them).
-    pub test_rows: Vec<TestRows>,
+    pub test_rows: Vec<Held>,
     /// SHA-256 of each test file's text (to recognise the paper's files).
     pub test_sha256: Vec<String>,
 }
@@ -98,7 +79,10 @@ impl Inputs {
             sampled: None,
             sha256: sha256.to_string(),
             tests: profiles,
-            test_rows: tests.iter().cloned().map(TestRows::Whole).collect(),
+            test_rows: tests
+                .iter()
+                .map(|t| Held::Whole(t.clone(), String::new()))
+                .collect(),
             test_sha256: Vec::new(),
         })
     }
