@@ -98,16 +98,9 @@ fn report_memory_does_not_grow_with_the_training_file() {
     let Some(data) = common::data_dir(&["KDDTrain+.txt", "KDDTest+.txt"]) else {
         return;
     };
-    let text = std::fs::read(data.join("KDDTrain+.txt")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("x20.txt");
-    {
-        use std::io::Write;
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-        for _ in 0..20 {
-            f.write_all(&text).unwrap();
-        }
-    }
+    common::copies(&data.join("KDDTrain+.txt"), 20, &big);
     let out = dir.path().join("report");
     let peak = common::peak_rss(
         Command::new(env!("CARGO_BIN_EXE_kddstat"))

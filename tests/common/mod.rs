@@ -211,3 +211,15 @@ pub fn peak_rss(cmd: &mut std::process::Command) -> u64 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// Writes `n` copies of the file `from` one after the other to `to` (a large input made from a
+/// real file, never committed).
+pub fn copies(from: &Path, n: usize, to: &Path) {
+    use std::io::Write;
+    let text = std::fs::read(from).unwrap();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(to).unwrap());
+    for _ in 0..n {
+        f.write_all(&text).unwrap();
+    }
+    f.flush().unwrap();
+}
