@@ -296,11 +296,11 @@ fn test_input(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<(Held, String
     match held.whole() {
         Some(ds) => {
             ui.warnings(ds);
-            Truth::default().add(ds, "evaluate")?;
+            Truth::check(ds, "evaluate")?;
         }
         None => {
             if let Some(first) = Stream::open(&input, options)?.next() {
-                Truth::default().add(&first?, "evaluate")?;
+                Truth::check(&first?, "evaluate")?;
             }
         }
     }

@@ -27,17 +27,22 @@ impl Truth {
         Ok(t)
     }
 
+    /// Checks that rows can be evaluated: labels and every feature (`what` names the command).
+    pub fn check(ds: &Dataset, what: &str) -> Result<()> {
+        if !ds.layout.label {
+            return Err(Error::Usage(format!(
+                "{}: has no labels, and {what} needs them (kddstat score scores unlabelled \
+                 records)",
+                ds.name
+            )));
+        }
+        ds.require_all_features(what)
+    }
+
     /// Adds a chunk of rows (the first names the file); `what` names the command in errors.
     pub fn add(&mut self, ds: &Dataset, what: &str) -> Result<()> {
         if self.codes.is_empty() && self.labels.is_empty() {
-            if !ds.layout.label {
-                return Err(Error::Usage(format!(
-                    "{}: has no labels, and {what} needs them (kddstat score scores unlabelled \
-                     records)",
-                    ds.name
-                )));
-            }
-            ds.require_all_features(what)?;
+            Self::check(ds, what)?;
             self.name = ds.name.clone();
         }
         self.codes.reserve(ds.rows());

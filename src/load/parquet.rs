@@ -107,6 +107,8 @@ pub struct RowGroupText {
     path: std::path::PathBuf,
     /// (first row, rows) of each row group.
     groups: std::collections::VecDeque<(usize, usize)>,
+    /// The file's metadata, read once (not again for each row group).
+    meta: std::sync::Arc<polars::io::parquet::read::FileMetadata>,
     first: bool,
     text: Vec<u8>,
     at: usize,
@@ -120,7 +122,10 @@ impl RowGroupText {
             source,
         })?;
         let mut reader = ParquetReader::new(file);
-        let meta = reader.get_metadata().map_err(|e| unreadable(name, e))?;
+        let meta = reader
+            .get_metadata()
+            .map_err(|e| unreadable(name, e))?
+            .clone();
         let mut start = 0;
         let mut groups = std::collections::VecDeque::new();
         for g in &meta.row_groups {
@@ -131,6 +136,7 @@ impl RowGroupText {
             name: name.to_string(),
             path: path.to_path_buf(),
             groups,
+            meta,
             first: true,
             text: Vec::new(),
             at: 0,
@@ -162,11 +168,14 @@ impl RowGroupText {
             path: self.name.clone(),
             source,
         })?;
-        let frame = ParquetReader::new(file)
+        let mut reader = ParquetReader::new(file);
+        reader.set_metadata(self.meta.clone());
+        let frame = reader
             .with_slice(Some((start, rows)))
             .finish()
             .map_err(|e| unreadable(&self.name, e))?;
-        let mut text = String::with_capacity(rows * 128 + 64);
+        // Sized by the rows read, never by the count the file's metadata claims.
+        let mut text = String::with_capacity(frame.height().min(1 << 20) * 128);
         write_text(&self.name, &frame, self.first, &mut text)?;
         self.first = false;
         self.text = text.into_bytes();
