@@ -10,28 +10,22 @@ use std::process::Command;
 use common::{fixture_path, kddstat, stdout_of};
 use kddstat::load::stream::Stream;
 use kddstat::load::{self, Input, LoadOptions};
-use kddstat::stats::describe::{DescribeOptions, DescribeState, GroupBy, describe};
+use kddstat::stats::describe::{self, DescribeOptions, DescribeState, GroupBy, describe};
 
-/// `describe` of a file read in chunks of `block` bytes, or the error's message.
+/// `describe` of a file read in chunks of `block` bytes, or the error's message: its records
+/// counted as they are parsed (no frame), as the command does.
 fn chunked(path: &Path, block: usize, by: Option<GroupBy>) -> Result<String, String> {
     let options = DescribeOptions { columns: None, by };
     let input = Input::Path(path.display().to_string());
     let mut stream =
         Stream::open_with(&input, &LoadOptions::default(), block).map_err(|e| e.to_string())?;
     let mut state: Option<DescribeState> = None;
-    for chunk in &mut stream {
-        let chunk = chunk.map_err(|e| e.to_string())?;
-        let st = match &mut state {
-            Some(s) => s,
-            None => state.insert(DescribeState::new(&chunk, &options).map_err(|e| e.to_string())?),
-        };
-        st.update(&chunk).map_err(|e| e.to_string())?;
-    }
+    describe::add_stream(&mut state, &mut stream, &options).map_err(|e| e.to_string())?;
     let summary = state.expect("a stream without error has records").finish();
     Ok(serde_json::to_string(&summary).unwrap())
 }
 
-/// `describe` of a file read whole, or the error's message.
+/// `describe` of a file read whole, or the error's message: counted off the loaded frame.
 fn whole(path: &Path, by: Option<GroupBy>) -> Result<String, String> {
     let ds = load::load_path(path).map_err(|e| e.to_string())?;
     let s = describe(&ds, &DescribeOptions { columns: None, by }).map_err(|e| e.to_string())?;
@@ -48,10 +42,17 @@ fn every_fixture_reads_the_same_in_chunks_of_any_size() {
     files.sort();
     assert!(files.len() > 20);
     for f in &files {
-        let expected = whole(f, Some(GroupBy::Category));
-        for block in [1, 2, 7, 64, 500, 4096, 1 << 20] {
-            let got = chunked(f, block, Some(GroupBy::Category));
-            assert_eq!(got, expected, "{} in blocks of {block} bytes", f.display());
+        for by in [None, Some(GroupBy::Category), Some(GroupBy::Label)] {
+            let expected = whole(f, by);
+            for block in [1, 2, 7, 64, 500, 4096, 1 << 20] {
+                let got = chunked(f, block, by);
+                assert_eq!(
+                    got,
+                    expected,
+                    "{} in blocks of {block} bytes, by {by:?}",
+                    f.display()
+                );
+            }
         }
     }
 }

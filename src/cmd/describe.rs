@@ -154,17 +154,8 @@ pub(crate) fn state_of(
     }
     let load_options = input_args.options(false);
     for input in &inputs {
-        let mut unknown = Vec::new();
         let mut s = Stream::open(input, &load_options)?;
-        for chunk in &mut s {
-            let chunk = chunk?;
-            load::add_unknown_labels(&mut unknown, &chunk.unknown_labels);
-            let st = match &mut state {
-                Some(st) => st,
-                None => state.insert(DescribeState::new(&chunk, options)?),
-            };
-            st.update(&chunk)?;
-        }
+        let unknown = describe::add_stream(&mut state, &mut s, options)?;
         for w in load::unknown_label_warnings(s.name(), &unknown) {
             ui.warn(&w);
         }

@@ -19,6 +19,8 @@ pub mod stream;
 
 mod parse;
 
+pub(crate) use parse::{HUNDREDTHS, N_INT, N_RATE, N_STR, Row, Sink, slot_names};
+
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -423,6 +425,20 @@ impl Plan {
         base: usize,
         options: &LoadOptions,
     ) -> Result<Dataset> {
+        self.parse_into::<parse::Columns>(name, body, base, options, &())?
+            .into_dataset()
+    }
+
+    /// Parses records (`body`, whole lines) whose first line is line `base + 1` of the input
+    /// into sinks of type `S`, one per piece of the text.
+    fn parse_into<S: Sink>(
+        &self,
+        name: String,
+        body: &str,
+        base: usize,
+        options: &LoadOptions,
+        config: &S::Config,
+    ) -> Result<Parsed<S>> {
         let expanded;
         let mut body = body;
         if let Some(s) = &self.subset {
@@ -454,7 +470,7 @@ impl Plan {
                 problem,
             },
         };
-        let parsed = parse::parse_pieces(&pieces, fields, options.set_aside_invalid)
+        let parsed = parse::parse_pieces::<S>(&pieces, fields, options.set_aside_invalid, config)
             .map_err(|e| to_error(base + e.line, e.error))?;
         let rejected: Vec<RejectedLine> = parsed
             .iter()
@@ -474,13 +490,13 @@ impl Plan {
             })
             .collect();
         let rows: usize = parsed.iter().map(|p| p.rows).sum();
+        let dotted = parsed.iter().map(|p| p.dotted).sum::<usize>();
         let layout = Layout {
             header: self.header,
             label: fields > schema::FIELDS_WITHOUT_LABEL,
             difficulty: fields == schema::FIELDS_WITH_DIFFICULTY,
-            dotted_labels: parsed.iter().map(|p| p.dotted).sum::<usize>() * 2 > rows,
+            dotted_labels: dotted * 2 > rows,
         };
-        let dotted = parsed.iter().map(|p| p.dotted).sum::<usize>();
         let mut unknown: Vec<(String, usize)> = Vec::new();
         for piece in &parsed {
             for (label, n) in &piece.unknown {
@@ -492,25 +508,69 @@ impl Plan {
         }
         unknown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let base = u32::try_from(base).unwrap_or(u32::MAX);
-        let lines = parsed
-            .iter()
-            .flat_map(|p| p.lines.iter().map(|l| l.saturating_add(base)))
+        let sinks = parsed
+            .into_iter()
+            .map(|mut p| {
+                p.sink.shift_lines(base);
+                p.sink
+            })
             .collect();
-        let mut frame = build_frame(parsed, layout.difficulty)
-            .map_err(|e| Error::Internal(format!("{name}: cannot build the frame: {e}")))?;
-        let absent = self.subset.as_ref().map(|s| s.absent()).unwrap_or_default();
-        if !absent.is_empty() {
-            frame = frame.drop_many(absent.iter().copied());
-        }
-        Ok(Dataset {
+        Ok(Parsed {
             name,
             layout,
-            frame,
-            lines,
+            rows,
+            sinks,
             unknown_labels: unknown,
             rejected,
-            absent,
+            absent: self.subset.as_ref().map(|s| s.absent()).unwrap_or_default(),
             dotted,
+        })
+    }
+}
+
+/// A block of text parsed into sinks of type `S` (one per piece, in text order), with what a
+/// [`Dataset`] says about its records besides the frame.
+pub(crate) struct Parsed<S> {
+    /// The input's name.
+    pub name: String,
+    /// How the input is laid out.
+    pub layout: Layout,
+    /// Records.
+    pub rows: usize,
+    /// The records of each piece.
+    pub sinks: Vec<S>,
+    /// As [`Dataset::unknown_labels`].
+    pub unknown_labels: Vec<(String, usize)>,
+    /// As [`Dataset::rejected`].
+    pub rejected: Vec<RejectedLine>,
+    /// As [`Dataset::absent`].
+    pub absent: Vec<&'static str>,
+    /// As [`Dataset::dotted`].
+    pub dotted: usize,
+}
+
+impl Parsed<parse::Columns> {
+    /// The dataset of the parsed columns.
+    fn into_dataset(self) -> Result<Dataset> {
+        let lines = self
+            .sinks
+            .iter()
+            .flat_map(|c| c.lines.iter().copied())
+            .collect();
+        let mut frame = build_frame(self.sinks, self.layout.difficulty)
+            .map_err(|e| Error::Internal(format!("{}: cannot build the frame: {e}", self.name)))?;
+        if !self.absent.is_empty() {
+            frame = frame.drop_many(self.absent.iter().copied());
+        }
+        Ok(Dataset {
+            name: self.name,
+            layout: self.layout,
+            frame,
+            lines,
+            unknown_labels: self.unknown_labels,
+            rejected: self.rejected,
+            absent: self.absent,
+            dotted: self.dotted,
         })
     }
 }
@@ -694,7 +754,7 @@ enum Parts {
 
 /// Moves the parsed pieces into a frame, the columns built in parallel; each piece becomes one chunk
 /// of each column (the numeric vectors are moved, not copied).
-fn build_frame(pieces: Vec<parse::Piece<'_>>, difficulty: bool) -> PolarsResult<DataFrame> {
+fn build_frame(pieces: Vec<parse::Columns>, difficulty: bool) -> PolarsResult<DataFrame> {
     let mut ints: Vec<Vec<Vec<i64>>> = (0..parse::N_INT).map(|_| Vec::new()).collect();
     let mut rates: Vec<Vec<Vec<f64>>> = (0..parse::N_RATE).map(|_| Vec::new()).collect();
     let mut strs: Vec<Vec<StringChunkedBuilder>> = (0..parse::N_STR).map(|_| Vec::new()).collect();

@@ -46,6 +46,23 @@ fn slots() -> [Slot; N_FEATURES] {
     })
 }
 
+/// The feature names of the integer, rate and string slots, in slot order.
+pub(crate) fn slot_names() -> (
+    [&'static str; N_INT],
+    [&'static str; N_RATE],
+    [&'static str; N_STR],
+) {
+    let (mut ints, mut rates, mut strs) = ([""; N_INT], [""; N_RATE], [""; N_STR]);
+    for (f, slot) in FEATURES.iter().zip(slots()) {
+        match slot {
+            Slot::Int(j) => ints[j] = f.name,
+            Slot::Rate(j) => rates[j] = f.name,
+            Slot::Str(j) => strs[j] = f.name,
+        }
+    }
+    (ints, rates, strs)
+}
+
 /// Number of integer features.
 pub(crate) const N_INT: usize = 23;
 /// Number of rate features.
@@ -53,8 +70,23 @@ pub(crate) const N_RATE: usize = 15;
 /// Number of categorical features.
 pub(crate) const N_STR: usize = 3;
 
+/// Where the records of a piece go: the typed columns of a frame ([`Columns`]), or statistics
+/// counted on the way (`stats::tally`), so a command that needs no frame never builds one.
+pub(crate) trait Sink: Send + Sized {
+    /// What every piece's sink is made from.
+    type Config: Sync;
+    /// An empty sink for a piece of about `rows_guess` records (`difficulty`: the layout has
+    /// the difficulty column).
+    fn new(config: &Self::Config, rows_guess: usize, difficulty: bool) -> Self;
+    /// Adds one valid record of the given category, at 1-based `line` from the piece's start.
+    fn push(&mut self, row: &Row<'_>, category: Category, line: u32);
+    /// Counts line numbers from the text's start rather than the piece's: `base` lines come
+    /// before the piece.
+    fn shift_lines(&mut self, _base: u32) {}
+}
+
 /// The typed columns of one piece of text.
-pub(crate) struct Piece<'a> {
+pub(crate) struct Columns {
     /// Integer features, by integer slot.
     pub ints: Vec<Vec<i64>>,
     /// Rate features, by rate slot.
@@ -67,8 +99,60 @@ pub(crate) struct Piece<'a> {
     pub categories: StringChunkedBuilder,
     /// Difficulty levels (empty without that column).
     pub difficulty: Vec<i64>,
-    /// 1-based line number of each row, counted from the start of this piece.
+    /// 1-based line number of each row.
     pub lines: Vec<u32>,
+    /// Whether the layout has the difficulty column.
+    with_difficulty: bool,
+}
+
+impl Sink for Columns {
+    type Config = ();
+
+    fn new(_: &(), rows_guess: usize, difficulty: bool) -> Columns {
+        let builder = || StringChunkedBuilder::new(PlSmallStr::EMPTY, rows_guess);
+        Columns {
+            ints: (0..N_INT).map(|_| Vec::with_capacity(rows_guess)).collect(),
+            rates: (0..N_RATE)
+                .map(|_| Vec::with_capacity(rows_guess))
+                .collect(),
+            strs: (0..N_STR).map(|_| builder()).collect(),
+            labels: builder(),
+            categories: builder(),
+            difficulty: Vec::with_capacity(if difficulty { rows_guess } else { 0 }),
+            lines: Vec::with_capacity(rows_guess),
+            with_difficulty: difficulty,
+        }
+    }
+
+    fn push(&mut self, row: &Row<'_>, category: Category, line: u32) {
+        for (col, v) in self.ints.iter_mut().zip(row.ints) {
+            col.push(v);
+        }
+        for (col, v) in self.rates.iter_mut().zip(row.rates) {
+            col.push(v);
+        }
+        for (col, v) in self.strs.iter_mut().zip(row.strs) {
+            col.append_value(v);
+        }
+        if self.with_difficulty {
+            self.difficulty.push(row.difficulty);
+        }
+        self.labels.append_value(row.label);
+        self.categories.append_value(category.as_str());
+        self.lines.push(line);
+    }
+
+    fn shift_lines(&mut self, base: u32) {
+        self.lines
+            .iter_mut()
+            .for_each(|l| *l = l.saturating_add(base));
+    }
+}
+
+/// One piece of text parsed: its records in a sink, and what the parser counted.
+pub(crate) struct Piece<'a, S> {
+    /// The records.
+    pub sink: S,
     /// Lines in this piece, blank ones included.
     pub line_count: usize,
     /// Labels that ended with a dot.
@@ -140,27 +224,26 @@ pub(crate) fn split_pieces(text: &str) -> Vec<&str> {
 
 /// Parses all pieces in parallel. `fields` is 41 (no label), 42 or 43 (with difficulty). Returns the pieces in order,
 /// or the error on the earliest bad line with its line number counted from the start of `pieces[0]`.
-pub(crate) fn parse_pieces<'a>(
+pub(crate) fn parse_pieces<'a, S: Sink>(
     pieces: &[&'a str],
     fields: usize,
     collect_rejects: bool,
-) -> Result<Vec<Piece<'a>>, PieceError> {
+    config: &S::Config,
+) -> Result<Vec<Piece<'a, S>>, PieceError> {
     let last = pieces.len().saturating_sub(1);
-    let results: Vec<Result<Piece<'a>, PieceError>> = pieces
+    let results: Vec<Result<Piece<'a, S>, PieceError>> = pieces
         .par_iter()
         .enumerate()
-        .map(|(i, text)| parse_piece(text, fields, i == last, collect_rejects))
+        .map(|(i, text)| parse_piece(text, fields, i == last, collect_rejects, config))
         .collect();
     let mut offset = 0;
     let mut out = Vec::with_capacity(results.len());
     for r in results {
         match r {
             Ok(mut piece) => {
-                let base = u32::try_from(offset).unwrap_or(u32::MAX);
                 piece
-                    .lines
-                    .iter_mut()
-                    .for_each(|l| *l = l.saturating_add(base));
+                    .sink
+                    .shift_lines(u32::try_from(offset).unwrap_or(u32::MAX));
                 piece.rejected.iter_mut().for_each(|r| r.line += offset);
                 offset += piece.line_count;
                 out.push(piece);
@@ -176,14 +259,20 @@ pub(crate) fn parse_pieces<'a>(
     Ok(out)
 }
 
-/// One record, parsed and validated, before it is added to the columns.
-struct Row<'a> {
-    ints: [i64; N_INT],
-    rates: [f64; N_RATE],
-    strs: [&'a str; N_STR],
-    label: &'a str,
-    dotted: bool,
-    difficulty: i64,
+/// One record, parsed and validated, before it goes to a [`Sink`].
+pub(crate) struct Row<'a> {
+    /// Integer features, by integer slot.
+    pub ints: [i64; N_INT],
+    /// Rate features, by rate slot.
+    pub rates: [f64; N_RATE],
+    /// Categorical features, by string slot.
+    pub strs: [&'a str; N_STR],
+    /// The label without a trailing dot.
+    pub label: &'a str,
+    /// Whether the label had the trailing dot.
+    pub dotted: bool,
+    /// The difficulty level (0 without that column).
+    pub difficulty: i64,
 }
 
 /// Parses and validates one non-blank line of `fields` fields.
@@ -192,7 +281,8 @@ fn parse_line<'a>(
     fields: usize,
     slots: &[Slot; N_FEATURES],
     truncated: bool,
-) -> Result<Row<'a>, LineError> {
+    row: &mut Row<'a>,
+) -> Result<(), LineError> {
     // A wrong field count explains any bad value on the line, so it is reported first.
     let count_error = || {
         let found = line.split(',').count();
@@ -205,35 +295,47 @@ fn parse_line<'a>(
             problem,
         })
     };
-    let mut row = Row {
-        ints: [0; N_INT],
-        rates: [0.0; N_RATE],
-        strs: [""; N_STR],
-        label: "",
-        dotted: false,
-        difficulty: 0,
-    };
     let mut cursor = Fields::new(line);
     for (feature, slot) in FEATURES.iter().zip(slots) {
-        let Some(raw) = cursor.next() else {
-            return Err(count_error().unwrap_or(LineError::FieldCount {
+        let missing = || {
+            count_error().unwrap_or(LineError::FieldCount {
                 found: 0,
                 truncated,
-            }));
+            })
         };
-        let bad = |problem| value_error(feature.name, raw, problem);
         match *slot {
             Slot::Int(j) => {
-                let v = parse_count(raw).map_err(bad)?;
+                let Some((raw, digits)) = cursor.next_digits() else {
+                    return Err(missing());
+                };
+                let bad = |problem| value_error(feature.name, raw, problem);
+                let v = match digits {
+                    Some(v) => v,
+                    None => parse_count(raw).map_err(bad)?,
+                };
                 if feature.kind == Kind::Binary && v > 1 {
                     return Err(bad(Problem::NotBinary));
                 }
                 row.ints[j] = v;
             }
-            Slot::Rate(j) => row.rates[j] = parse_rate(raw).map_err(bad)?,
+            Slot::Rate(j) => {
+                let Some((raw, short)) = cursor.next_decimal() else {
+                    return Err(missing());
+                };
+                row.rates[j] = match short {
+                    Some(x) if x <= 1.0 => x,
+                    _ => parse_rate(raw).map_err(|p| value_error(feature.name, raw, p))?,
+                };
+            }
             Slot::Str(j) => {
-                if raw.trim().is_empty() {
-                    return Err(bad(Problem::Missing));
+                let Some(raw) = cursor.next() else {
+                    return Err(missing());
+                };
+                // Only a field starting with white space or a non-ASCII byte can be blank.
+                let blank = raw.as_bytes().first().is_none_or(|b| !b.is_ascii_graphic())
+                    && raw.trim().is_empty();
+                if blank {
+                    return Err(value_error(feature.name, raw, Problem::Missing));
                 }
                 row.strs[j] = raw;
             }
@@ -271,29 +373,21 @@ fn parse_line<'a>(
         row.difficulty =
             parse_difficulty(raw).map_err(|p| value_error(schema::DIFFICULTY, raw, p))?;
     }
-    Ok(row)
+    Ok(())
 }
 
-fn parse_piece(
-    text: &str,
+fn parse_piece<'a, S: Sink>(
+    text: &'a str,
     fields: usize,
     is_last: bool,
     collect_rejects: bool,
-) -> Result<Piece<'_>, PieceError> {
+    config: &S::Config,
+) -> Result<Piece<'a, S>, PieceError> {
     let slots = slots();
     let rows_guess = text.len() / 120 + 1;
-    let builder = || StringChunkedBuilder::new(PlSmallStr::EMPTY, rows_guess);
     let with_difficulty = fields == schema::FIELDS_WITH_DIFFICULTY;
     let mut p = Piece {
-        ints: (0..N_INT).map(|_| Vec::with_capacity(rows_guess)).collect(),
-        rates: (0..N_RATE)
-            .map(|_| Vec::with_capacity(rows_guess))
-            .collect(),
-        strs: (0..N_STR).map(|_| builder()).collect(),
-        labels: builder(),
-        categories: builder(),
-        difficulty: Vec::with_capacity(if with_difficulty { rows_guess } else { 0 }),
-        lines: Vec::with_capacity(rows_guess),
+        sink: S::new(config, rows_guess, with_difficulty),
         line_count: 0,
         dotted: 0,
         unknown: HashMap::new(),
@@ -301,6 +395,15 @@ fn parse_piece(
         rejected: Vec::new(),
     };
     let mut label_cache: HashMap<&str, Category> = HashMap::with_capacity(64);
+    // One record at a time, its fields overwritten line after line.
+    let mut row = Row {
+        ints: [0; N_INT],
+        rates: [0.0; N_RATE],
+        strs: [""; N_STR],
+        label: "",
+        dotted: false,
+        difficulty: 0,
+    };
     let bytes = text.as_bytes();
     let mut pos = 0;
     while pos < bytes.len() {
@@ -316,8 +419,8 @@ fn parse_piece(
         if line.is_empty() || (line.as_bytes()[0].is_ascii_whitespace() && line.trim().is_empty()) {
             continue; // pandas skips blank lines too
         }
-        let row = match parse_line(line, fields, &slots, is_last && !has_newline) {
-            Ok(row) => row,
+        match parse_line(line, fields, &slots, is_last && !has_newline, &mut row) {
+            Ok(()) => {}
             Err(error) if collect_rejects => {
                 p.rejected.push(Rejected {
                     line: p.line_count,
@@ -333,31 +436,19 @@ fn parse_piece(
                 });
             }
         };
-        for (col, v) in p.ints.iter_mut().zip(row.ints) {
-            col.push(v);
-        }
-        for (col, v) in p.rates.iter_mut().zip(row.rates) {
-            col.push(v);
-        }
-        for (col, v) in p.strs.iter_mut().zip(row.strs) {
-            col.append_value(v);
-        }
-        let label = row.label;
         let category = *label_cache
-            .entry(label)
-            .or_insert_with(|| schema::category_of(label));
-        if category == Category::Unknown && label != schema::UNKNOWN_LABEL {
-            *p.unknown.entry(label).or_insert(0) += 1;
-        }
-        if with_difficulty {
-            p.difficulty.push(row.difficulty);
+            .entry(row.label)
+            .or_insert_with(|| schema::category_of(row.label));
+        if category == Category::Unknown && row.label != schema::UNKNOWN_LABEL {
+            *p.unknown.entry(row.label).or_insert(0) += 1;
         }
         p.dotted += usize::from(row.dotted);
-        p.labels.append_value(label);
-        p.categories.append_value(category.as_str());
         p.rows += 1;
-        p.lines
-            .push(u32::try_from(p.line_count).unwrap_or(u32::MAX));
+        p.sink.push(
+            &row,
+            category,
+            u32::try_from(p.line_count).unwrap_or(u32::MAX),
+        );
     }
     Ok(p)
 }
@@ -395,6 +486,72 @@ impl<'a> Iterator for Fields<'a> {
         self.done = end == bytes.len();
         self.pos = end + 1;
         Some(&self.line[start..end])
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The next field, and its value when it is plain digits (at most 18, so no overflow),
+    /// read in the same pass that finds the field's end.
+    #[inline(always)]
+    fn next_digits(&mut self) -> Option<(&'a str, Option<i64>)> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.line.as_bytes();
+        let start = self.pos;
+        let mut end = start;
+        let mut v: u64 = 0;
+        let mut plain = true;
+        while end < bytes.len() && bytes[end] != b',' {
+            let d = bytes[end].wrapping_sub(b'0');
+            plain &= d <= 9;
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            end += 1;
+        }
+        self.done = end == bytes.len();
+        self.pos = end + 1;
+        let len = end - start;
+        let value = (plain && (1..=18).contains(&len)).then_some(v as i64);
+        Some((&self.line[start..end], value))
+    }
+
+    /// The next field, and its value when it is a short decimal (`ddd.ddd`, at most 15 digits:
+    /// the exact quotient of two exactly representable numbers, so one correctly rounded
+    /// division gives the nearest double), read in the same pass that finds the field's end.
+    #[inline(always)]
+    fn next_decimal(&mut self) -> Option<(&'a str, Option<f64>)> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.line.as_bytes();
+        let start = self.pos;
+        let mut end = start;
+        let mut mantissa: u64 = 0;
+        let (mut digits, mut decimals, mut dot, mut plain) = (0usize, 0usize, false, true);
+        while end < bytes.len() && bytes[end] != b',' {
+            let c = bytes[end];
+            let d = c.wrapping_sub(b'0');
+            if d <= 9 {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+                digits += 1;
+                decimals += usize::from(dot);
+            } else {
+                plain &= c == b'.' && !dot;
+                dot = true;
+            }
+            end += 1;
+        }
+        self.done = end == bytes.len();
+        self.pos = end + 1;
+        let value = if !plain || !(1..=15).contains(&digits) {
+            None
+        } else if decimals <= 2 && mantissa * [100, 10, 1][decimals] <= 100 {
+            // A rate in hundredths (every NSL-KDD rate): the same quotient, looked up.
+            Some(HUNDREDTHS[(mantissa * [100, 10, 1][decimals]) as usize])
+        } else {
+            Some(mantissa as f64 / POW10[decimals])
+        };
+        Some((&self.line[start..end], value))
     }
 }
 
@@ -440,6 +597,18 @@ pub(crate) fn parse_count(s: &str) -> Result<i64, Problem> {
         Err(_) => Err(Problem::NotANumber),
     }
 }
+
+/// `k / 100` for k = 0..=100, each the correctly rounded quotient (so the double a decimal
+/// parser gives for `0.29` or `0.290`).
+pub(crate) const HUNDREDTHS: [f64; 101] = {
+    let mut a = [0.0; 101];
+    let mut k = 0;
+    while k <= 100 {
+        a[k] = k as f64 / 100.0;
+        k += 1;
+    }
+    a
+};
 
 const POW10: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -519,6 +688,61 @@ mod tests {
             let s = format!("{}.{:03}", i / 1000, i % 1000);
             assert_eq!(parse_rate(&s).unwrap(), s.parse::<f64>().unwrap(), "{s}");
         }
+    }
+
+    #[test]
+    fn hundredths_are_what_a_decimal_parser_gives() {
+        for (k, h) in HUNDREDTHS.iter().enumerate() {
+            for text in [
+                format!("{}.{:02}", k / 100, k % 100),
+                format!("{}.{:02}0", k / 100, k % 100),
+            ] {
+                assert_eq!(
+                    h.to_bits(),
+                    text.parse::<f64>().unwrap().to_bits(),
+                    "{text}"
+                );
+                let mut f = Fields::new(&text);
+                assert_eq!(
+                    f.next_decimal().unwrap().1.map(f64::to_bits),
+                    Some(h.to_bits())
+                );
+            }
+        }
+        for text in ["0.5", "1", "0", "1.0", "0.123", "00.50", "1.01", "2", "100"] {
+            let mut f = Fields::new(text);
+            let want = text.parse::<f64>().unwrap();
+            assert_eq!(f.next_decimal().unwrap().1, Some(want), "{text}");
+        }
+        for text in [
+            "",
+            ".",
+            "1..0",
+            "-0.5",
+            "0.5x",
+            "1e-2",
+            "0.1234567890123456",
+        ] {
+            let mut f = Fields::new(text);
+            assert_eq!(f.next_decimal().unwrap().1, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn fields_give_plain_digits_on_the_way() {
+        let mut f = Fields::new("0,123,,1x,999999999999999999,9999999999999999999");
+        let got: Vec<Option<i64>> = std::iter::from_fn(|| f.next_digits().map(|x| x.1)).collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(0),
+                Some(123),
+                None,
+                None,
+                Some(999_999_999_999_999_999),
+                None
+            ]
+        );
     }
 
     #[test]

@@ -14,8 +14,9 @@ use std::sync::mpsc;
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
+use super::parse::{Columns, Sink};
 use super::source::{self, Input};
-use super::{Dataset, LoadOptions, Plan, check_start, check_text, parquet, parse_with};
+use super::{Dataset, LoadOptions, Parsed, Plan, check_start, check_text, parquet, parse_with};
 use crate::error::{Error, Result};
 
 /// Bytes of text parsed at a time (whole lines).
@@ -70,6 +71,14 @@ pub struct Stream {
     done: bool,
     /// The text of the last chunk given and the lines of the input before it.
     last_text: Option<(String, usize)>,
+}
+
+/// A chunk of an input: its records parsed into sinks, or the dataset of an input read whole.
+pub(crate) enum Chunk<S> {
+    /// An input read whole (an archive member, nested compression).
+    Whole(Dataset),
+    /// A block of a streamed input.
+    Parsed(Parsed<S>),
 }
 
 /// What the reading thread sends.
@@ -385,9 +394,34 @@ impl Stream {
 
     /// The next chunk of records, or `None` after the last.
     fn next_chunk(&mut self) -> Result<Option<Dataset>> {
+        Ok(match self.next_parsed::<Columns>(&())? {
+            Some(Chunk::Whole(ds)) => Some(ds),
+            Some(Chunk::Parsed(p)) => Some(p.into_dataset()?),
+            None => None,
+        })
+    }
+
+    /// The next chunk of records parsed into sinks of type `S` (a dataset for an input read
+    /// whole), or `None` after the last. After an error the stream gives nothing more.
+    pub(crate) fn next_into<S: Sink>(&mut self, config: &S::Config) -> Result<Option<Chunk<S>>> {
+        let next = self.next_parsed(config);
+        if next.is_err() {
+            self.stop();
+        }
+        next
+    }
+
+    /// Stops reading (after an error).
+    fn stop(&mut self) {
+        self.done = true;
+        self.blocks = None;
+        self.cutter = None;
+    }
+
+    fn next_parsed<S: Sink>(&mut self, config: &S::Config) -> Result<Option<Chunk<S>>> {
         if let Some(ds) = self.whole.take() {
             self.done = true;
-            return Ok(Some(ds));
+            return Ok(Some(Chunk::Whole(ds)));
         }
         if self.done {
             return Ok(None);
@@ -399,23 +433,30 @@ impl Stream {
             } else {
                 &whole_text
             };
-            let ds = match &self.plan {
-                Some(plan) => plan.parse(self.name.clone(), text, line, &self.options)?,
+            let parsed = match &self.plan {
+                Some(plan) => {
+                    plan.parse_into(self.name.clone(), text, line, &self.options, config)?
+                }
                 None => {
                     if text.bytes().all(|b| b.is_ascii_whitespace()) {
                         continue;
                     }
                     let (plan, body) = Plan::read(&self.name, text)?;
-                    let ds =
-                        plan.parse(self.name.clone(), body, line + plan.skipped, &self.options)?;
+                    let parsed = plan.parse_into(
+                        self.name.clone(),
+                        body,
+                        line + plan.skipped,
+                        &self.options,
+                        config,
+                    )?;
                     self.plan = Some(plan);
-                    ds
+                    parsed
                 }
             };
-            if ds.rows() > 0 {
-                self.rows += ds.rows();
+            if parsed.rows > 0 {
+                self.rows += parsed.rows;
                 self.last_text = Some((whole_text, line));
-                return Ok(Some(ds));
+                return Ok(Some(Chunk::Parsed(parsed)));
             }
         }
         self.done = true;
@@ -605,9 +646,7 @@ impl Iterator for Stream {
             Ok(Some(ds)) => Some(Ok(ds)),
             Ok(None) => None,
             Err(e) => {
-                self.done = true;
-                self.blocks = None;
-                self.cutter = None;
+                self.stop();
                 Some(Err(e))
             }
         }

@@ -5,9 +5,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::distribution::{self, Distribution};
+use super::tally::{Tally, TallyConfig};
 use super::{OrderedMap, value_counts};
 use crate::error::{Error, Result};
-use crate::load::Dataset;
+use crate::load::stream::{Chunk, Stream};
+use crate::load::{Dataset, Parsed};
 use crate::schema::{self, Category, Kind};
 
 /// What to group the numeric statistics by.
@@ -136,10 +138,10 @@ enum Col {
 
 /// Every column of a dataset, in frame order: numeric features, categorical features, label,
 /// category, difficulty.
-fn available(ds: &Dataset) -> Vec<Col> {
+fn available(absent: &[&str], difficulty: bool) -> Vec<Col> {
     let mut cols: Vec<Col> = schema::FEATURES
         .iter()
-        .filter(|f| !ds.absent.contains(&f.name))
+        .filter(|f| !absent.contains(&f.name))
         .map(|f| match f.kind {
             Kind::Categorical => Col::Categorical(f.name),
             k => Col::Numeric(f.name, k),
@@ -147,7 +149,7 @@ fn available(ds: &Dataset) -> Vec<Col> {
         .collect();
     cols.push(Col::Categorical(schema::LABEL));
     cols.push(Col::Categorical(schema::CATEGORY));
-    if ds.layout.difficulty {
+    if difficulty {
         cols.push(Col::Numeric(schema::DIFFICULTY, Kind::Count));
     }
     cols
@@ -159,8 +161,8 @@ fn name_of(c: &Col) -> &'static str {
     }
 }
 
-fn select(ds: &Dataset, wanted: Option<&[String]>) -> Result<Vec<Col>> {
-    let all = available(ds);
+fn select(first: &First<'_>, wanted: Option<&[String]>) -> Result<Vec<Col>> {
+    let all = available(first.absent, first.layout.difficulty);
     let Some(wanted) = wanted else {
         return Ok(all);
     };
@@ -172,9 +174,9 @@ fn select(ds: &Dataset, wanted: Option<&[String]>) -> Result<Vec<Col>> {
                 .copied()
                 .ok_or_else(|| {
                     let hint = if w == schema::DIFFICULTY {
-                        format!("{} has no difficulty column", ds.name)
-                    } else if ds.absent.contains(&w.as_str()) {
-                        format!("{} does not have it: it was dropped", ds.name)
+                        format!("{} has no difficulty column", first.name)
+                    } else if first.absent.contains(&w.as_str()) {
+                        format!("{} does not have it: it was dropped", first.name)
                     } else {
                         format!(
                             "known columns: {}",
@@ -225,6 +227,39 @@ pub fn describe(ds: &Dataset, options: &DescribeOptions) -> Result<FileSummary> 
     let mut state = DescribeState::new(ds, options)?;
     state.update(ds)?;
     Ok(state.finish())
+}
+
+/// Adds the records of `stream` to `state` (made from its first chunk when `None`): streamed
+/// text is counted as it is parsed ([`Tally`], no frame is built), an input read whole as its
+/// dataset. Returns the labels of unknown category with their rows.
+pub fn add_stream(
+    state: &mut Option<DescribeState>,
+    stream: &mut Stream,
+    options: &DescribeOptions,
+) -> Result<Vec<(String, usize)>> {
+    let mut unknown = Vec::new();
+    let config = TallyConfig { by: options.by };
+    while let Some(chunk) = stream.next_into::<Tally>(&config)? {
+        match chunk {
+            Chunk::Whole(ds) => {
+                crate::load::add_unknown_labels(&mut unknown, &ds.unknown_labels);
+                let st = match state {
+                    Some(st) => st,
+                    None => state.insert(DescribeState::new(&ds, options)?),
+                };
+                st.update(&ds)?;
+            }
+            Chunk::Parsed(parsed) => {
+                crate::load::add_unknown_labels(&mut unknown, &parsed.unknown_labels);
+                let st = match state {
+                    Some(st) => st,
+                    None => state.insert(DescribeState::new_tallied(&parsed, options)?),
+                };
+                st.update_tallied(parsed)?;
+            }
+        }
+    }
+    Ok(unknown)
 }
 
 /// The mergeable state of `describe`: for every column the exact count of each distinct value
@@ -305,18 +340,49 @@ fn categorical_of(cols: &[Col]) -> Vec<&'static str> {
         .collect()
 }
 
+/// What a state needs of the first chunk read.
+struct First<'a> {
+    name: &'a str,
+    layout: crate::load::Layout,
+    absent: &'a [&'static str],
+}
+
 impl DescribeState {
     /// An empty state for inputs laid out as `first` (its columns chosen by `options`).
     pub fn new(first: &Dataset, options: &DescribeOptions) -> Result<DescribeState> {
-        let cols = select(first, options.columns.as_deref())?;
+        Self::new_for(
+            First {
+                name: &first.name,
+                layout: first.layout,
+                absent: &first.absent,
+            },
+            options,
+        )
+    }
+
+    /// An empty state for inputs laid out as the chunk `first` (its columns chosen by
+    /// `options`).
+    fn new_tallied(first: &Parsed<Tally>, options: &DescribeOptions) -> Result<DescribeState> {
+        Self::new_for(
+            First {
+                name: &first.name,
+                layout: first.layout,
+                absent: &first.absent,
+            },
+            options,
+        )
+    }
+
+    fn new_for(first: First<'_>, options: &DescribeOptions) -> Result<DescribeState> {
+        let cols = select(&first, options.columns.as_deref())?;
         let n_numeric = numeric_of(&cols).len();
         let n_categorical = categorical_of(&cols).len();
         Ok(DescribeState {
-            path: first.name.clone(),
+            path: first.name.to_string(),
             layout: first.layout,
             dotted: 0,
             difficulty: first.layout.difficulty,
-            absent: first.absent.clone(),
+            absent: first.absent.to_vec(),
             cols,
             by: options.by,
             rows: 0,
@@ -393,14 +459,65 @@ impl DescribeState {
         Ok(counts)
     }
 
-    /// Adds a chunk of records (of any input laid out as the first).
-    pub fn update(&mut self, ds: &Dataset) -> Result<()> {
-        if ds.layout.difficulty != self.difficulty || ds.absent != self.absent {
+    /// Refuses a chunk named `name` whose columns differ from the first's.
+    fn check_columns_of(&self, name: &str, difficulty: bool, absent: &[&str]) -> Result<()> {
+        if difficulty != self.difficulty || absent != self.absent {
             return Err(Error::Usage(format!(
-                "{}: its columns differ from those of {} (described as one)",
-                ds.name, self.path
+                "{name}: its columns differ from those of {} (described as one)",
+                self.path
             )));
         }
+        Ok(())
+    }
+
+    /// Adds a chunk of records counted as they were parsed (of any input laid out as the
+    /// first; its tallies made with [`DescribeState::tally_config`]).
+    fn update_tallied(&mut self, chunk: Parsed<Tally>) -> Result<()> {
+        self.check_columns_of(&chunk.name, chunk.layout.difficulty, &chunk.absent)?;
+        let Some(tally) = Tally::sum(chunk.sinks) else {
+            return Ok(());
+        };
+        let numeric_cols: Vec<&str> = numeric_of(&self.cols).iter().map(|c| c.0).collect();
+        let groups: Vec<(&str, u64, Vec<Option<Distribution>>)> =
+            tally.groups(&numeric_cols).collect();
+        for (i, acc) in self.numeric.iter_mut().enumerate() {
+            let mut chunk = Distribution::default();
+            for (_, _, dists) in &groups {
+                let d = dists[i].as_ref().ok_or_else(|| {
+                    Error::Internal(format!("no count of column '{}'", numeric_cols[i]))
+                })?;
+                chunk = chunk.merge(d);
+            }
+            *acc = acc.merge(&chunk);
+        }
+        if self.by.is_some() {
+            for (name, rows, dists) in groups {
+                let entry = self
+                    .groups
+                    .entry(name.to_string())
+                    .or_insert_with(|| (0, vec![Distribution::default(); numeric_cols.len()]));
+                entry.0 += rows;
+                for (acc, d) in entry.1.iter_mut().zip(dists) {
+                    *acc = acc.merge(&d.unwrap_or_default());
+                }
+            }
+        }
+        for (acc, name) in self.categorical.iter_mut().zip(categorical_of(&self.cols)) {
+            let counts = tally
+                .value_counts(name)
+                .ok_or_else(|| Error::Internal(format!("no count of column '{name}'")))?;
+            for (v, n) in counts {
+                *acc.entry(v).or_insert(0) += n;
+            }
+        }
+        self.rows += chunk.rows as u64;
+        self.dotted += chunk.dotted as u64;
+        Ok(())
+    }
+
+    /// Adds a chunk of records (of any input laid out as the first).
+    pub fn update(&mut self, ds: &Dataset) -> Result<()> {
+        self.check_columns_of(&ds.name, ds.layout.difficulty, &ds.absent)?;
         let numeric_cols = numeric_of(&self.cols);
         let chunk = numeric_cols
             .par_iter()

@@ -78,7 +78,8 @@ impl Distribution {
         )
     }
 
-    /// Builds from (value, count) pairs with distinct values, in any order.
+    /// Builds from (value, count) pairs in any order; the counts of equal values are added
+    /// (integers past 2^53 may round to the same double).
     pub fn from_pairs(mut pairs: Vec<(f64, u64)>) -> Distribution {
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut running = 0;
@@ -89,6 +90,12 @@ impl Distribution {
         };
         for (v, c) in pairs {
             running += c;
+            let n = d.values.len();
+            if n > 0 && d.values[n - 1].to_bits() == v.to_bits() {
+                d.counts[n - 1] += c;
+                d.cumulative[n - 1] = running;
+                continue;
+            }
             d.values.push(v);
             d.counts.push(c);
             d.cumulative.push(running);

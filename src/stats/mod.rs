@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod drift;
 pub mod relevance;
 pub mod streamed;
+pub mod tally;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
