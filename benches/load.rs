@@ -36,6 +36,7 @@ fn benches(c: &mut Criterion) {
     let by = DescribeOptions {
         columns: None,
         by: Some(GroupBy::Category),
+        max_distinct: None,
     };
     g.bench_function("describe --by category", |b| {
         b.iter(|| describe(black_box(&ds), &by).expect("describe"))

@@ -63,6 +63,7 @@ fn groups_by_category() {
     let options = DescribeOptions {
         columns: Some(vec!["src_bytes".into()]),
         by: Some(GroupBy::Category),
+        max_distinct: None,
     };
     let s = describe(&ds, &options).unwrap();
     let groups = s.groups.unwrap();

@@ -36,6 +36,7 @@ fn row_and_class_counts_are_the_published_ones() {
     let opts = DescribeOptions {
         columns: Some(vec!["category".into()]),
         by: None,
+        max_distinct: None,
     };
     let train = describe(&load_path(dir.join(TRAIN)).unwrap(), &opts).unwrap();
     assert_eq!(train.rows, 125_973);
@@ -101,6 +102,7 @@ fn every_figure_agrees_with_pandas() {
         let opts = DescribeOptions {
             columns: None,
             by: Some(GroupBy::Category),
+            max_distinct: None,
         };
         let ours = describe(&ds, &opts).unwrap();
         let theirs = reference(name);
@@ -276,6 +278,7 @@ fn kdd_cup_99_ten_percent_with_its_misspelled_header() {
     let opts = DescribeOptions {
         columns: Some(vec!["label".into(), "num_compromised".into()]),
         by: None,
+        max_distinct: None,
     };
     let s = describe(&ds, &opts).unwrap();
     let labels = s.categorical.get("label").unwrap();

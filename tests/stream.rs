@@ -15,7 +15,11 @@ use kddstat::stats::describe::{self, DescribeOptions, DescribeState, GroupBy, de
 /// `describe` of a file read in chunks of `block` bytes, or the error's message: its records
 /// counted as they are parsed (no frame), as the command does.
 fn chunked(path: &Path, block: usize, by: Option<GroupBy>) -> Result<String, String> {
-    let options = DescribeOptions { columns: None, by };
+    let options = DescribeOptions {
+        columns: None,
+        by,
+        max_distinct: None,
+    };
     let input = Input::Path(path.display().to_string());
     let mut stream =
         Stream::open_with(&input, &LoadOptions::default(), block).map_err(|e| e.to_string())?;
@@ -28,7 +32,15 @@ fn chunked(path: &Path, block: usize, by: Option<GroupBy>) -> Result<String, Str
 /// `describe` of a file read whole, or the error's message: counted off the loaded frame.
 fn whole(path: &Path, by: Option<GroupBy>) -> Result<String, String> {
     let ds = load::load_path(path).map_err(|e| e.to_string())?;
-    let s = describe(&ds, &DescribeOptions { columns: None, by }).map_err(|e| e.to_string())?;
+    let s = describe(
+        &ds,
+        &DescribeOptions {
+            columns: None,
+            by,
+            max_distinct: None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     Ok(serde_json::to_string(&s).unwrap())
 }
 
@@ -534,4 +546,108 @@ fn stats_in_chunks_equals_stats_of_the_whole_file() {
             }
         }
     }
+}
+
+/// Exact value counts take memory with the distinct values, so they stop at a limit the user
+/// can raise: a generated file whose `src_bytes` (and `dst_bytes`) are all distinct is refused
+/// past `--max-distinct`, naming the column and the flag, and described in full under it. The
+/// limit holds for the values of every group, and for states merged from parts.
+#[test]
+fn distinct_values_stop_at_the_limit_the_user_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = std::fs::read_to_string(fixture_path("tiny.txt")).unwrap();
+    let fields: Vec<String> = tiny
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    // 3,000 rows whose byte counts are all distinct, from `first` on.
+    let generate = |name: &str, first: u64| {
+        let mut text = String::new();
+        for i in first..first + 3000 {
+            let mut f = fields.clone();
+            f[4] = (1_000_000 + i * 7).to_string();
+            f[5] = (2_000_000 + i * 11).to_string();
+            text.push_str(&f.join(","));
+            text.push('\n');
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, &text).unwrap();
+        path.display().to_string()
+    };
+    let p = generate("a.txt", 0);
+    let q = generate("b.txt", 3000);
+    for args in [
+        vec!["describe", "--max-distinct", "5000", p.as_str()],
+        vec![
+            "describe",
+            "--max-distinct",
+            "7000",
+            "--by",
+            "label",
+            p.as_str(),
+        ],
+        vec!["compare", "--max-distinct", "5000", p.as_str(), q.as_str()],
+        vec![
+            "describe",
+            "--max-distinct",
+            "9000",
+            "--combine",
+            p.as_str(),
+            q.as_str(),
+        ],
+    ] {
+        let out = kddstat().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--max-distinct")
+                && (err.contains("'src_bytes'") || err.contains("'dst_bytes'"))
+                && err.contains(&p),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // Under the limit (and by default) the figures are exact.
+    for limit in [Some("7000"), None] {
+        let mut cmd = kddstat();
+        cmd.args(["describe", "--format", "json", &p]);
+        if let Some(l) = limit {
+            cmd.args(["--max-distinct", l]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let src = &v["files"][0]["numeric"]["src_bytes"];
+        assert_eq!(src["count"], 3000, "{src}");
+        assert_eq!(src["distinct"], 3000, "{src}");
+        assert_eq!(src["max"], 1_000_000.0 + 2999.0 * 7.0, "{src}");
+    }
+    // Two parts under the limit each merge past it.
+    let part = dir.path().join("a.state");
+    let out = kddstat()
+        .args(["describe", "-q", "--max-distinct", "9000", "--state-out"])
+        .arg(&part)
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kddstat()
+        .args(["describe", "--max-distinct", "9000", "--state-in"])
+        .arg(&part)
+        .arg(&q)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-distinct"));
 }

@@ -66,6 +66,23 @@ impl InputArgs {
     }
 }
 
+/// `--max-distinct`: the memory of exact value counts.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct DistinctArg {
+    /// Stop with an error when the exact value counts of every column (and group) hold more
+    /// than N distinct values in all (16,000,000 by default, about 400 MB; KDDTrain+ holds
+    /// about 19,000, 44,000 by category, and so do 100 copies of it).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::stats::describe::DEFAULT_MAX_DISTINCT,
+        hide_default_value = true,
+        value_parser = clap::value_parser!(u64).range(1..),
+        help_heading = "Input"
+    )]
+    pub max_distinct: u64,
+}
+
 /// `-q/--quiet`.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct QuietArg {

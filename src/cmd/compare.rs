@@ -1,7 +1,7 @@
 //! `kddstat compare [--train TRAIN --test TEST | TRAIN TEST]`: drift between a training and a test
 //! file (the NSL-KDD training and test files by default).
 
-use super::args::{DataArgs, InputArgs, QuietArg, Ui};
+use super::args::{DataArgs, DistinctArg, InputArgs, QuietArg, Ui};
 use crate::error::{Error, Result};
 use crate::render::{self, Format};
 use crate::stats::describe::DescribeOptions;
@@ -25,6 +25,9 @@ pub struct Args {
     /// How inputs are read.
     #[command(flatten)]
     pub input: InputArgs,
+    /// The memory of the value counts.
+    #[command(flatten)]
+    pub distinct: DistinctArg,
     /// Quiet.
     #[command(flatten)]
     pub quiet: QuietArg,
@@ -55,7 +58,10 @@ pub fn run(args: Args) -> Result<()> {
     };
     // Both files read in chunks into the value counts of every column: memory does not grow
     // with the rows.
-    let all = DescribeOptions::default();
+    let all = DescribeOptions {
+        max_distinct: Some(args.distinct.max_distinct),
+        ..DescribeOptions::default()
+    };
     let train = super::describe::state_of(std::slice::from_ref(&train), &args.input, &all, &ui)?;
     let test = super::describe::state_of(std::slice::from_ref(&test), &args.input, &all, &ui)?;
     let report = drift::compare_states(&train, &test)?;

@@ -1,6 +1,6 @@
 //! `kddstat describe FILE...`: row counts, numeric statistics and value counts.
 
-use super::args::{InputArgs, QuietArg, Ui};
+use super::args::{DistinctArg, InputArgs, QuietArg, Ui};
 use crate::error::{Error, Result};
 use crate::load::{self, stream, stream::Stream};
 use crate::output::{self, Destination};
@@ -44,6 +44,9 @@ pub struct Args {
     /// How inputs are read.
     #[command(flatten)]
     pub input: InputArgs,
+    /// The memory of the value counts.
+    #[command(flatten)]
+    pub distinct: DistinctArg,
     /// Quiet.
     #[command(flatten)]
     pub quiet: QuietArg,
@@ -76,6 +79,7 @@ pub fn run(args: Args) -> Result<()> {
     let options = DescribeOptions {
         columns: args.columns.clone(),
         by: args.by.map(GroupBy::from),
+        max_distinct: Some(args.distinct.max_distinct),
     };
     // Each dataset: the inputs read as one (a folder's files; every FILE with --combine).
     let mut datasets: Vec<Vec<String>> = Vec::new();
@@ -114,7 +118,8 @@ pub fn run(args: Args) -> Result<()> {
     if !args.state_in.is_empty() {
         let mut merged = states.pop();
         for path in &args.state_in {
-            let saved = read_state(path)?;
+            let mut saved = read_state(path)?;
+            saved.set_max_distinct(args.distinct.max_distinct);
             match &mut merged {
                 Some(m) => m.merge(saved)?,
                 None => merged = Some(saved),

@@ -135,6 +135,7 @@ impl Acc {
             &DescribeOptions {
                 columns: Some(columns),
                 by: Some(GroupBy::Category),
+                max_distinct: None,
             },
         )?;
         Ok(Acc {

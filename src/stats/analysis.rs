@@ -193,6 +193,7 @@ pub fn analyse(
         &DescribeOptions {
             columns: Some(names.clone()),
             by: Some(options.by),
+            max_distinct: None,
         },
     )?;
     let (spearman, pearson) = rayon::join(

@@ -38,7 +38,15 @@ pub struct DescribeOptions {
     pub columns: Option<Vec<String>>,
     /// Numeric statistics per group as well.
     pub by: Option<GroupBy>,
+    /// The most distinct values the state may hold in all its columns and groups
+    /// ([`DEFAULT_MAX_DISTINCT`] when `None`).
+    pub max_distinct: Option<u64>,
 }
+
+/// The default limit on the distinct values a describe state holds in all its columns and groups:
+/// 16 million, about 400 MB of value counts (KDDTrain+ holds 18,944, 43,680 by category, and 100
+/// copies of it too).
+pub const DEFAULT_MAX_DISTINCT: u64 = 16_000_000;
 
 /// Statistics of one numeric column. Definitions: see [`Distribution`]. Non-finite values (the `std`
 /// of a single row) serialise as JSON `null`.
@@ -282,6 +290,8 @@ pub struct DescribeState {
     numeric: Vec<Distribution>,
     categorical: Vec<foldhash::HashMap<String, u64>>,
     groups: std::collections::BTreeMap<String, (u64, Vec<Distribution>)>,
+    /// The most distinct values the state may hold ([`DescribeOptions::max_distinct`]).
+    max_distinct: u64,
 }
 
 /// The format name of a saved describe state.
@@ -389,6 +399,7 @@ impl DescribeState {
             numeric: vec![Distribution::default(); n_numeric],
             categorical: vec![foldhash::HashMap::default(); n_categorical],
             groups: Default::default(),
+            max_distinct: options.max_distinct.unwrap_or(DEFAULT_MAX_DISTINCT),
         })
     }
 
@@ -512,7 +523,50 @@ impl DescribeState {
         }
         self.rows += chunk.rows as u64;
         self.dotted += chunk.dotted as u64;
-        Ok(())
+        self.check_held()
+    }
+
+    /// Sets the most distinct values the state may hold (as [`DescribeOptions::max_distinct`]).
+    pub fn set_max_distinct(&mut self, max: u64) {
+        self.max_distinct = max;
+    }
+
+    /// Refuses a state holding more distinct values than its limit: exact value counts take
+    /// memory in proportion to them (about 24 bytes each), so past the limit the user chooses.
+    fn check_held(&self) -> Result<()> {
+        let mut held = 0u64;
+        let mut largest = (0u64, "");
+        let mut add = |n: usize, column: &'static str| {
+            let n = n as u64;
+            held += n;
+            if n > largest.0 {
+                largest = (n, column);
+            }
+        };
+        let numeric = numeric_of(&self.cols);
+        for (d, (name, _)) in self.numeric.iter().zip(&numeric) {
+            add(d.distinct(), name);
+        }
+        for (_, dists) in self.groups.values() {
+            for (d, (name, _)) in dists.iter().zip(&numeric) {
+                add(d.distinct(), name);
+            }
+        }
+        for (c, name) in self.categorical.iter().zip(categorical_of(&self.cols)) {
+            add(c.len(), name);
+        }
+        if held <= self.max_distinct {
+            return Ok(());
+        }
+        Err(Error::Limit {
+            path: self.path.clone(),
+            message: format!(
+                "the exact value counts hold {held} distinct values, past the limit of {} (the \
+                 largest table, of '{}', holds {}); each takes about 24 bytes: raise \
+                 --max-distinct to go on",
+                self.max_distinct, largest.1, largest.0,
+            ),
+        })
     }
 
     /// Adds a chunk of records (of any input laid out as the first).
@@ -549,7 +603,7 @@ impl DescribeState {
         }
         self.rows += ds.rows() as u64;
         self.dotted += ds.dotted as u64;
-        Ok(())
+        self.check_held()
     }
 
     /// The layout described, "dotted labels" when most labels had the trailing dot.
@@ -591,7 +645,7 @@ impl DescribeState {
         }
         self.rows += other.rows;
         self.dotted += other.dotted;
-        Ok(())
+        self.check_held()
     }
 
     /// The statistics of every record added.
@@ -794,6 +848,7 @@ impl DescribeState {
             numeric,
             categorical,
             groups,
+            max_distinct: DEFAULT_MAX_DISTINCT,
         })
     }
 }

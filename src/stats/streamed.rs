@@ -58,6 +58,7 @@ pub fn analyse(
     let describe_options = DescribeOptions {
         columns: Some(described_columns()),
         by: Some(options.by),
+        max_distinct: None,
     };
     let mut state: Option<DescribeState> = None;
     for chunk in open()? {
