@@ -46,7 +46,7 @@ impl Iterator for Chunks {
 }
 
 /// An input held as a stage reads it several times: in memory when it fits one block (or cannot
-/// be read twice: standard input, an archive member), else its file, read in chunks each time.
+/// be read twice: standard input), else its file, read in chunks each time.
 #[derive(Debug, Clone)]
 pub enum Held {
     /// Loaded whole, with the SHA-256 of its text.
@@ -58,7 +58,9 @@ pub enum Held {
 impl Held {
     /// Holds an input: loads it whole when it fits one block or cannot be read twice.
     pub fn read(input: &Input, options: &LoadOptions) -> Result<Held> {
-        if !super::stream::fits_one_block(input) && matches!(input, Input::Path(_)) {
+        if !super::stream::fits_one_block(input)
+            && matches!(input, Input::Path(_) | Input::Member { .. })
+        {
             return Ok(Held::File(input.clone(), options.clone()));
         }
         let (ds, raw) = super::load_with_source(input, options)?;

@@ -327,19 +327,14 @@ fn is_data_candidate(name: &str) -> bool {
     !doc.iter().any(|ext| lower.ends_with(ext)) && !lower.starts_with("readme")
 }
 
-fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+/// The member of an archive (`name`, holding `names`) to read: `entry` (a full name, or a base
+/// name found once), or else the archive's only data file.
+fn choose_entry(name: &str, names: &[String], entry: Option<&str>) -> Result<String> {
     let archive_error = |message: String| Error::Archive {
         path: name.to_string(),
         message,
     };
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| archive_error(format!("not a readable zip archive: {e}")))?;
-    let names: Vec<String> = archive
-        .file_names()
-        .map(|n| n.map(|n| n.into_owned()))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| archive_error(format!("cannot list the archive: {e}")))?;
-    let chosen = match entry {
+    Ok(match entry {
         Some(wanted) => {
             let base = |n: &str| n.rsplit('/').next().unwrap_or(n).to_string();
             let exact = names.iter().find(|n| n.as_str() == wanted);
@@ -351,7 +346,7 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
                     return Err(archive_error(format!(
                         "no entry '{}' in the archive; it holds: {}",
                         shown(wanted),
-                        list(&names)
+                        list(names)
                     )));
                 }
                 (None, several) => {
@@ -376,7 +371,18 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
                 }
             }
         }
+    })
+}
+
+fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+    let archive_error = |message: String| Error::Archive {
+        path: name.to_string(),
+        message,
     };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| archive_error(format!("not a readable zip archive: {e}")))?;
+    let names = member_names(name, &archive)?;
+    let chosen = choose_entry(name, &names, entry)?;
     let mut file = archive
         .by_name(&chosen)
         .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(&chosen))))?;
@@ -400,6 +406,168 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
         bytes: out,
         from_archive: true,
     })
+}
+
+/// The names of an archive's members.
+fn member_names<R: Read + io::Seek>(
+    name: &str,
+    archive: &zip::ZipArchive<R>,
+) -> Result<Vec<String>> {
+    archive
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::Archive {
+            path: name.to_string(),
+            message: format!("cannot list the archive: {e}"),
+        })
+}
+
+/// A zip member that cannot be read to its end.
+fn member_error(shown_name: &str, e: &io::Error) -> Error {
+    Error::Archive {
+        path: shown_name.to_string(),
+        message: match e.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                "the zip entry ends early: the file is truncated".into()
+            }
+            _ => format!("not a valid zip entry: {e}"),
+        },
+    }
+}
+
+/// What the thread reading a zip member sends.
+enum Piece {
+    Bytes(Vec<u8>),
+    End,
+    Fail(Error),
+}
+
+/// The bytes of a zip member as its reading thread decompresses them.
+struct MemberReader {
+    from: std::sync::mpsc::Receiver<Piece>,
+    bytes: Vec<u8>,
+    at: usize,
+    ended: bool,
+}
+
+impl Read for MemberReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.bytes.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.from.recv() {
+                Ok(Piece::Bytes(b)) => {
+                    self.bytes = b;
+                    self.at = 0;
+                }
+                Ok(Piece::End) => self.ended = true,
+                // kddstat's own error, carried through the reader (as Parquet's are).
+                Ok(Piece::Fail(e)) => return Err(io::Error::other(e)),
+                Err(_) => {
+                    return Err(io::Error::other(Error::Internal(
+                        "the thread reading a zip member stopped".into(),
+                    )));
+                }
+            }
+        }
+        let n = out.len().min(self.bytes.len() - self.at);
+        out[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Opens the member of the zip archive at `path` (shown as `name`) that `entry` or the archive's
+/// only data file names, to read as it is decompressed (on a thread, a megabyte at a time), so
+/// a member of any size takes bounded memory. Returns the member's shown name and its reader, or
+/// `None` when the member is compressed again (a caller reads that whole, as [`read_input`]).
+pub(crate) fn open_member(
+    path: &std::path::Path,
+    name: &str,
+    entry: Option<&str>,
+) -> Result<Option<(String, Box<dyn Read + Send>)>> {
+    let archive_error = |message: String| Error::Archive {
+        path: name.to_string(),
+        message,
+    };
+    let file = fs::File::open(path).map_err(|source| Error::Io {
+        path: name.to_string(),
+        source,
+    })?;
+    let mut archive = zip::ZipArchive::new(io::BufReader::new(file))
+        .map_err(|e| archive_error(format!("not a readable zip archive: {e}")))?;
+    let names = member_names(name, &archive)?;
+    let chosen = choose_entry(name, &names, entry)?;
+    let shown_name = format!("{name}!{}", shown(&chosen));
+    {
+        let mut member = archive
+            .by_name(&chosen)
+            .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(&chosen))))?;
+        if member.is_dir() {
+            return Err(archive_error(format!(
+                "entry '{}' is a folder",
+                shown(&chosen)
+            )));
+        }
+        let mut start = Vec::with_capacity(4);
+        (&mut member)
+            .take(4)
+            .read_to_end(&mut start)
+            .map_err(|e| member_error(&shown_name, &e))?;
+        if start.starts_with(GZIP_MAGIC)
+            || start.starts_with(ZIP_MAGIC)
+            || start.starts_with(ZIP_EMPTY_MAGIC)
+            || start.starts_with(b"PAR1")
+        {
+            return Ok(None);
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    let thread_name = shown_name.clone();
+    std::thread::spawn(move || {
+        let fail = |e: Error| Piece::Fail(e);
+        let mut member = match archive.by_name(&chosen) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = tx.send(fail(Error::Archive {
+                    path: thread_name,
+                    message: format!("cannot open the entry again: {e}"),
+                }));
+                return;
+            }
+        };
+        loop {
+            let mut buf = vec![0u8; 1 << 20];
+            match member.read(&mut buf) {
+                Ok(0) => {
+                    let _ = tx.send(Piece::End);
+                    return;
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    if tx.send(Piece::Bytes(buf)).is_err() {
+                        return; // the reader is gone
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(fail(member_error(&thread_name, &e)));
+                    return;
+                }
+            }
+        }
+    });
+    Ok(Some((
+        shown_name,
+        Box::new(MemberReader {
+            from: rx,
+            bytes: Vec::new(),
+            at: 0,
+            ended: false,
+        }),
+    )))
 }
 
 /// A name from an archive, shown safely on one line: control characters escaped, at most 200
