@@ -186,18 +186,7 @@ impl Dataset {
     /// Refuses a dataset without all 41 features, for the work that needs every one (`what`: the
     /// command or stage, for the message).
     pub fn require_all_features(&self, what: &str) -> Result<()> {
-        if self.absent.is_empty() {
-            return Ok(());
-        }
-        Err(Error::Header {
-            path: self.name.clone(),
-            message: format!(
-                "the file lacks {} of the 41 features ({}); {what} needs all of them (a file \
-                 written by `kddstat clean --drop-constant` serves describe only)",
-                self.absent.len(),
-                self.absent.join(", ")
-            ),
-        })
+        require_all_features(&self.name, &self.absent, what)
     }
 
     fn column(&self, column: &str) -> Result<&Column> {
@@ -209,6 +198,23 @@ impl Dataset {
 
 fn polars_error(column: &str, e: PolarsError) -> Error {
     Error::Internal(format!("column '{column}': {e}"))
+}
+
+/// Refuses an input named `name` that lacks the features `absent`, for the work that needs every
+/// one (`what`: the command or stage, for the message).
+pub fn require_all_features(name: &str, absent: &[&str], what: &str) -> Result<()> {
+    if absent.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Header {
+        path: name.to_string(),
+        message: format!(
+            "the file lacks {} of the 41 features ({}); {what} needs all of them (a file \
+             written by `kddstat clean --drop-constant` serves describe only)",
+            absent.len(),
+            absent.join(", ")
+        ),
+    })
 }
 
 /// The warnings about labels of unknown category in `name` (label, rows).

@@ -261,7 +261,14 @@ pub fn add_stream(
                 crate::load::add_unknown_labels(&mut unknown, &parsed.unknown_labels);
                 let st = match state {
                     Some(st) => st,
-                    None => state.insert(DescribeState::new_tallied(&parsed, options)?),
+                    None => state.insert(DescribeState::new_for(
+                        First {
+                            name: &parsed.name,
+                            layout: parsed.layout,
+                            absent: &parsed.absent,
+                        },
+                        options,
+                    )?),
                 };
                 st.update_tallied(parsed)?;
             }
@@ -360,19 +367,6 @@ struct First<'a> {
 impl DescribeState {
     /// An empty state for inputs laid out as `first` (its columns chosen by `options`).
     pub fn new(first: &Dataset, options: &DescribeOptions) -> Result<DescribeState> {
-        Self::new_for(
-            First {
-                name: &first.name,
-                layout: first.layout,
-                absent: &first.absent,
-            },
-            options,
-        )
-    }
-
-    /// An empty state for inputs laid out as the chunk `first` (its columns chosen by
-    /// `options`).
-    fn new_tallied(first: &Parsed<Tally>, options: &DescribeOptions) -> Result<DescribeState> {
         Self::new_for(
             First {
                 name: &first.name,

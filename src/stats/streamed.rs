@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::analysis::{Parts, StatsOptions, StatsReport, assemble};
 use super::correlation::{self, DotAcc};
-use super::describe::{DescribeOptions, DescribeState};
+use super::describe::{self, DescribeOptions, DescribeState};
 use super::relevance::{self, Contingency, Relevance};
 use super::{Distribution, OrderedMap};
 use crate::error::{Error, Result};
@@ -61,16 +61,24 @@ pub fn analyse(
         max_distinct: None,
     };
     let mut state: Option<DescribeState> = None;
-    for chunk in open()? {
-        let ds = chunk?;
-        ds.require_all_features("stats")?;
-        let st = match &mut state {
-            Some(s) => s,
-            None => state.insert(DescribeState::new(&ds, &describe_options)?),
-        };
-        st.update(&ds)?;
+    match open()? {
+        // A file: its records counted as they are parsed (no frame).
+        Chunks::Stream(mut stream) => {
+            describe::add_stream(&mut state, &mut stream, &describe_options)?;
+        }
+        chunks => {
+            for chunk in chunks {
+                let ds = chunk?;
+                let st = match &mut state {
+                    Some(s) => s,
+                    None => state.insert(DescribeState::new(&ds, &describe_options)?),
+                };
+                st.update(&ds)?;
+            }
+        }
     }
     let state = state.ok_or_else(|| Error::Internal("no rows were read".into()))?;
+    crate::load::require_all_features(state.path(), state.absent(), "stats")?;
     analyse_described(&state, open, options, duplicates, conflicts)
 }
 
