@@ -2,11 +2,13 @@
 //! whole lines at a time, so memory depends on the block size and not on the file's.
 //!
 //! A plain text file, standard input and a gzip stream are read as they come (a gzip stream
-//! within `--max-decompressed`, its text checked for NUL bytes block by block). Inputs that
-//! cannot be read as a stream — a zip archive (its directory is at its end), Parquet, a second
-//! compression layer — are read whole within the same limits, as [`super::load`] does, and
-//! given as one chunk. Line numbers and byte offsets in errors are those of the whole input;
-//! the SHA-256 of the decompressed text is computed on the way ([`Stream::sha256`]).
+//! within `--max-decompressed`, its text checked for NUL bytes block by block); a zip member of
+//! a file as it is decompressed (its directory read first), a Parquet file by row group. Inputs
+//! that cannot be read as a stream — a zip archive or Parquet on standard input (their
+//! directories are at their ends), a second compression layer — are read whole within the same
+//! limits, as [`super::load`] does, and given as one chunk. Line numbers and byte offsets in
+//! errors are those of the whole input; the SHA-256 of the decompressed text is computed on the
+//! way ([`Stream::sha256`]).
 
 use std::io::{self, Read};
 use std::sync::mpsc;
@@ -82,7 +84,7 @@ pub struct Stream {
 
 /// A chunk of an input: its records parsed into sinks, or the dataset of an input read whole.
 pub(crate) enum Chunk<S> {
-    /// An input read whole (an archive member, nested compression).
+    /// An input read whole (nested compression, a container on standard input).
     Whole(Dataset),
     /// A block of a streamed input.
     Parsed(Parsed<S>),
@@ -342,8 +344,8 @@ impl Stream {
         &self.name
     }
 
-    /// Whether the input is read whole (a zip member, Parquet, nested compression) rather than
-    /// streamed.
+    /// Whether the input is read whole (nested compression, a container on standard input)
+    /// rather than streamed.
     pub fn is_whole(&self) -> bool {
         self.whole.is_some()
     }
