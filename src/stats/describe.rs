@@ -486,14 +486,16 @@ impl DescribeState {
         let groups: Vec<(&str, u64, Vec<Option<Distribution>>)> =
             tally.groups(&numeric_cols).collect();
         for (i, acc) in self.numeric.iter_mut().enumerate() {
-            let mut chunk = Distribution::default();
+            // The groups' counts sorted once (merging them one by one is quadratic in the
+            // groups: a label per row).
+            let mut pairs = Vec::new();
             for (_, _, dists) in &groups {
                 let d = dists[i].as_ref().ok_or_else(|| {
                     Error::Internal(format!("no count of column '{}'", numeric_cols[i]))
                 })?;
-                chunk = chunk.merge(d);
+                pairs.extend(d.values().iter().copied().zip(d.counts().iter().copied()));
             }
-            *acc = acc.merge(&chunk);
+            *acc = acc.merge(&Distribution::from_pairs(pairs));
         }
         if self.by.is_some() {
             for (name, rows, dists) in groups {
