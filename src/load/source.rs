@@ -383,15 +383,7 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
         .map_err(|e| archive_error(format!("not a readable zip archive: {e}")))?;
     let names = member_names(name, &archive)?;
     let chosen = choose_entry(name, &names, entry)?;
-    let mut file = archive
-        .by_name(&chosen)
-        .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(&chosen))))?;
-    if file.is_dir() {
-        return Err(archive_error(format!(
-            "entry '{}' is a folder",
-            shown(&chosen)
-        )));
-    }
+    let mut file = open_entry(name, &mut archive, &chosen)?;
     // The declared size is only a hint: never trusted for the allocation or the limit.
     let capacity = usize::try_from(file.size()).unwrap_or(0);
     let out = read_limited(
@@ -406,6 +398,28 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
         bytes: out,
         from_archive: true,
     })
+}
+
+/// Opens the member `chosen` of the archive `name`, refusing a folder.
+fn open_entry<'a, R: Read + io::Seek>(
+    name: &str,
+    archive: &'a mut zip::ZipArchive<R>,
+    chosen: &str,
+) -> Result<zip::read::ZipFile<'a, R>> {
+    let archive_error = |message: String| Error::Archive {
+        path: name.to_string(),
+        message,
+    };
+    let file = archive
+        .by_name(chosen)
+        .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(chosen))))?;
+    if file.is_dir() {
+        return Err(archive_error(format!(
+            "entry '{}' is a folder",
+            shown(chosen)
+        )));
+    }
+    Ok(file)
 }
 
 /// The names of an archive's members.
@@ -502,15 +516,7 @@ pub(crate) fn open_member(
     let chosen = choose_entry(name, &names, entry)?;
     let shown_name = format!("{name}!{}", shown(&chosen));
     {
-        let mut member = archive
-            .by_name(&chosen)
-            .map_err(|e| archive_error(format!("cannot open entry '{}': {e}", shown(&chosen))))?;
-        if member.is_dir() {
-            return Err(archive_error(format!(
-                "entry '{}' is a folder",
-                shown(&chosen)
-            )));
-        }
+        let mut member = open_entry(name, &mut archive, &chosen)?;
         let mut start = Vec::with_capacity(4);
         (&mut member)
             .take(4)
