@@ -283,9 +283,36 @@ pub fn show_value(raw: &[u8]) -> String {
     out
 }
 
+/// A message made safe to print as one line on a terminal: control characters (newlines, ESC,
+/// carriage returns) escaped as `\n`, `\u{1b}`, ..., so a name taken from a file, a saved state or
+/// the environment can neither start a fake line nor drive the terminal.
+pub fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_print_as_one_safe_line() {
+        assert_eq!(one_line("a.txt"), "a.txt");
+        assert_eq!(
+            one_line("x\nkddstat: error: \u{1b}[31mred"),
+            "x\\nkddstat: error: \\u{1b}[31mred"
+        );
+    }
 
     #[test]
     fn value_error_reads_as_one_line() {

@@ -52,9 +52,23 @@ pub fn url_of(base: &str, name: &str) -> String {
     )
 }
 
+/// A URL as shown in messages: any `user:password@` replaced by `***@`, so credentials in a
+/// mirror's URL (`KDDSTAT_MIRROR`) never reach a terminal or a log.
+pub fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..scheme_end], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
 fn fetch_error(url: &str, message: impl Into<String>) -> Error {
     Error::Fetch {
-        url: url.to_string(),
+        url: redact(url),
         message: message.into(),
     }
 }
@@ -118,6 +132,8 @@ pub fn fetch(
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_resolve(Some(Duration::from_secs(5)))
         .timeout_connect(Some(Duration::from_secs(8)))
+        // A server that accepts and then says nothing is given up after 30 s.
+        .timeout_recv_response(Some(Duration::from_secs(30)))
         .timeout_global(Some(Duration::from_secs(600)))
         .build()
         .into();
@@ -125,10 +141,19 @@ pub fn fetch(
     for (name, sum) in expected() {
         let path = dir.join(name);
         if path.exists() {
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            if !path.is_file() {
+                return Err(Error::Usage(format!(
+                    "{}: exists and is not a regular file (a device, FIFO or folder); kddstat \
+                     neither reads nor replaces it",
+                    path.display()
+                )));
+            }
+            // The recorded files are under 20 MB: a larger one is not one of them.
+            let bytes = match crate::load::source::read_small(&path, 64 << 20, "data file") {
+                Ok((_, bytes)) => bytes,
+                Err(Error::Limit { .. } | Error::Empty { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            };
             if sha256_hex(&bytes) == sum {
                 done.push((path, Outcome::Present));
                 continue;
@@ -158,6 +183,13 @@ pub fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_never_shown() {
+        assert_eq!(redact("https://u:p@h.org/x"), "https://***@h.org/x");
+        assert_eq!(redact("https://h.org/a@b"), "https://h.org/a@b");
+        assert_eq!(redact("h.org"), "h.org");
+    }
 
     #[test]
     fn sums_and_urls() {

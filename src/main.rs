@@ -18,7 +18,10 @@ fn main() {
         if e.is_broken_pipe() {
             std::process::exit(0);
         }
-        eprintln!("kddstat: error: {e}");
+        eprintln!(
+            "kddstat: error: {}",
+            kddstat::error::one_line(&e.to_string())
+        );
         std::process::exit(e.exit_code());
     }
 }

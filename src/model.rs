@@ -164,6 +164,15 @@ pub fn positive(name: &'static str, value: f64) -> Result<()> {
     }
 }
 
+/// Checks that `value` is finite and lies in `lo..=hi`.
+pub fn within_f64(name: &'static str, value: f64, lo: f64, hi: f64) -> Result<()> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        invalid(name, value, &format!("a number between {lo:e} and {hi:e}"))
+    }
+}
+
 /// Checks that `value` lies in `lo..=hi`.
 pub fn within(name: &'static str, value: usize, lo: usize, hi: usize) -> Result<()> {
     if (lo..=hi).contains(&value) {

@@ -2,7 +2,8 @@
 //! made before anything is written, atomic writes, and checksums.
 //!
 //! Rules every command follows through this module:
-//! - `-` names standard output ([`Destination::Stdout`]);
+//! - `-` names standard output ([`Destination::Stdout`]); what goes there is spooled to a temporary
+//!   file and copied once complete, so a run that fails half-way prints nothing on standard output;
 //! - an output is never one of the inputs (paths compared after resolving links and `.`/`..`), and
 //!   two outputs of one run are never the same file;
 //! - an existing output is replaced only with `--force`, and only if it is a regular file (a device,
@@ -41,9 +42,9 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// `-` is standard output; anything else a path.
+    /// `-` (or `/dev/stdout`) is standard output; anything else a path.
     pub fn from_arg(arg: &Path) -> Destination {
-        if arg.as_os_str() == "-" {
+        if arg.as_os_str() == "-" || arg.as_os_str() == "/dev/stdout" {
             Destination::Stdout
         } else {
             Destination::File(arg.to_path_buf())
@@ -134,12 +135,26 @@ pub fn check_distinct(outputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// Checks that no output is one of the inputs, or inside an output folder, or holds an input.
+/// The file an input argument reads: itself, or for `ARCHIVE.zip:MEMBER` the archive (an output
+/// written over the archive would replace every member).
+fn input_file(input: &Path) -> Option<PathBuf> {
+    if let Ok(p) = fs::canonicalize(input) {
+        return Some(p);
+    }
+    let text = input.to_str()?;
+    text.match_indices(':')
+        .map(|(i, _)| Path::new(&text[..i]))
+        .find(|archive| archive.is_file())
+        .and_then(|archive| fs::canonicalize(archive).ok())
+}
+
+/// Checks that no output is one of the inputs (an archive member's archive included), inside an
+/// input folder, or holds an input.
 fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
     let target = resolve(out);
     // Inputs that do not exist cannot be written over (reading them fails later).
     for input in inputs {
-        let Ok(p) = fs::canonicalize(input) else {
+        let Some(p) = input_file(input) else {
             continue;
         };
         if p == target {
@@ -151,6 +166,13 @@ fn check_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
         if p.starts_with(&target) {
             return Err(Error::Usage(format!(
                 "{}: holds the input {}; kddstat never replaces its input",
+                out.display(),
+                input.display()
+            )));
+        }
+        if p.is_dir() && target.starts_with(&p) {
+            return Err(Error::Usage(format!(
+                "{}: is inside the input folder {}, whose files are all read; write it elsewhere",
                 out.display(),
                 input.display()
             )));
@@ -366,8 +388,19 @@ pub fn write(
     match out {
         Destination::File(p) => write_file(p, force, fill),
         Destination::Stdout => {
-            let mut stdout = BufWriter::new(std::io::stdout().lock());
-            fill(&mut stdout)?;
+            // Spooled to an unnamed temporary file first: standard output gets all of the
+            // output or, when the input turns out bad half-way, nothing (memory stays flat
+            // whatever the size).
+            use std::io::{Seek, SeekFrom};
+            let mut spool = tempfile::tempfile().map_err(Error::Output)?;
+            {
+                let mut w = BufWriter::with_capacity(1 << 16, &mut spool);
+                fill(&mut w)?;
+                w.flush().map_err(Error::Output)?;
+            }
+            spool.seek(SeekFrom::Start(0)).map_err(Error::Output)?;
+            let mut stdout = std::io::stdout().lock();
+            std::io::copy(&mut spool, &mut stdout).map_err(Error::Output)?;
             stdout.flush().map_err(Error::Output)
         }
     }

@@ -375,11 +375,12 @@ pub const FLAGS: [&str; 11] = [
     "SF", "S0", "S1", "S2", "S3", "REJ", "RSTO", "RSTR", "RSTOS0", "SH", "OTH",
 ];
 
-/// Flags counted as "SYN errors" by the `serror` rates (as the usual KDD feature extractors count
-/// them: Zeek states in which the connection was not properly opened and closed).
-pub const SYN_ERROR_FLAGS: [&str; 4] = ["S0", "S1", "S2", "S3"];
-/// Flag of "REJ errors" (the `rerror` rates).
-pub const REJECT_FLAG: &str = "REJ";
+/// Flags counted as "SYN errors" by the `serror` rates. As the KDD Cup 99 data decides: in its
+/// windows of one connection, `serror_rate` is 1.00 for S0-S3 and for SH (104 of 104 records).
+pub const SYN_ERROR_FLAGS: [&str; 5] = ["S0", "S1", "S2", "S3", "SH"];
+/// Flags counted as "REJ errors" by the `rerror` rates. As the data decides: in its windows of one
+/// connection, `rerror_rate` is 1.00 for REJ and for RSTO (63 of 63), RSTR (676) and RSTOS0 (1).
+pub const REJECT_FLAGS: [&str; 4] = ["REJ", "RSTO", "RSTR", "RSTOS0"];
 
 /// How a header name compares with the schema's: exact, or one of the known misspellings (the copy of
 /// the KDD Cup 99 10% file on Kaggle prefixes eight names with an `l`), or unrelated.

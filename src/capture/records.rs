@@ -7,9 +7,13 @@
 //!   seconds, the host-based ones over the previous 100 connections, the current connection
 //!   counted in its own windows (so `count` is at least 1, as in the data).
 //! - "Same host" is the same responder address; "same service" the same KDD service. SYN errors
-//!   are the flags of [`schema::SYN_ERROR_FLAGS`], REJ errors the flag `REJ`.
-//! - `dst_host_count` and `dst_host_srv_count` are capped at 255, as in the data; rates are
-//!   rounded to two decimals, as in the data.
+//!   are the flags of [`schema::SYN_ERROR_FLAGS`] (S0-S3 and SH), REJ errors those of
+//!   [`schema::REJECT_FLAGS`] (REJ, RSTO, RSTR, RSTOS0), as the KDD Cup 99 data counts them.
+//! - `dst_host_count` and `dst_host_srv_count` are capped at 255, as in the data; a rate is the
+//!   quotient computed in single precision, rounded to two decimals (ties to even), as the data
+//!   was written: every one of the 997,756 rates of the 10% file with a denominator below 255
+//!   follows this rule (double precision leaves 105 unexplained): 1/8 is 0.12, 5/8 0.62, 39/40
+//!   0.98, 13/40 0.32.
 //! - `duration` is whole seconds (rounded down); `land` is 1 when both addresses and ports are equal.
 //! - Content features: `num_failed_logins`, `logged_in` and `is_guest_login` are read from FTP
 //!   (replies 530 and 230, `USER anonymous`/`ftp`) and Telnet (`Login incorrect`, `Last login:`)
@@ -125,11 +129,14 @@ impl Window {
     }
 }
 
-fn rate(a: u64, b: u64) -> f64 {
+/// A window rate of `a` among `b` connections, as the KDD data writes it (see the module doc).
+pub fn rate(a: u64, b: u64) -> f64 {
     if b == 0 {
         0.0
     } else {
-        (a as f64 / b as f64 * 100.0).round() / 100.0
+        // The single-precision quotient times 100 is exact in double precision (24 + 7 bits).
+        let q = a as f32 / b as f32;
+        (f64::from(q) * 100.0).round_ties_even() / 100.0
     }
 }
 
@@ -334,7 +341,7 @@ pub fn records(conns: &[Conn]) -> Vec<Record> {
                 sport: c.orig.1,
                 service: c.service(),
                 serror: schema::SYN_ERROR_FLAGS.contains(&flag),
-                rerror: flag == schema::REJECT_FLAG,
+                rerror: schema::REJECT_FLAGS.contains(&flag),
             }
         })
         .collect();
@@ -443,6 +450,25 @@ mod tests {
         assert_eq!(t[3].dst_host_srv_count, 3);
         assert_eq!(t[3].dst_host_srv_diff_host_rate, 0.67);
         assert_eq!(t[2].dst_host_same_src_port_rate, 1.0);
+    }
+
+    #[test]
+    fn rates_are_single_precision_quotients_rounded_as_the_data_has_them() {
+        // Hand-worked: 1/8 = 0.125 exactly (a tie, to even: 0.12); 5/8 = 0.625 (0.62); 39/40 in
+        // single precision is 0.97500002... (0.98); 13/40 is 0.32499998... (0.32); 1/3 0.33.
+        for (a, b, want) in [
+            (1, 8, 0.12),
+            (5, 8, 0.62),
+            (3, 8, 0.38),
+            (39, 40, 0.98),
+            (13, 40, 0.32),
+            (1, 3, 0.33),
+            (2, 3, 0.67),
+            (0, 5, 0.0),
+            (5, 5, 1.0),
+        ] {
+            assert_eq!(rate(a, b), want, "{a}/{b}");
+        }
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub struct TrafficSummary {
     pub ip_fragments: u64,
     /// Datagrams reassembled from fragments.
     pub reassembled_datagrams: u64,
-    /// Wrong fragments (overlapping, too large, misaligned) and IPv4 headers with a bad checksum.
+    /// Wrong fragments (overlapping, too large, misaligned).
     pub wrong_fragments: u64,
     /// Records per KDD flag.
     pub flags: OrderedMap<u64>,

@@ -200,7 +200,7 @@ pub struct Conn {
     pub rtt: Option<i64>,
     /// Packets with the URG flag.
     pub urgent: u32,
-    /// Wrong fragments (or bad IPv4 checksums).
+    /// Wrong fragments.
     pub wrong_fragment: u32,
     /// FTP or Telnet logins.
     pub logins: Option<Box<Logins>>,
@@ -471,7 +471,9 @@ impl Tracker {
                 (ip.dst, u16::from(ty)),
                 ip.proto,
             );
-            c.bytes[0] = u64::from(t.payload_len);
+            // The ICMP message with its 8-byte header, as the KDD data counts it (its smallest
+            // ICMP src_bytes is 8; ecr_i 1032 = 1024 + 8).
+            c.bytes[0] = u64::from(t.payload_len) + 8;
             c.packets[0] = 1;
             c.wire[0] = u64::from(wire);
             c.wrong_fragment = u32::from(wrong);

@@ -159,8 +159,9 @@ pub fn default_files(names: &[&str], ui: &Ui) -> Result<Vec<String>> {
     };
     let url = data::mirror();
     ui.note(&format!(
-        "the NSL-KDD files are not in {}: downloading them from {url} (verified by SHA-256)",
-        dir.display()
+        "the NSL-KDD files are not in {}: downloading them from {} (verified by SHA-256)",
+        dir.display(),
+        crate::fetch::redact(&url)
     ));
     download(&url, dir, false, ui).map_err(|e| match e {
         Error::Fetch { url, message } => Error::Fetch {

@@ -117,10 +117,23 @@ pub fn run(args: Args) -> Result<()> {
     }
     if !args.state_in.is_empty() {
         let mut merged = states.pop();
+        let mut seen: Vec<(std::path::PathBuf, String)> = Vec::new();
         for path in &args.state_in {
-            let mut saved = read_state(path)?;
-            saved.set_max_distinct(args.distinct.max_distinct);
+            let (shown, saved) = read_state(path, &options)?;
+            let key = (output::resolve(path), saved.path().to_string());
+            warn_counted_twice(&ui, &shown, &saved, &seen, &args.files);
+            seen.push(key);
             match &mut merged {
+                Some(m) if !m.same_shape(&saved) => {
+                    return Err(Error::Model {
+                        path: shown,
+                        message: format!(
+                            "the state describes other columns or groups than {}; states merge \
+                             only when made with the same --columns and --by",
+                            m.path()
+                        ),
+                    });
+                }
                 Some(m) => m.merge(saved)?,
                 None => merged = Some(saved),
             }
@@ -142,6 +155,12 @@ pub fn run(args: Args) -> Result<()> {
             top: args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         },
     )?;
+    if state_out == Some(Destination::Stdout) {
+        // Standard output carries the state alone (a valid JSON document); the summary goes to
+        // standard error, where a person still sees it.
+        eprint!("{text}");
+        return Ok(());
+    }
     render::print(&text)
 }
 
@@ -154,7 +173,13 @@ pub(crate) fn state_of(
 ) -> Result<DescribeState> {
     let mut state: Option<DescribeState> = None;
     let mut inputs = Vec::new();
+    let mut seen = Vec::new();
     for f in files {
+        let resolved = output::resolve(std::path::Path::new(f));
+        if f != "-" && seen.contains(&resolved) {
+            ui.warn(&format!("{f}: given twice: its records are counted twice"));
+        }
+        seen.push(resolved);
         inputs.extend(stream::expand(f)?);
     }
     let load_options = input_args.options(false);
@@ -177,12 +202,59 @@ pub(crate) fn state_of(
     Ok(state)
 }
 
-/// Reads a state written by `--state-out`.
-fn read_state(path: &std::path::Path) -> Result<DescribeState> {
+/// Warns when a state counts records already counted: the same state file twice, a state with the
+/// same content (the same source and rows) as one already added, or a state of a data file that is
+/// also given.
+fn warn_counted_twice(
+    ui: &Ui,
+    shown: &str,
+    state: &DescribeState,
+    seen: &[(std::path::PathBuf, String)],
+    files: &[String],
+) {
+    let file = output::resolve(std::path::Path::new(shown));
+    let twice = seen
+        .iter()
+        .any(|(f, source)| *f == file || (source == state.path() && !source.is_empty()));
+    let of_a_file = files.iter().any(|f| {
+        f == state.path()
+            || output::resolve(std::path::Path::new(f))
+                == output::resolve(std::path::Path::new(state.path()))
+    });
+    if twice {
+        ui.warn(&format!(
+            "{shown}: this state (of {}) is given twice: its records are counted twice",
+            state.path()
+        ));
+    } else if of_a_file {
+        ui.warn(&format!(
+            "{shown}: this state is of {}, which is also read as a FILE: its records are counted \
+             twice",
+            state.path()
+        ));
+    }
+}
+
+/// Reads a state written by `--state-out`, checked against the limits and flags of this run.
+fn read_state(
+    path: &std::path::Path,
+    options: &DescribeOptions,
+) -> Result<(String, DescribeState)> {
     let (shown, bytes) = crate::detect::read_model_file(path)?;
-    let saved: describe::SavedState = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
-        path: shown.clone(),
-        message: format!("not a describe state ({e})"),
-    })?;
-    DescribeState::from_saved(&shown, saved)
+    let max = options
+        .max_distinct
+        .unwrap_or(describe::DEFAULT_MAX_DISTINCT);
+    let saved: describe::SavedState =
+        describe::budget_parse(max, &bytes).map_err(|e| Error::Model {
+            path: shown.clone(),
+            message: format!("not a usable describe state ({e})"),
+        })?;
+    let state = DescribeState::from_saved(&shown, saved, max)?;
+    state
+        .check_options(options)
+        .map_err(|message| Error::Model {
+            path: shown.clone(),
+            message,
+        })?;
+    Ok((shown, state))
 }

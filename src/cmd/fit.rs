@@ -17,7 +17,7 @@ pub struct DetectorArgs {
     #[arg(long, value_enum, help_heading = "Detector parameters")]
     pub fit_on: Option<FitOn>,
     /// False-alarm rate the threshold is calibrated to on the fitting rows [default: 0.01].
-    #[arg(long, value_name = "RATE", help_heading = "Detector parameters")]
+    #[arg(long, value_name = "RATE", value_parser = super::finite_number, help_heading = "Detector parameters")]
     pub far: Option<f64>,
     /// Seed of every random choice (same seed, same bytes) [default: 42].
     #[arg(long, value_name = "N", help_heading = "Detector parameters")]
@@ -48,7 +48,7 @@ pub struct DetectorArgs {
     #[arg(long, value_enum, help_heading = "Detector parameters")]
     pub transform: Option<crate::detect::encode::Transform>,
     /// gmm: variance added to every component's variances (default 1e-3).
-    #[arg(long, value_name = "VAR", help_heading = "Detector parameters")]
+    #[arg(long, value_name = "VAR", value_parser = super::finite_number, help_heading = "Detector parameters")]
     pub reg_covar: Option<f64>,
     /// gmm: mixtures fitted with consecutive seeds, their rank-normalised scores averaged
     /// (default 1).
@@ -87,7 +87,7 @@ pub enum FitOn {
 impl DetectorArgs {
     /// The detector parameters given, as (flag, key in the parameter structs, value). Which
     /// detectors a flag applies to follows from the keys of their parameter structs.
-    fn given(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
+    pub(crate) fn given(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
         use serde_json::json;
         let mut out = Vec::new();
         let mut add = |flag, key, value: Option<serde_json::Value>| {

@@ -102,7 +102,17 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
+/// Parses a number flag that must be finite (`NaN` and `inf` are refused as the command line is
+/// read, before any model or file sees them).
+pub fn finite_number(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(format!("'{s}' is not a finite number")),
+        Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}
+
 /// Prints a warning line to standard error.
 pub fn warn(message: &str) {
-    eprintln!("kddstat: warning: {message}");
+    eprintln!("kddstat: warning: {}", crate::error::one_line(message));
 }

@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = RecordFormat::Csv)]
     pub format: RecordFormat,
     /// Flag records scoring above this instead of the model's own threshold.
-    #[arg(long, value_name = "SCORE", allow_negative_numbers = true)]
+    #[arg(long, value_name = "SCORE", allow_negative_numbers = true, value_parser = super::finite_number)]
     pub threshold: Option<f64>,
     /// How inputs are read.
     #[command(flatten)]

@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "GROUP", default_value_t = By::Category)]
     pub by: By,
     /// List pairs with |Pearson r| or |Spearman rho| at least this.
-    #[arg(long, value_name = "R", default_value_t = 0.9)]
+    #[arg(long, value_name = "R", default_value_t = 0.9, value_parser = super::finite_number)]
     pub min_r: f64,
     /// Equal-frequency bins for the relevance of numeric features.
     #[arg(long, value_name = "N", default_value_t = 10)]

@@ -54,6 +54,19 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     args.params.check(&[args.detector])?;
+    let varied = tune::varied(args.detector);
+    if let Some((flag, _, _)) = args
+        .params
+        .given()
+        .into_iter()
+        .find(|(_, key, _)| varied.contains(key))
+    {
+        return Err(Error::Usage(format!(
+            "{flag} is chosen by tune's search for {} (it varies {}); use fit to set it yourself",
+            args.detector.as_str(),
+            varied.join(", ")
+        )));
+    }
     let ui = Ui::new(args.quiet.quiet);
     let (t, out) = super::fit::training(
         args.train.clone(),

@@ -428,7 +428,9 @@ impl Default for Params {
 impl Hyperparams for Params {
     fn check(&self) -> Result<()> {
         model::within("components", self.components, 1, MAX_COMPONENTS)?;
-        model::positive("reg_covar", self.reg_covar)?;
+        // Below the smallest variance a model file may hold, the mixture degenerates (a
+        // subnormal reg_covar gave null weights); above 100 it says nothing of the data.
+        model::within_f64("reg_covar", self.reg_covar, MIN_VARIANCE, 100.0)?;
         model::within("n_init", self.n_init, 1, super::kmeans::MAX_N_INIT)?;
         model::within("seeds", self.seeds, 1, MAX_SEEDS)
     }

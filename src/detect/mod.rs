@@ -290,22 +290,7 @@ pub use crate::output::sha256_hex;
 /// The bytes of a model file (detector or classifier) and its name as shown, refusing a file
 /// larger than [`MAX_MODEL_BYTES`] before reading it.
 pub fn read_model_file(path: &Path) -> Result<(String, Vec<u8>)> {
-    let shown = path.display().to_string();
-    let io = |source| Error::Io {
-        path: shown.clone(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_MODEL_BYTES {
-        return Err(Error::Model {
-            path: shown,
-            message: format!(
-                "{size} bytes: larger than the {MAX_MODEL_BYTES} bytes a model file may have"
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
-    Ok((shown, bytes))
+    crate::load::source::read_small(path, MAX_MODEL_BYTES, "model or state file")
 }
 
 /// Rows of `x` where `keep` is true.
@@ -467,7 +452,7 @@ pub fn fit_prepared(
     let detector = o.params.fit(&data)?;
     let scores = data.fit_scores(detector.score(&data.scoring())?);
     let threshold = Distribution::from_f64(&[&scores]).quantile(1.0 - o.far);
-    Ok(Model {
+    let model = Model {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
         features: schema::FEATURES
@@ -487,10 +472,45 @@ pub fn fit_prepared(
             sampled: None,
         },
         source: None,
-    })
+    };
+    // A model that could not be read back is never written: refused here with the data named.
+    model.validate().map_err(|why| Error::Limit {
+        path: ds.name.clone(),
+        message: format!(
+            "the {} fitted on its {fit_count} rows is degenerate ({why}): the rows are too few \
+             or too alike to fit it; fit on more varied rows",
+            o.params.label()
+        ),
+    })?;
+    Ok(model)
 }
 
 impl Model {
+    /// Checks a model's fields, as read from a file or as just fitted: its encoder, parameters,
+    /// fitted state, training quantiles and threshold.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let width = match &self.encoder {
+            Some(e) => {
+                e.check(MAX_VOCABULARY)
+                    .map_err(|why| format!("its encoder {why}"))?;
+                Some(e.width())
+            }
+            None => None,
+        };
+        self.parameters
+            .check()
+            .map_err(|e| format!("its parameters: {e}"))?;
+        self.detector.check(width)?;
+        let q = &self.training.quantiles;
+        if q.iter().any(|v| !v.is_finite()) || q.windows(2).any(|p| p[0] > p[1]) {
+            return Err("its training quantiles are not sorted numbers".to_string());
+        }
+        if !self.threshold.is_finite() {
+            return Err("its threshold is not a number".to_string());
+        }
+        Ok(())
+    }
+
     /// The percentile (0 to 100) of `score` among the scores of the fitting rows, interpolated
     /// between stored quantiles; `None` for a model saved without them.
     pub fn percentile(&self, score: f64) -> Option<f64> {
@@ -613,44 +633,10 @@ impl Model {
                 message: "fitted on another schema (its feature names differ)".to_string(),
             });
         }
-        let width = match &model.encoder {
-            Some(e) => match e.check(MAX_VOCABULARY) {
-                Ok(()) => Some(e.width()),
-                Err(why) => {
-                    return Err(Error::Model {
-                        path: shown,
-                        message: format!("damaged or edited (its encoder {why})"),
-                    });
-                }
-            },
-            None => None,
-        };
-        if let Err(e) = model.parameters.check() {
-            return Err(Error::Model {
-                path: shown,
-                message: format!("damaged or edited (its parameters: {e})"),
-            });
-        }
-        if let Err(why) = model.detector.check(width) {
-            return Err(Error::Model {
-                path: shown,
-                message: format!("damaged or edited ({why})"),
-            });
-        }
-        let q = &model.training.quantiles;
-        if q.iter().any(|v| !v.is_finite()) || q.windows(2).any(|p| p[0] > p[1]) {
-            return Err(Error::Model {
-                path: shown,
-                message: "damaged or edited (its training quantiles are not sorted numbers)"
-                    .to_string(),
-            });
-        }
-        if !model.threshold.is_finite() {
-            return Err(Error::Model {
-                path: shown,
-                message: "damaged or edited (its threshold is not a number)".to_string(),
-            });
-        }
+        model.validate().map_err(|why| Error::Model {
+            path: shown,
+            message: format!("damaged or edited ({why})"),
+        })?;
         Ok(model)
     }
 }

@@ -64,6 +64,19 @@ pub struct Tuning {
     pub chosen: usize,
 }
 
+/// The parameters (as named in model files) that [`grid`] varies for a detector: the search sets
+/// them, so a value given for one would be silently overridden.
+pub fn varied(detector: super::DetectorName) -> &'static [&'static str] {
+    use super::DetectorName as D;
+    match detector {
+        D::Gmm => &["transform", "components", "reg_covar", "seeds"],
+        D::Kmeans => &["transform", "k"],
+        D::Iforest => &["transform", "max_samples"],
+        D::Zscore => &["robust"],
+        D::Ensemble => &[],
+    }
+}
+
 /// The candidates tried for a detector (the parameters of `o` for what is not varied).
 pub fn grid(o: &FitOptions) -> Vec<FitOptions> {
     let with = |params: Params| FitOptions {

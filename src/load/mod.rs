@@ -378,10 +378,11 @@ impl Plan {
         let mut header_fields = None;
         let mut subset: Option<Subset> = None;
         if header {
-            // Names first: a header naming a subset (or with a `category` column) is read by
-            // name; any other by position, tolerating a few misspelled names.
+            // Names first: a header whose names are all known is read by name (a subset, another
+            // order, a `category` column, a difficulty without a label); only a header with
+            // unfamiliar names is read by position, tolerating a few misspelled names.
             match Subset::of(first_line) {
-                Some(s) if !s.absent().is_empty() || s.category.is_some() => {
+                Some(s) if !s.in_schema_order() => {
                     header_fields = Some(s.full_width());
                     subset = Some(s);
                 }
@@ -594,8 +595,9 @@ struct Subset {
 }
 
 impl Subset {
-    /// Reads a header as a subset, or `None` if a name is unknown, repeated or out of order, or
-    /// the label is missing while the difficulty is there.
+    /// Reads a header by name, in any order, or `None` if a name is unknown or repeated. Without
+    /// a label the records are unlabelled (a difficulty column without labels is left out: the
+    /// unlabelled layout has none).
     fn of(line: &str) -> Option<Subset> {
         let names: Vec<String> = line
             .split(',')
@@ -606,9 +608,11 @@ impl Subset {
         full.push(schema::DIFFICULTY);
         let mut source = vec![None; full.len()];
         let mut category = None;
-        let mut last = None;
         for (i, n) in names.iter().enumerate() {
             if n.eq_ignore_ascii_case(schema::CATEGORY) {
+                if category.is_some() {
+                    return None;
+                }
                 category = Some(i);
                 continue;
             }
@@ -617,19 +621,18 @@ impl Subset {
                     || (*f == schema::LABEL
                         && schema::LABEL_HEADER_NAMES.contains(&n.to_ascii_lowercase().as_str()))
             })?;
-            if last.is_some_and(|l| pos <= l) || source[pos].is_some() {
+            if source[pos].is_some() {
                 return None;
             }
             source[pos] = Some(i);
-            last = Some(pos);
         }
         let features = source[..FEATURES.len()]
             .iter()
             .filter(|s| s.is_some())
             .count();
         let label = source[FEATURES.len()].is_some();
-        let difficulty = source[FEATURES.len() + 1].is_some();
-        if features == 0 || (difficulty && !label) {
+        let difficulty = label && source[FEATURES.len() + 1].is_some();
+        if features == 0 {
             return None;
         }
         let width = FEATURES.len() + usize::from(label) + usize::from(difficulty);
@@ -639,6 +642,14 @@ impl Subset {
             names,
             category,
         })
+    }
+
+    /// Whether the file's columns are the full layout in schema order (read by position, with
+    /// no widening).
+    fn in_schema_order(&self) -> bool {
+        self.category.is_none()
+            && self.names.len() == self.source.len()
+            && self.source.iter().enumerate().all(|(i, s)| *s == Some(i))
     }
 
     /// The width of the full layout the lines are widened to.
@@ -733,6 +744,24 @@ fn check_header(name: &str, line: &str) -> Result<usize> {
         .filter(|(_, (f, found))| !schema::header_name_matches(found, f.name))
         .map(|(i, (_, found))| (i, *found))
         .collect();
+    // A name of another column at this position would be read as this column: refused.
+    let mut all: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+    all.extend([schema::LABEL, schema::DIFFICULTY, schema::CATEGORY]);
+    if let Some(&(i, found)) = mismatches
+        .iter()
+        .find(|(_, found)| all.iter().any(|k| schema::header_name_matches(found, k)))
+    {
+        return Err(Error::Header {
+            path: name.to_string(),
+            message: format!(
+                "field {} is named '{}' where the KDD layout has '{}', and other names are not \
+                 KDD names, so the columns cannot be read by name: fix the header",
+                i + 1,
+                crate::error::show_value(found.as_bytes()),
+                FEATURES[i].name
+            ),
+        });
+    }
     // Tolerate a few unfamiliar names (columns still go by position), not a different layout.
     if mismatches.len() > 4 {
         let (i, found) = mismatches[0];

@@ -3,12 +3,21 @@
 //! file, so a Parquet file gets exactly the validation, subset handling and derived columns a CSV
 //! file gets. Errors name the row as a line of that text: row 1 is line 2 (line 1 is the header).
 //!
-//! The round trip through text costs about the size of the data once more in memory; Parquet
-//! inputs are the small, cleaned outputs of `clean`, and the exactness of one validated path is
-//! worth more here than the copy.
+//! A file is read one row group at a time, and its footer is checked before any row group is
+//! decoded, as a decompressed input is (a footer is a claim, not a fact):
+//! - every column has a type kddstat reads (integers, floats, booleans, strings); a Decimal, Map,
+//!   List, dictionary or other column is refused in one line naming it;
+//! - a row group holds at most [`MAX_GROUP_ROWS`] rows and [`MAX_GROUP_BYTES`] decoded bytes (its
+//!   column chunks' uncompressed sizes), and the file at most `--max-decompressed` in all;
+//! - every column chunk holds as many values as its row group claims rows (a footer claiming more
+//!   rows than its chunks hold is refused, never indexed past).
+//!
+//! The round trip through text costs about one row group's text once more in memory; the
+//! exactness of one validated path is worth more here than the copy.
 
 use std::fmt::Write as _;
 use std::io::Cursor;
+use std::sync::Arc;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -20,14 +29,35 @@ use crate::schema::{self, FEATURES};
 /// The first bytes of a Parquet file.
 pub const MAGIC: &[u8] = b"PAR1";
 
-/// Reads a Parquet file held in memory.
+/// The most rows one row group may hold: pyarrow's default row group size (1,048,576 rows; Polars
+/// writes 262,144). About 350 MB decoded for the 43 KDD columns.
+pub const MAX_GROUP_ROWS: usize = 1 << 20;
+
+/// The most decoded bytes (the uncompressed sizes of its column chunks) one row group may hold.
+pub const MAX_GROUP_BYTES: u64 = 1 << 30;
+
+/// Reads a Parquet file held in memory (compressed, or from standard input), a row group at a
+/// time, with the checks of [`RowGroupText`].
 pub fn read(name: String, bytes: &[u8], options: &LoadOptions) -> Result<Dataset> {
-    let frame = ParquetReader::new(Cursor::new(bytes))
-        .finish()
-        .map_err(|e| unreadable(&name, e))?;
-    let mut text = String::with_capacity(frame.height() * 128 + 64);
-    write_text(&name, &frame, true, &mut text)?;
-    parse_with(name, text.as_bytes(), options)
+    let mut groups = RowGroupText::new(
+        &name,
+        Source::Bytes(Arc::from(bytes)),
+        options.limits.max_decompressed,
+    )?;
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut groups, &mut text).map_err(|e| unwrap_io(&name, e))?;
+    parse_with(name, &text, options)
+}
+
+/// The error a [`RowGroupText`] reader carried through `std::io`.
+fn unwrap_io(name: &str, e: std::io::Error) -> Error {
+    match e.downcast::<Error>() {
+        Ok(inner) => inner,
+        Err(e) => Error::Io {
+            path: name.to_string(),
+            source: e,
+        },
+    }
 }
 
 fn unreadable(name: &str, e: PolarsError) -> Error {
@@ -35,6 +65,36 @@ fn unreadable(name: &str, e: PolarsError) -> Error {
         path: name.to_string(),
         message: format!("not a readable Parquet file: {e}"),
     }
+}
+
+/// Where a Parquet file's bytes are.
+#[derive(Clone)]
+enum Source {
+    Path(std::path::PathBuf),
+    Bytes(Arc<[u8]>),
+}
+
+/// Arrow types whose values kddstat reads: integers, floats, booleans, strings and null columns.
+fn readable(dtype: &ArrowDataType) -> bool {
+    use ArrowDataType as A;
+    matches!(
+        dtype,
+        A::Null
+            | A::Boolean
+            | A::Int8
+            | A::Int16
+            | A::Int32
+            | A::Int64
+            | A::UInt8
+            | A::UInt16
+            | A::UInt32
+            | A::UInt64
+            | A::Float32
+            | A::Float64
+            | A::Utf8
+            | A::LargeUtf8
+            | A::Utf8View
+    )
 }
 
 /// Appends the rows of a frame read from Parquet to `text` as CSV lines (after a header line
@@ -101,40 +161,118 @@ fn write_text(name: &str, frame: &DataFrame, header: bool, text: &mut String) ->
 }
 
 /// A Parquet file as the CSV text [`read`] makes of it, one row group at a time: a stream of it
-/// holds one row group (and its text) in memory, whatever the file's size.
+/// holds one row group (and its text) in memory, whatever the file's size. The footer is checked
+/// when it is opened (see the module doc).
 pub struct RowGroupText {
     name: String,
-    path: std::path::PathBuf,
+    source: Source,
     /// (first row, rows) of each row group.
     groups: std::collections::VecDeque<(usize, usize)>,
     /// The file's metadata, read once (not again for each row group).
-    meta: std::sync::Arc<polars::io::parquet::read::FileMetadata>,
+    meta: Arc<polars::io::parquet::read::FileMetadata>,
     first: bool,
     text: Vec<u8>,
     at: usize,
 }
 
 impl RowGroupText {
-    /// Opens a Parquet file and reads its row groups' sizes.
-    pub fn open(name: &str, path: &std::path::Path) -> Result<RowGroupText> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+    /// Opens a Parquet file and checks its footer.
+    pub fn open(name: &str, path: &std::path::Path, max_decompressed: u64) -> Result<RowGroupText> {
+        Self::new(name, Source::Path(path.to_path_buf()), max_decompressed)
+    }
+
+    fn reader(&self) -> Result<ParquetReader<Box<dyn polars::io::mmap::MmapBytesReader>>> {
+        Self::reader_of(&self.name, &self.source)
+    }
+
+    fn reader_of(
+        name: &str,
+        source: &Source,
+    ) -> Result<ParquetReader<Box<dyn polars::io::mmap::MmapBytesReader>>> {
+        let inner: Box<dyn polars::io::mmap::MmapBytesReader> = match source {
+            Source::Path(p) => Box::new(std::fs::File::open(p).map_err(|source| Error::Io {
+                path: name.to_string(),
+                source,
+            })?),
+            Source::Bytes(b) => Box::new(Cursor::new(b.to_vec())),
+        };
+        Ok(ParquetReader::new(inner))
+    }
+
+    fn new(name: &str, source: Source, max_decompressed: u64) -> Result<RowGroupText> {
+        let bad = |message: String| Error::Limit {
             path: name.to_string(),
-            source,
-        })?;
-        let mut reader = ParquetReader::new(file);
+            message,
+        };
+        let mut reader = Self::reader_of(name, &source)?;
+        let schema = reader.schema().map_err(|e| unreadable(name, e))?;
+        for field in schema.iter_values() {
+            if !readable(field.dtype()) {
+                return Err(Error::Archive {
+                    path: name.to_string(),
+                    message: format!(
+                        "column '{}' is of the Parquet type {:?}, which kddstat does not read \
+                         (integers, floats, booleans and strings only): cast or drop it",
+                        crate::error::show_value(field.name.as_bytes()),
+                        field.dtype()
+                    ),
+                });
+            }
+        }
         let meta = reader
             .get_metadata()
             .map_err(|e| unreadable(name, e))?
             .clone();
-        let mut start = 0;
+        let mut start = 0usize;
+        let mut total = 0u64;
         let mut groups = std::collections::VecDeque::new();
-        for g in &meta.row_groups {
-            groups.push_back((start, g.num_rows()));
-            start += g.num_rows();
+        for (i, g) in meta.row_groups.iter().enumerate() {
+            let rows = g.num_rows();
+            if rows > MAX_GROUP_ROWS {
+                return Err(bad(format!(
+                    "row group {} claims {rows} rows, past the limit of {MAX_GROUP_ROWS} rows per \
+                     row group: write the file with smaller row groups",
+                    i + 1
+                )));
+            }
+            let mut bytes = 0u64;
+            for c in g.parquet_columns() {
+                if usize::try_from(c.num_values()).ok() != Some(rows) {
+                    return Err(Error::Archive {
+                        path: name.to_string(),
+                        message: format!(
+                            "damaged Parquet footer: row group {} claims {rows} rows but its \
+                             column '{}' holds {} values",
+                            i + 1,
+                            crate::error::show_value(
+                                c.descriptor().path_in_schema.join(".").as_bytes()
+                            ),
+                            c.num_values()
+                        ),
+                    });
+                }
+                bytes =
+                    bytes.saturating_add(u64::try_from(c.uncompressed_size()).unwrap_or(u64::MAX));
+            }
+            if bytes > MAX_GROUP_BYTES {
+                return Err(bad(format!(
+                    "row group {} decodes to {bytes} bytes, past the limit of {MAX_GROUP_BYTES} \
+                     bytes per row group: write the file with smaller row groups",
+                    i + 1
+                )));
+            }
+            total = total.saturating_add(bytes);
+            if total > max_decompressed {
+                return Err(bad(format!(
+                    "decodes to more than {max_decompressed} bytes (--max-decompressed)"
+                )));
+            }
+            groups.push_back((start, rows));
+            start += rows;
         }
         Ok(RowGroupText {
             name: name.to_string(),
-            path: path.to_path_buf(),
+            source,
             groups,
             meta,
             first: true,
@@ -149,11 +287,8 @@ impl RowGroupText {
             if self.first {
                 // No row group: the header alone, as the whole read gives it.
                 self.first = false;
-                let file = std::fs::File::open(&self.path).map_err(|source| Error::Io {
-                    path: self.name.clone(),
-                    source,
-                })?;
-                let frame = ParquetReader::new(file)
+                let frame = self
+                    .reader()?
                     .finish()
                     .map_err(|e| unreadable(&self.name, e))?;
                 let mut text = String::new();
@@ -164,16 +299,21 @@ impl RowGroupText {
             }
             return Ok(false);
         };
-        let file = std::fs::File::open(&self.path).map_err(|source| Error::Io {
-            path: self.name.clone(),
-            source,
-        })?;
-        let mut reader = ParquetReader::new(file);
+        let mut reader = self.reader()?;
         reader.set_metadata(self.meta.clone());
         let frame = reader
             .with_slice(Some((start, rows)))
             .finish()
             .map_err(|e| unreadable(&self.name, e))?;
+        if frame.height() != rows {
+            return Err(Error::Archive {
+                path: self.name.clone(),
+                message: format!(
+                    "damaged Parquet file: a row group of {rows} rows gave {}",
+                    frame.height()
+                ),
+            });
+        }
         // Sized by the rows read, never by the count the file's metadata claims.
         let mut text = String::with_capacity(frame.height().min(1 << 20) * 128);
         write_text(&self.name, &frame, self.first, &mut text)?;

@@ -643,3 +643,43 @@ mod tests {
         assert!(matches!(Input::from_arg("nope.zip:x"), Input::Path(_)));
     }
 }
+
+/// Reads a small file whole (a model, a classifier, a saved state; `what` names it in errors),
+/// reading at most `cap` + 1 bytes from any source: a regular file, a pipe, a device. A FIFO with
+/// no writer reads as empty instead of waiting forever (it is opened without blocking); a folder
+/// is refused. Returns the name to show in messages and the bytes.
+pub fn read_small(path: &std::path::Path, cap: u64, what: &str) -> Result<(String, Vec<u8>)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display().to_string();
+    let io = |source| Error::Io {
+        path: shown.clone(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(Error::IsDirectory { path: shown });
+    }
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(io)?;
+    // Back to blocking reads: a pipe with a writer is read as it is written.
+    let flags = rustix::fs::fcntl_getfl(&file).map_err(|e| io(e.into()))?;
+    rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)
+        .map_err(|e| io(e.into()))?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::Limit {
+            path: shown,
+            message: format!("larger than the {cap} bytes a {what} may have"),
+        });
+    }
+    if bytes.is_empty() {
+        return Err(Error::Empty {
+            path: shown,
+            what: "the file is empty",
+        });
+    }
+    Ok((shown, bytes))
+}

@@ -188,7 +188,7 @@ impl Stream {
         if let (Input::Path(p), true) = (input, start.starts_with(parquet::MAGIC)) {
             // Parquet by row groups: its text made one row group at a time.
             let p = std::path::Path::new(p);
-            let text = parquet::RowGroupText::open(&name, p)?;
+            let text = parquet::RowGroupText::open(&name, p, options.limits.max_decompressed)?;
             let mut cutter = Cutter::new(&name, Box::new(text), false, options, block);
             cutter.raw = Some(p.to_path_buf());
             return Ok(Stream {

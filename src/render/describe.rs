@@ -177,7 +177,12 @@ fn text(files: &[FileSummary], top: usize, markdown: bool) -> String {
         heading(
             &mut out,
             2,
-            &format!("{}: {} ({})", f.path, super::rows(f.rows), f.layout),
+            &format!(
+                "{}: {} ({})",
+                crate::error::one_line(&f.path),
+                super::rows(f.rows),
+                f.layout
+            ),
         );
         if !markdown {
             out.push('\n');

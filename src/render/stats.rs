@@ -114,7 +114,11 @@ fn text(r: &StatsReport, markdown: bool) -> String {
             out.push('\n');
         }
     };
-    let title = format!("{}: {}", r.path, super::rows(r.rows));
+    let title = format!(
+        "{}: {}",
+        crate::error::one_line(&r.path),
+        super::rows(r.rows)
+    );
     if markdown {
         let _ = writeln!(out, "## {title}\n");
     } else {

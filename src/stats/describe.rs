@@ -334,10 +334,19 @@ pub struct SavedState {
     /// The distribution of each numeric column, in column order.
     pub numeric: Vec<distribution::Saved>,
     /// The value counts of each categorical column, in column order (sorted by value).
-    pub categorical: Vec<Vec<(String, u64)>>,
+    pub categorical: Vec<SavedCounts>,
     /// Per group: its name, rows and the distribution of each numeric column.
+    #[serde(deserialize_with = "distribution::budget::counted")]
     pub groups: Vec<(String, u64, Vec<distribution::Saved>)>,
 }
+
+/// The value counts of one categorical column in a saved state (each value counts against
+/// `--max-distinct` as it is read).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SavedCounts(
+    #[serde(deserialize_with = "distribution::budget::counted")] pub Vec<(String, u64)>,
+);
 
 fn numeric_of(cols: &[Col]) -> Vec<(&'static str, Kind)> {
     cols.iter()
@@ -620,6 +629,17 @@ impl DescribeState {
                 other.path, self.path
             )));
         }
+        // Every count of a state is at most its rows: when the rows add up, so does every count.
+        let Some(rows) = self.rows.checked_add(other.rows) else {
+            return Err(Error::Limit {
+                path: other.path.clone(),
+                message: format!(
+                    "the merged states would hold more than {} rows; a state that large is not \
+                     one kddstat wrote",
+                    u64::MAX
+                ),
+            });
+        };
         for (acc, d) in self.numeric.iter_mut().zip(&other.numeric) {
             *acc = acc.merge(d);
         }
@@ -639,7 +659,7 @@ impl DescribeState {
                 *acc = acc.merge(d);
             }
         }
-        self.rows += other.rows;
+        self.rows = rows;
         self.dotted += other.dotted;
         self.check_held()
     }
@@ -737,7 +757,11 @@ impl DescribeState {
             by: self.by.map(|b| b.column().to_string()),
             rows: self.rows,
             numeric: self.numeric.iter().map(Distribution::to_saved).collect(),
-            categorical: self.categorical.iter().map(sorted).collect(),
+            categorical: self
+                .categorical
+                .iter()
+                .map(|c| SavedCounts(sorted(c)))
+                .collect(),
             groups: self
                 .groups
                 .iter()
@@ -753,7 +777,7 @@ impl DescribeState {
     }
 
     /// A state read back from a file (`shown` names it in errors), every part checked.
-    pub fn from_saved(shown: &str, s: SavedState) -> Result<DescribeState> {
+    pub fn from_saved(shown: &str, s: SavedState, max_distinct: u64) -> Result<DescribeState> {
         let bad = |why: String| Error::Model {
             path: shown.to_string(),
             message: format!("not a usable describe state ({why})"),
@@ -810,24 +834,61 @@ impl DescribeState {
         if numeric.iter().any(|d| d.count() != s.rows) {
             return Err(bad("a column's counts do not add up to its rows".into()));
         }
-        if s.categorical.len() != categorical_of(&cols).len() {
+        let numeric_cols = numeric_of(&cols);
+        for (d, (name, kind)) in numeric.iter().zip(&numeric_cols) {
+            check_range(d, name, *kind).map_err(&bad)?;
+        }
+        let categorical_cols = categorical_of(&cols);
+        if s.categorical.len() != categorical_cols.len() {
             return Err(bad(
                 "its categorical columns do not match its column list".into()
             ));
         }
-        let categorical = s
-            .categorical
-            .into_iter()
-            .map(|c| c.into_iter().collect::<foldhash::HashMap<_, _>>())
-            .collect();
+        let mut categorical = Vec::with_capacity(s.categorical.len());
+        for (SavedCounts(c), name) in s.categorical.into_iter().zip(&categorical_cols) {
+            categorical.push(checked_counts(c, name, s.rows).map_err(&bad)?);
+        }
         let mut groups = std::collections::BTreeMap::new();
+        let mut grouped = 0u64;
         for (name, rows, ds) in s.groups {
-            groups.insert(name, (rows, dists(ds)?));
+            let known = match by {
+                Some(GroupBy::Category) => Category::ALL.iter().any(|c| c.as_str() == name),
+                Some(GroupBy::Label) => !name.is_empty(),
+                None => false,
+            };
+            if !known {
+                return Err(bad(format!(
+                    "a group '{}' that its grouping cannot have",
+                    crate::error::show_value(name.as_bytes())
+                )));
+            }
+            let ds = dists(ds)?;
+            if rows == 0 || ds.iter().any(|d| d.count() != rows) {
+                return Err(bad(format!(
+                    "group '{}': its counts do not add up to its {rows} rows",
+                    crate::error::show_value(name.as_bytes())
+                )));
+            }
+            grouped = grouped
+                .checked_add(rows)
+                .ok_or_else(|| bad("its group rows overflow".into()))?;
+            if groups.insert(name, (rows, ds)).is_some() {
+                return Err(bad("a group listed twice".into()));
+            }
+        }
+        if by.is_some() && grouped != s.rows {
+            return Err(bad(format!(
+                "its groups hold {grouped} rows, not its {} rows",
+                s.rows
+            )));
+        }
+        if by.is_none() && !groups.is_empty() {
+            return Err(bad("groups without a grouping".into()));
         }
         if s.dotted > s.rows {
             return Err(bad("more dotted labels than rows".into()));
         }
-        Ok(DescribeState {
+        let state = DescribeState {
             path: s.path,
             layout: crate::load::Layout {
                 header: s.header,
@@ -844,9 +905,88 @@ impl DescribeState {
             numeric,
             categorical,
             groups,
-            max_distinct: DEFAULT_MAX_DISTINCT,
-        })
+            max_distinct,
+        };
+        state.check_held()?;
+        Ok(state)
     }
+
+    /// Whether another state describes the same columns with the same grouping (so the two
+    /// merge).
+    pub fn same_shape(&self, other: &DescribeState) -> bool {
+        other.cols == self.cols && other.by == self.by && other.difficulty == self.difficulty
+    }
+
+    /// Checks that a saved state was made with the columns and grouping `options` asks for:
+    /// a state's figures cannot be regrouped or narrowed after the fact.
+    pub fn check_options(&self, options: &DescribeOptions) -> std::result::Result<(), String> {
+        if options.by.is_some() && options.by != self.by {
+            return Err(format!(
+                "it was made {}; a state cannot be regrouped: describe the data again with the \
+                 grouping wanted",
+                match self.by {
+                    Some(by) => format!("grouped by {}", by.column()),
+                    None => "without groups".to_string(),
+                }
+            ));
+        }
+        if let Some(wanted) = &options.columns {
+            let have: Vec<&str> = self.cols.iter().map(name_of).collect();
+            if wanted.len() != have.len() || wanted.iter().any(|w| !have.contains(&w.as_str())) {
+                return Err(format!(
+                    "it describes the columns {}, not those asked for; a state cannot be \
+                     narrowed: describe the data again with the columns wanted",
+                    have.join(",")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a saved numeric column against the schema: counts whole and non-negative, indicators 0
+/// or 1, rates in [0, 1], difficulties 0-21.
+fn check_range(d: &Distribution, name: &str, kind: Kind) -> std::result::Result<(), String> {
+    let ok = |v: f64| match kind {
+        _ if name == schema::DIFFICULTY => v.fract() == 0.0 && (0.0..=21.0).contains(&v),
+        Kind::Count => v.fract() == 0.0 && v >= 0.0,
+        Kind::Binary => v == 0.0 || v == 1.0,
+        Kind::Rate => (0.0..=1.0).contains(&v),
+        Kind::Categorical => true,
+    };
+    match d.values().iter().find(|v| !ok(**v)) {
+        Some(v) => Err(format!("column '{name}' holds {v}, outside its range")),
+        None => Ok(()),
+    }
+}
+
+/// A saved column's value counts, checked: values not empty, each once, counts positive and adding
+/// up to the state's rows.
+fn checked_counts(
+    counts: Vec<(String, u64)>,
+    name: &str,
+    rows: u64,
+) -> std::result::Result<foldhash::HashMap<String, u64>, String> {
+    let mut total = 0u64;
+    let mut map = foldhash::HashMap::default();
+    map.reserve(counts.len());
+    for (value, n) in counts {
+        if value.is_empty() || n == 0 {
+            return Err(format!("column '{name}': an empty value or a count of 0"));
+        }
+        total = total
+            .checked_add(n)
+            .ok_or_else(|| format!("column '{name}': its counts overflow"))?;
+        if map.insert(value, n).is_some() {
+            return Err(format!("column '{name}': a value listed twice"));
+        }
+    }
+    if total != rows {
+        return Err(format!(
+            "column '{name}': its counts add up to {total}, not its {rows} rows"
+        ));
+    }
+    Ok(map)
 }
 
 /// Per group of one chunk: its name, rows and the distribution of each numeric column.
@@ -889,4 +1029,10 @@ fn describe_groups(
             (name, rows[g], ds)
         })
         .collect())
+}
+
+/// Parses a saved state, refusing it as soon as it brings more than `max` distinct values (numeric
+/// values, categorical values and groups together), before its tables are built.
+pub fn budget_parse(max: u64, bytes: &[u8]) -> serde_json::Result<SavedState> {
+    distribution::budget::with(max, || serde_json::from_slice(bytes))
 }

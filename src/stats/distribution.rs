@@ -28,9 +28,90 @@ pub struct Distribution {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Saved {
     /// Sorted distinct values.
+    #[serde(deserialize_with = "budget::counted")]
     pub values: Vec<f64>,
     /// Their counts.
+    #[serde(deserialize_with = "budget::capped")]
     pub counts: Vec<u64>,
+}
+
+/// The distinct values a saved state may bring, counted while it is parsed: a state holding more
+/// than `--max-distinct` values is refused as soon as the limit is passed, before its tables are
+/// built (a 240 MB state with 20 M values under a limit of 1,000 stops after reading 1,000).
+pub mod budget {
+    use std::cell::Cell;
+
+    use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
+
+    thread_local! {
+        static LEFT: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+    }
+
+    /// Runs `parse` with at most `max` distinct values to be read (values of numeric columns,
+    /// categorical values and groups together).
+    pub fn with<T>(max: u64, parse: impl FnOnce() -> T) -> T {
+        let before = LEFT.with(|l| l.replace(Some((max, max))));
+        let out = parse();
+        LEFT.with(|l| l.set(before));
+        out
+    }
+
+    fn take(n: u64) -> Result<(), String> {
+        LEFT.with(|l| match l.get() {
+            None => Ok(()),
+            Some((left, max)) if left >= n => {
+                l.set(Some((left - n, max)));
+                Ok(())
+            }
+            Some((_, max)) => Err(format!(
+                "it holds more than {max} distinct values, the limit (--max-distinct)"
+            )),
+        })
+    }
+
+    fn cap() -> u64 {
+        LEFT.with(|l| l.get().map_or(u64::MAX, |(_, max)| max))
+    }
+
+    struct Seq<T>(bool, std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Seq<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element()? {
+                if self.0 {
+                    take(1).map_err(serde::de::Error::custom)?;
+                } else if out.len() as u64 >= cap() {
+                    return Err(serde::de::Error::custom(format!(
+                        "a list longer than the limit of {} distinct values (--max-distinct)",
+                        cap()
+                    )));
+                }
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+
+    /// A list each of whose entries counts as one distinct value.
+    pub fn counted<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(Seq(true, std::marker::PhantomData))
+    }
+
+    /// A list no longer than the limit (the counts beside counted values).
+    pub fn capped<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(Seq(false, std::marker::PhantomData))
+    }
 }
 
 /// Values below this bound (and non-negative) are counted in a dense array instead of a hash map.
