@@ -42,6 +42,7 @@ pub mod capture;
 pub mod classify;
 pub mod clean;
 pub mod cmd;
+pub mod connection;
 pub mod data;
 pub mod detect;
 pub mod error;

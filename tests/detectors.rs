@@ -325,7 +325,8 @@ fn model_files_hold_only_the_parameters_that_apply() {
         k.sort();
         k
     };
-    fit(dir.path(), "zscore", "z.json", &["--robust"]);
+    // (With --robust these 5 rows give a zero MAD everywhere: a degenerate model, refused.)
+    fit(dir.path(), "zscore", "z.json", &["--agg", "max"]);
     assert_eq!(
         keys("z.json"),
         [

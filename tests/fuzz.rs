@@ -364,3 +364,58 @@ fn fuzz_captures() {
     });
     assert!(runs > 20);
 }
+
+#[test]
+fn fuzz_saved_states() {
+    use kddstat::stats::describe::{self, DescribeOptions, DescribeState, GroupBy};
+    let ds = load::load_path(common::fixture_path("report_test.txt")).unwrap();
+    let seeds: Vec<Vec<u8>> = [None, Some(GroupBy::Category), Some(GroupBy::Label)]
+        .into_iter()
+        .map(|by| {
+            let options = DescribeOptions {
+                columns: None,
+                by,
+                max_distinct: None,
+            };
+            let mut state = DescribeState::new(&ds, &options).unwrap();
+            state.update(&ds).unwrap();
+            serde_json::to_vec(&state.save()).unwrap()
+        })
+        .collect();
+    let runs = fuzz("state", &seeds, |b| {
+        let Ok(saved) = describe::budget_parse(100_000, b) else {
+            return;
+        };
+        if let Ok(mut state) = DescribeState::from_saved("fuzz.json", saved, 100_000) {
+            let _ = state.finish();
+            let again = state.clone();
+            if state.merge(again).is_ok() {
+                let _ = state.finish();
+            }
+        }
+    });
+    assert!(runs > 20);
+}
+
+#[test]
+fn fuzz_parquet_files() {
+    use polars::prelude::*;
+    let ds = load::load_path(common::fixture_path("report_test.txt")).unwrap();
+    let seeds: Vec<Vec<u8>> = [4usize, 64]
+        .into_iter()
+        .map(|group| {
+            let mut frame = ds.frame.clone();
+            let mut out = Vec::new();
+            ParquetWriter::new(&mut out)
+                .with_row_group_size(Some(group))
+                .finish(&mut frame)
+                .unwrap();
+            out
+        })
+        .collect();
+    let options = load::LoadOptions::default();
+    let runs = fuzz("parquet", &seeds, |b| {
+        let _ = load::parquet::read("fuzz.parquet".into(), b, &options);
+    });
+    assert!(runs > 20);
+}

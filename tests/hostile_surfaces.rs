@@ -224,7 +224,8 @@ fn hand_edited_states_are_refused() {
         numeric_index("serror_rate"),
         numeric_index("duration"),
     );
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "add up",
             Box::new(|s: &mut Value| {

@@ -15,11 +15,13 @@
 
 pub mod decode;
 pub mod read;
-pub mod records;
 pub mod report;
 pub mod summary;
 pub mod timeline;
 pub mod track;
+
+/// The records are built by the connection engine, shared with Zeek logs.
+pub use crate::connection::records;
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -202,7 +204,7 @@ pub fn analyse_source(
             ),
         });
     }
-    let records = records::records(&tracker.conns);
+    let records = track::records(&tracker.conns);
     let mut warnings = Vec::new();
     if decoder.dropped > 0 {
         warnings.push(format!(

@@ -520,6 +520,42 @@ impl Tracker {
     }
 }
 
+impl Conn {
+    /// The connection as the record builder takes it, or `None` for protocols without a KDD
+    /// `protocol_type`.
+    pub fn to_finished(&self) -> Option<crate::connection::records::Finished> {
+        let protocol = match self.proto {
+            proto::TCP => "tcp",
+            proto::UDP => "udp",
+            proto::ICMP | proto::ICMPV6 => "icmp",
+            _ => return None,
+        };
+        let logins = self.logins.as_deref();
+        Some(crate::connection::records::Finished {
+            start: self.start,
+            duration: self.last.saturating_sub(self.start).max(0),
+            orig: self.orig,
+            resp: self.resp,
+            protocol,
+            service: self.service(),
+            flag: self.flag(),
+            bytes: self.bytes,
+            urgent: self.urgent,
+            wrong_fragment: self.wrong_fragment,
+            logins: (
+                logins.map_or(0, |l| l.failed),
+                logins.is_some_and(|l| l.logged_in),
+                logins.is_some_and(|l| l.guest),
+            ),
+        })
+    }
+}
+
+/// The records of tracked connections (any order), ordered by start.
+pub fn records(conns: &[Conn]) -> Vec<crate::connection::records::Record> {
+    crate::connection::records::records_of(conns.iter().filter_map(Conn::to_finished).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,7 +247,7 @@ fn read_state(
     let saved: describe::SavedState =
         describe::budget_parse(max, &bytes).map_err(|e| Error::Model {
             path: shown.clone(),
-            message: format!("not a usable describe state ({e})"),
+            message: format!("not a describe state ({e})"),
         })?;
     let state = DescribeState::from_saved(&shown, saved, max)?;
     state

@@ -13,6 +13,7 @@ pub mod report;
 pub mod score;
 pub mod stats;
 pub mod tune;
+pub mod zeek;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -53,6 +54,9 @@ pub enum Command {
     Report(report::Args),
     /// Traffic summary, scans and KDD connection records of a packet capture (pcap, pcapng).
     Pcap(pcap::Args),
+    /// The KDD connection records of a Zeek conn.log (TSV or JSON lines), built by the same
+    /// connection engine as for captures.
+    Zeek(zeek::Args),
     /// Download the NSL-KDD text files from a public mirror, verified by SHA-256.
     Fetch(fetch::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -87,6 +91,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Pcap(args) => pcap::run(args),
+        Command::Zeek(args) => zeek::run(args),
         Command::Completions(args) => {
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "kddstat", &mut out);

@@ -251,12 +251,27 @@ pub fn load(input: &Input, options: &LoadOptions) -> Result<Dataset> {
 /// Loads one input and keeps its decompressed text too (to copy records verbatim).
 pub fn load_with_source(input: &Input, options: &LoadOptions) -> Result<(Dataset, source::Raw)> {
     let raw = source::read_input_with(input, options.entry.as_deref(), options.limits)?;
-    let ds = if raw.bytes.starts_with(parquet::MAGIC) {
-        parquet::read(raw.name.clone(), &raw.bytes, options)?
-    } else {
-        parse_with(raw.name.clone(), &raw.bytes, options)?
-    };
+    let ds = parse_any(&raw, options)?;
     Ok((ds, raw))
+}
+
+/// Parses decompressed bytes of any layout: Parquet, a Zeek `conn.log` (its connections become
+/// records through the connection engine) or KDD text.
+pub fn parse_any(raw: &source::Raw, options: &LoadOptions) -> Result<Dataset> {
+    if raw.bytes.starts_with(parquet::MAGIC) {
+        return parquet::read(raw.name.clone(), &raw.bytes, options);
+    }
+    if crate::connection::zeek::is_zeek(&raw.bytes) {
+        let (text, _) = crate::connection::zeek::to_records_text(&raw.name, &raw.bytes)?;
+        if text.is_empty() {
+            return Err(Error::Empty {
+                path: raw.name.clone(),
+                what: "no TCP, UDP or ICMP connection in the Zeek log",
+            });
+        }
+        return parse_with(raw.name.clone(), &text, options);
+    }
+    parse_with(raw.name.clone(), &raw.bytes, options)
 }
 
 /// Loads a file by path (a convenience for tests and benches).

@@ -60,6 +60,22 @@ fn unwrap_io(name: &str, e: std::io::Error) -> Error {
     }
 }
 
+/// Runs a call into Polars' Parquet reader, turning a panic of its decoder (a corrupted footer
+/// trips assertions in its thrift parser: found by `tests/fuzz.rs`) into a one-line error; the
+/// panic message is not printed meanwhile.
+fn guarded<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    out.unwrap_or_else(|_| {
+        Err(Error::Archive {
+            path: name.to_string(),
+            message: "a damaged Parquet file: its metadata or pages cannot be decoded".into(),
+        })
+    })
+}
+
 fn unreadable(name: &str, e: PolarsError) -> Error {
     Error::Archive {
         path: name.to_string(),
@@ -200,6 +216,10 @@ impl RowGroupText {
     }
 
     fn new(name: &str, source: Source, max_decompressed: u64) -> Result<RowGroupText> {
+        guarded(name, || Self::checked(name, source, max_decompressed))
+    }
+
+    fn checked(name: &str, source: Source, max_decompressed: u64) -> Result<RowGroupText> {
         let bad = |message: String| Error::Limit {
             path: name.to_string(),
             message,
@@ -283,6 +303,11 @@ impl RowGroupText {
 
     /// The text of the next row group (with the header first), or `false` after the last.
     fn next_group(&mut self) -> Result<bool> {
+        let name = self.name.clone();
+        guarded(&name, || self.decode_next())
+    }
+
+    fn decode_next(&mut self) -> Result<bool> {
         let Some((start, rows)) = self.groups.pop_front() else {
             if self.first {
                 // No row group: the header alone, as the whole read gives it.

@@ -610,40 +610,6 @@ fn list<S: AsRef<str>>(names: &[S]) -> String {
 /// How many names an error message lists.
 const LIST_MAX: usize = 10;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn candidates_skip_metadata_and_docs() {
-        assert!(is_data_candidate("KDDTrain+.txt"));
-        assert!(is_data_candidate("archive/kddcup99.csv"));
-        assert!(!is_data_candidate("__MACOSX/._KDDTrain+.txt"));
-        assert!(!is_data_candidate("archive/"));
-        assert!(!is_data_candidate("KDDTrain+.arff"));
-        assert!(!is_data_candidate("README.txt"));
-    }
-
-    #[test]
-    fn stdin_is_a_dash() {
-        assert_eq!(Input::from_arg("-"), Input::Stdin);
-        assert_eq!(Input::from_arg("a.txt").name(), "a.txt");
-        let dir = tempfile::tempdir().unwrap();
-        let zip = dir.path().join("d.zip");
-        fs::write(&zip, b"PK").unwrap();
-        let arg = format!("{}:KDDTest+.txt", zip.display());
-        assert_eq!(
-            Input::from_arg(&arg),
-            Input::Member {
-                archive: zip.display().to_string(),
-                member: "KDDTest+.txt".into()
-            }
-        );
-        // A missing archive is just a missing path.
-        assert!(matches!(Input::from_arg("nope.zip:x"), Input::Path(_)));
-    }
-}
-
 /// Reads a small file whole (a model, a classifier, a saved state; `what` names it in errors),
 /// reading at most `cap` + 1 bytes from any source: a regular file, a pipe, a device. A FIFO with
 /// no writer reads as empty instead of waiting forever (it is opened without blocking); a folder
@@ -682,4 +648,38 @@ pub fn read_small(path: &std::path::Path, cap: u64, what: &str) -> Result<(Strin
         });
     }
     Ok((shown, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_skip_metadata_and_docs() {
+        assert!(is_data_candidate("KDDTrain+.txt"));
+        assert!(is_data_candidate("archive/kddcup99.csv"));
+        assert!(!is_data_candidate("__MACOSX/._KDDTrain+.txt"));
+        assert!(!is_data_candidate("archive/"));
+        assert!(!is_data_candidate("KDDTrain+.arff"));
+        assert!(!is_data_candidate("README.txt"));
+    }
+
+    #[test]
+    fn stdin_is_a_dash() {
+        assert_eq!(Input::from_arg("-"), Input::Stdin);
+        assert_eq!(Input::from_arg("a.txt").name(), "a.txt");
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("d.zip");
+        fs::write(&zip, b"PK").unwrap();
+        let arg = format!("{}:KDDTest+.txt", zip.display());
+        assert_eq!(
+            Input::from_arg(&arg),
+            Input::Member {
+                archive: zip.display().to_string(),
+                member: "KDDTest+.txt".into()
+            }
+        );
+        // A missing archive is just a missing path.
+        assert!(matches!(Input::from_arg("nope.zip:x"), Input::Path(_)));
+    }
 }

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::parse::{Columns, Sink};
 use super::source::{self, Input};
-use super::{Dataset, LoadOptions, Parsed, Plan, check_start, check_text, parquet, parse_with};
+use super::{Dataset, LoadOptions, Parsed, Plan, check_start, check_text, parquet};
 use crate::error::{Error, Result};
 
 /// Bytes of text parsed at a time (whole lines).
@@ -226,6 +226,30 @@ impl Stream {
                 "{name}: --entry applies to .zip archives only, and this is not one"
             )));
         }
+        let text_start = peek(&mut reader, 64).map_err(io_error)?;
+        if crate::connection::zeek::is_zeek(&text_start) {
+            // A Zeek log: read whole (its connections are ordered by start before their window
+            // features exist), within the decompression limit.
+            let mut bytes = Vec::new();
+            let max = options.limits.max_decompressed;
+            (&mut io::Cursor::new(text_start).chain(reader))
+                .take(max.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(io_error)?;
+            if bytes.len() as u64 > max {
+                return Err(Error::Limit {
+                    path: name.clone(),
+                    message: format!("larger than {max} bytes (--max-decompressed)"),
+                });
+            }
+            let raw = source::Raw {
+                name: name.clone(),
+                bytes,
+                from_archive: false,
+            };
+            return stream.take_whole(raw);
+        }
+        reader = Box::new(io::Cursor::new(text_start).chain(reader));
         Ok(Stream {
             cutter: Some(Cutter::new(&name, reader, limited, options, block)),
             ..stream
@@ -328,11 +352,7 @@ impl Stream {
     /// Parses an input read whole as its one chunk.
     fn take_whole(mut self, raw: source::Raw) -> Result<Stream> {
         self.sha = Some(crate::output::sha256_hex(&raw.bytes));
-        let ds = if raw.bytes.starts_with(parquet::MAGIC) {
-            parquet::read(raw.name.clone(), &raw.bytes, &self.options)?
-        } else {
-            parse_with(raw.name.clone(), &raw.bytes, &self.options)?
-        };
+        let ds = super::parse_any(&raw, &self.options)?;
         self.name = raw.name;
         self.rows = ds.rows();
         self.whole = Some(ds);

@@ -281,7 +281,7 @@ pub fn add_stream(
 /// (numeric columns as a [`Distribution`], categorical ones as value counts), per group too with
 /// `--by`. Every statistic of a [`FileSummary`] is read off it, so a file read in chunks, or in
 /// parts on several machines whose states are merged, gives the same figures to the last bit as
-/// the file read whole. Memory: about 24 bytes per distinct value of a numeric column and 40 plus
+/// the file read whole. Memory: about 50 bytes per distinct value of a numeric column and 100 plus
 /// the text per categorical value, whatever the rows.
 #[derive(Debug, Clone)]
 pub struct DescribeState {
@@ -537,7 +537,7 @@ impl DescribeState {
     }
 
     /// Refuses a state holding more distinct values than its limit: exact value counts take
-    /// memory in proportion to them (about 24 bytes each), so past the limit the user chooses.
+    /// memory in proportion to them (about 50 bytes each), so past the limit the user chooses.
     fn check_held(&self) -> Result<()> {
         let mut held = 0u64;
         let mut largest = (0u64, "");
@@ -567,7 +567,7 @@ impl DescribeState {
             path: self.path.clone(),
             message: format!(
                 "the exact value counts hold {held} distinct values, past the limit of {} (the \
-                 largest table, of '{}', holds {}); each takes about 24 bytes: raise \
+                 largest table, of '{}', holds {}); each takes about 50 bytes: raise \
                  --max-distinct to go on",
                 self.max_distinct, largest.1, largest.0,
             ),

@@ -28,8 +28,6 @@ use std::net::IpAddr;
 
 use foldhash::HashMap;
 
-use super::decode::proto;
-use super::track::Conn;
 use crate::schema::{self, FEATURES};
 
 /// Host-based window: connections.
@@ -137,15 +135,6 @@ pub fn rate(a: u64, b: u64) -> f64 {
         // The single-precision quotient times 100 is exact in double precision (24 + 7 bits).
         let q = a as f32 / b as f32;
         (f64::from(q) * 100.0).round_ties_even() / 100.0
-    }
-}
-
-fn protocol_of(c: &Conn) -> Option<&'static str> {
-    match c.proto {
-        proto::TCP => Some("tcp"),
-        proto::UDP => Some("udp"),
-        proto::ICMP | proto::ICMPV6 => Some("icmp"),
-        _ => None,
     }
 }
 
@@ -323,58 +312,76 @@ impl Record {
     }
 }
 
-/// The records of connections (any order), ordered by start.
-pub fn records(conns: &[Conn]) -> Vec<Record> {
-    let mut order: Vec<usize> = (0..conns.len())
-        .filter(|&i| protocol_of(&conns[i]).is_some())
-        .collect();
-    order.sort_by_key(|&i| (conns[i].start, i));
-    let flags: Vec<&'static str> = order.iter().map(|&i| conns[i].flag()).collect();
-    let metas: Vec<Meta> = order
+/// A finished connection as the record builder needs it, whichever engine saw it: the packet
+/// tracker (`capture::track`) or a Zeek `conn.log` line ([`super::zeek`]). The window features
+/// of both are computed by [`records_of`], one implementation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    /// Start, ns since the Unix epoch.
+    pub start: i64,
+    /// Duration, ns.
+    pub duration: i64,
+    /// Originator address and port (ICMP: the code).
+    pub orig: (IpAddr, u16),
+    /// Responder address and port (ICMP: the type).
+    pub resp: (IpAddr, u16),
+    /// `tcp`, `udp` or `icmp`.
+    pub protocol: &'static str,
+    /// KDD service.
+    pub service: &'static str,
+    /// KDD flag.
+    pub flag: &'static str,
+    /// Bytes from the originator, from the responder.
+    pub bytes: [u64; 2],
+    /// Packets with the URG flag.
+    pub urgent: u32,
+    /// Wrong fragments.
+    pub wrong_fragment: u32,
+    /// Failed logins, logged in, guest login.
+    pub logins: (u32, bool, bool),
+}
+
+/// The records of finished connections, ordered by start (equal starts in the order given), with
+/// the 2-second and 100-connection window features.
+pub fn records_of(mut conns: Vec<Finished>) -> Vec<Record> {
+    // A stable sort: equal starts keep the order given.
+    conns.sort_by_key(|c| c.start);
+    let metas: Vec<Meta> = conns
         .iter()
-        .zip(&flags)
-        .map(|(&i, &flag)| {
-            let c = &conns[i];
-            Meta {
-                start: c.start,
-                dst: c.resp.0,
-                sport: c.orig.1,
-                service: c.service(),
-                serror: schema::SYN_ERROR_FLAGS.contains(&flag),
-                rerror: schema::REJECT_FLAGS.contains(&flag),
-            }
+        .map(|c| Meta {
+            start: c.start,
+            dst: c.resp.0,
+            sport: c.orig.1,
+            service: c.service,
+            serror: schema::SYN_ERROR_FLAGS.contains(&c.flag),
+            rerror: schema::REJECT_FLAGS.contains(&c.flag),
         })
         .collect();
     let traffic = traffic(&metas);
-    order
-        .iter()
-        .zip(&flags)
-        .zip(&traffic)
-        .map(|((&i, &flag), t)| {
-            let c = &conns[i];
-            let logins = c.logins.as_deref();
-            Record {
-                start: c.start as f64 / 1e9,
-                src: c.orig.0,
-                sport: c.orig.1,
-                dst: c.resp.0,
-                dport: c.resp.1,
-                protocol: protocol_of(c).unwrap_or("tcp"),
-                service: c.service(),
-                flag,
-                basic: Basic {
-                    duration: c.last.saturating_sub(c.start).max(0) / 1_000_000_000,
-                    src_bytes: c.bytes[0],
-                    dst_bytes: c.bytes[1],
-                    land: c.orig == c.resp,
-                    wrong_fragment: c.wrong_fragment,
-                    urgent: c.urgent,
-                    failed_logins: logins.map_or(0, |l| l.failed),
-                    logged_in: logins.is_some_and(|l| l.logged_in),
-                    guest: logins.is_some_and(|l| l.guest),
-                },
-                traffic: *t,
-            }
+    conns
+        .into_iter()
+        .zip(traffic)
+        .map(|(c, t)| Record {
+            start: c.start as f64 / 1e9,
+            src: c.orig.0,
+            sport: c.orig.1,
+            dst: c.resp.0,
+            dport: c.resp.1,
+            protocol: c.protocol,
+            service: c.service,
+            flag: c.flag,
+            basic: Basic {
+                duration: c.duration / 1_000_000_000,
+                src_bytes: c.bytes[0],
+                dst_bytes: c.bytes[1],
+                land: c.orig == c.resp,
+                wrong_fragment: c.wrong_fragment,
+                urgent: c.urgent,
+                failed_logins: c.logins.0,
+                logged_in: c.logins.1,
+                guest: c.logins.2,
+            },
+            traffic: t,
         })
         .collect()
 }
