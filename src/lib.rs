@@ -48,6 +48,7 @@ pub mod detect;
 pub mod error;
 pub mod evaluate;
 pub mod fetch;
+pub mod format;
 pub mod load;
 pub mod model;
 pub mod output;

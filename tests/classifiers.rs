@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fs;
 
 use common::{data_dir, fixture, kddstat};
-use kddstat::classify::evaluate::{TestFile, figures};
+use kddstat::evaluate::classifiers::{TestFile, figures};
 use kddstat::schema::Category;
 use serde_json::Value;
 

@@ -359,7 +359,7 @@ fn fuzz_captures() {
     };
     let runs = fuzz("capture", &seeds, |b| {
         if let Ok(a) = capture::analyse("fuzz.pcap", b, &options) {
-            let _ = capture::report::build(&a, None);
+            let _ = kddstat::report::capture::build(&a, None);
         }
     });
     assert!(runs > 20);

@@ -1,5 +1,6 @@
-//! The README's figures come from real runs: this test runs every example of the README on the real
-//! NSL-KDD files and requires the README to show exactly what kddstat prints today.
+//! The README's and the docs' figures come from real runs: this test runs every example of
+//! `README.md` and of every `docs/*.md` page on the real NSL-KDD files and requires each page to
+//! show exactly what kddstat prints today.
 //!
 //! - A fenced block whose first line is `$ kddstat ARGS` is that command's standard output, run in a
 //!   folder where `datasets/` is the data folder. With `(excerpts)` after the command, the block is
@@ -8,7 +9,7 @@
 //! - The detector table between `<!-- generated: detectors -->` and `<!-- end generated -->` is
 //!   built from `kddstat evaluate --format json`.
 //!
-//! `KDDSTAT_UPDATE_README=1 cargo test --test readme` rewrites the README with today's output (the
+//! `KDDSTAT_UPDATE_README=1 cargo test --test readme` rewrites the pages with today's output (the
 //! one command that regenerates every figure table); the test then passes.
 
 mod common;
@@ -131,12 +132,43 @@ fn readme_figures_are_what_kddstat_prints_today() {
     let cwd = tempfile::tempdir().unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&dir, cwd.path().join("datasets")).unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = fs::read_to_string(&path).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    let mut docs: Vec<_> = fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    let (mut examples, mut tables, mut problems) = (0, 0, Vec::new());
+    for path in &pages {
+        let page = check_page(path, cwd.path(), &mut examples, &mut tables);
+        if let Err(p) = page {
+            problems.push(format!("{}: {p}", path.display()));
+        }
+    }
+    assert!(examples >= 5, "only {examples} examples found");
+    assert!(tables >= 1, "the detector table is not marked");
+    assert!(
+        problems.is_empty(),
+        "pages out of date ({}); regenerate them with `KDDSTAT_UPDATE_README=1 cargo test \
+         --test readme`",
+        problems.join("; ")
+    );
+}
+
+/// Checks one page (rewrites it with `KDDSTAT_UPDATE_README`); counts its examples and tables.
+fn check_page(
+    path: &Path,
+    cwd: &Path,
+    examples: &mut usize,
+    tables: &mut usize,
+) -> Result<(), String> {
+    let readme = fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = readme.lines().collect();
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
     let mut problems = Vec::new();
-    let mut examples = 0;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
@@ -154,7 +186,7 @@ fn readme_figures_are_what_kddstat_prints_today() {
                 .trim_end()
                 .trim_end_matches(EXCERPTS)
                 .trim_end();
-            let output = run_example(command, cwd.path());
+            let output = run_example(command, cwd);
             out.push(line.to_string());
             match expected_block(block, &output) {
                 Ok(expected) => {
@@ -173,7 +205,7 @@ fn readme_figures_are_what_kddstat_prints_today() {
                 }
             }
             out.push(lines[end].to_string());
-            examples += 1;
+            *examples += 1;
             i = end + 1;
             continue;
         }
@@ -181,7 +213,7 @@ fn readme_figures_are_what_kddstat_prints_today() {
             let end = (i..lines.len())
                 .find(|&j| lines[j].trim() == DETECTORS_END)
                 .expect("the generated detector table is not closed");
-            let table = detector_table(cwd.path());
+            let table = detector_table(cwd);
             if !table
                 .iter()
                 .map(String::as_str)
@@ -192,27 +224,22 @@ fn readme_figures_are_what_kddstat_prints_today() {
             out.push(line.to_string());
             out.extend(table);
             out.push(lines[end].to_string());
+            *tables += 1;
             i = end + 1;
             continue;
         }
         out.push(line.to_string());
         i += 1;
     }
-    assert!(examples >= 5, "only {examples} examples found");
-    assert!(
-        readme.contains(DETECTORS_BEGIN),
-        "the detector table is not marked"
-    );
     if std::env::var_os("KDDSTAT_UPDATE_README").is_some() {
         let mut text = out.join("\n");
         text.push('\n');
-        fs::write(&path, text).unwrap();
-        return;
+        fs::write(path, text).unwrap();
+        return Ok(());
     }
-    assert!(
-        problems.is_empty(),
-        "the README is out of date ({}); regenerate it with `KDDSTAT_UPDATE_README=1 cargo test \
-         --test readme`",
-        problems.join("; ")
-    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
 }

@@ -15,7 +15,6 @@
 
 pub mod decode;
 pub mod read;
-pub mod report;
 pub mod summary;
 pub mod timeline;
 pub mod track;

@@ -10,7 +10,6 @@
 //! [`Params`], [`Fitted`] and their dispatch.
 
 pub mod bayes;
-pub mod evaluate;
 pub mod forest;
 pub mod logistic;
 pub mod tree;

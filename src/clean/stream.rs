@@ -362,7 +362,7 @@ pub fn write_csv(
         };
         let category: Vec<&str> = ds.str_values(schema::CATEGORY)?.collect();
         if row + ds.rows() > inspected.rows {
-            return Err(changed(&inspected.name));
+            return Err(crate::load::rows::changed(&inspected.name));
         }
         for (i, &n) in ds.lines.iter().enumerate() {
             let g = row + i;
@@ -384,20 +384,9 @@ pub fn write_csv(
         row += ds.rows();
     }
     if row != inspected.rows {
-        return Err(changed(&inspected.name));
+        return Err(crate::load::rows::changed(&inspected.name));
     }
     let mut categories: Vec<(String, u64)> = categories.into_iter().collect();
     categories.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok((kept, categories))
-}
-
-/// The error for a file whose rows differ between two passes.
-pub fn changed(name: &str) -> Error {
-    Error::Io {
-        path: name.to_string(),
-        source: std::io::Error::other(
-            "the file changed while it was read (its rows differ between two passes); run \
-             again once it is complete",
-        ),
-    }
 }

@@ -12,7 +12,9 @@ use crate::data::{self, Location};
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::load::source::{DEFAULT_MAX_DECOMPRESSED, Limits};
-use crate::load::{self, Dataset, Input, LoadOptions, source::Raw};
+use crate::load::{self, Dataset, Input, LoadOptions, source::Raw, stream, stream::Stream};
+use crate::output;
+use crate::stats::describe::{self, DescribeOptions, DescribeState};
 
 /// How data files are read.
 #[derive(Debug, Clone, clap::Args)]
@@ -273,4 +275,60 @@ impl Ui {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
+}
+
+/// The groups `--by` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    /// Attack category: normal, DoS, Probe, R2L, U2R, unknown.
+    Category,
+    /// Label: normal or the attack name.
+    Label,
+}
+
+impl From<By> for crate::stats::GroupBy {
+    fn from(b: By) -> crate::stats::GroupBy {
+        match b {
+            By::Category => crate::stats::GroupBy::Category,
+            By::Label => crate::stats::GroupBy::Label,
+        }
+    }
+}
+
+/// Reads the data-file arguments `files` (folders expanded) in chunks into one state.
+pub fn state_of(
+    files: &[String],
+    input_args: &InputArgs,
+    options: &DescribeOptions,
+    ui: &Ui,
+) -> Result<DescribeState> {
+    let mut state: Option<DescribeState> = None;
+    let mut inputs = Vec::new();
+    let mut seen = Vec::new();
+    for f in files {
+        let resolved = output::resolve(std::path::Path::new(f));
+        if f != "-" && seen.contains(&resolved) {
+            ui.warn(&format!("{f}: given twice: its records are counted twice"));
+        }
+        seen.push(resolved);
+        inputs.extend(stream::expand(f)?);
+    }
+    let load_options = input_args.options(false);
+    for input in &inputs {
+        let mut s = Stream::open(input, &load_options)?;
+        let unknown = describe::add_stream(&mut state, &mut s, options)?;
+        for w in load::unknown_label_warnings(s.name(), &unknown) {
+            ui.warn(&w);
+        }
+    }
+    let mut state = state.ok_or_else(|| Error::Internal("no input was read".into()))?;
+    if files.len() > 1 || inputs.len() > 1 {
+        let shown = if files.len() == 1 {
+            files[0].clone()
+        } else {
+            format!("{} and {} more", files[0], files.len() - 1)
+        };
+        state.set_path(shown);
+    }
+    Ok(state)
 }

@@ -62,8 +62,8 @@ pub fn run(args: Args) -> Result<()> {
         max_distinct: Some(args.distinct.max_distinct),
         ..DescribeOptions::default()
     };
-    let train = super::describe::state_of(std::slice::from_ref(&train), &args.input, &all, &ui)?;
-    let test = super::describe::state_of(std::slice::from_ref(&test), &args.input, &all, &ui)?;
+    let train = super::args::state_of(std::slice::from_ref(&train), &args.input, &all, &ui)?;
+    let test = super::args::state_of(std::slice::from_ref(&test), &args.input, &all, &ui)?;
     let report = drift::compare_states(&train, &test)?;
     render::print(&render::compare::render(&report, args.format)?)
 }

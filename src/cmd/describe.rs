@@ -1,8 +1,8 @@
 //! `kddstat describe FILE...`: row counts, numeric statistics and value counts.
 
-use super::args::{DistinctArg, InputArgs, QuietArg, Ui};
+use super::args::{By, DistinctArg, InputArgs, QuietArg, Ui, state_of};
 use crate::error::{Error, Result};
-use crate::load::{self, stream, stream::Stream};
+
 use crate::output::{self, Destination};
 use crate::render::{self, Format, describe::RenderOptions};
 use crate::stats::describe::{self, DescribeOptions, DescribeState, GroupBy};
@@ -50,24 +50,6 @@ pub struct Args {
     /// Quiet.
     #[command(flatten)]
     pub quiet: QuietArg,
-}
-
-/// The groups `--by` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum By {
-    /// Attack category: normal, DoS, Probe, R2L, U2R, unknown.
-    Category,
-    /// Label: normal or the attack name.
-    Label,
-}
-
-impl From<By> for GroupBy {
-    fn from(b: By) -> GroupBy {
-        match b {
-            By::Category => GroupBy::Category,
-            By::Label => GroupBy::Label,
-        }
-    }
 }
 
 /// Runs `kddstat describe`.
@@ -162,44 +144,6 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     render::print(&text)
-}
-
-/// Reads the data-file arguments `files` (folders expanded) in chunks into one state.
-pub(crate) fn state_of(
-    files: &[String],
-    input_args: &InputArgs,
-    options: &DescribeOptions,
-    ui: &Ui,
-) -> Result<DescribeState> {
-    let mut state: Option<DescribeState> = None;
-    let mut inputs = Vec::new();
-    let mut seen = Vec::new();
-    for f in files {
-        let resolved = output::resolve(std::path::Path::new(f));
-        if f != "-" && seen.contains(&resolved) {
-            ui.warn(&format!("{f}: given twice: its records are counted twice"));
-        }
-        seen.push(resolved);
-        inputs.extend(stream::expand(f)?);
-    }
-    let load_options = input_args.options(false);
-    for input in &inputs {
-        let mut s = Stream::open(input, &load_options)?;
-        let unknown = describe::add_stream(&mut state, &mut s, options)?;
-        for w in load::unknown_label_warnings(s.name(), &unknown) {
-            ui.warn(&w);
-        }
-    }
-    let mut state = state.ok_or_else(|| Error::Internal("no input was read".into()))?;
-    if files.len() > 1 || inputs.len() > 1 {
-        let shown = if files.len() == 1 {
-            files[0].clone()
-        } else {
-            format!("{} and {} more", files[0], files.len() - 1)
-        };
-        state.set_path(shown);
-    }
-    Ok(state)
 }
 
 /// Warns when a state counts records already counted: the same state file twice, a state with the

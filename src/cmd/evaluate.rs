@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use super::args::{DataArgs, InputArgs, QuietArg, Ui};
-use super::fit::DetectorArgs;
+use super::models::{DEFAULT_DETECTORS, DetectorArgs, hybrid_name};
 use crate::classify::tree::Criterion;
-use crate::classify::{self, Classifier, ClassifierName, Params, Target};
+use crate::classify::{Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, DetectorName, FitOptions, Model};
 use crate::error::{Error, Result};
 use crate::evaluate::{self, Truth};
@@ -14,9 +14,6 @@ use crate::load::rows::{Held, Rows};
 use crate::load::stream::Stream;
 use crate::load::{Input, LoadOptions};
 use crate::render::{self, Format};
-
-/// The detectors fitted when none is named.
-pub const DEFAULT_DETECTORS: &str = "zscore,kmeans,gmm,iforest";
 
 /// Arguments of `kddstat evaluate`.
 #[derive(Debug, clap::Args)]
@@ -71,25 +68,9 @@ pub struct Args {
     pub quiet: QuietArg,
 }
 
-/// Parses `tree+gmm`.
-pub fn hybrid_name(s: &str) -> std::result::Result<(ClassifierName, DetectorName), String> {
-    use clap::ValueEnum;
-    let (c, d) = s
-        .split_once('+')
-        .ok_or_else(|| format!("`{s}` is not CLASSIFIER+DETECTOR (e.g. tree+gmm)"))?;
-    let c = ClassifierName::from_str(c, true)
-        .map_err(|_| format!("`{c}` is not a classifier (tree, forest, bayes, logistic)"))?;
-    let d = DetectorName::from_str(d, true)
-        .map_err(|_| format!("`{d}` is not a detector (zscore, kmeans, gmm, iforest)"))?;
-    if d == DetectorName::Ensemble {
-        return Err("a hybrid takes one detector, not the ensemble".into());
-    }
-    Ok((c, d))
-}
-
 /// The parameters of a classifier from the command line.
 fn classifier_params(name: ClassifierName, args: &Args) -> Params {
-    super::fit::classifier_params(name, args.params.seed(), args.criterion)
+    super::models::classifier_params(name, args.params.seed(), args.criterion)
 }
 
 /// Runs `kddstat evaluate`.
@@ -153,7 +134,7 @@ pub fn run(args: Args) -> Result<()> {
             let s = crate::load::sample::reservoir(
                 &crate::load::Input::from_arg(&train),
                 &args.input.options(false),
-                usize::try_from(super::fit::DEFAULT_SAMPLE).unwrap_or(usize::MAX),
+                usize::try_from(super::models::DEFAULT_SAMPLE).unwrap_or(usize::MAX),
                 seed,
             )?;
             ui.warnings(&s.ds);
@@ -232,13 +213,13 @@ fn classify_all(
     test_shas: &[String],
     tests: &[Rows<'_>],
     bar: &indicatif::ProgressBar,
-) -> Result<Vec<classify::evaluate::ClassifierFigures>> {
+) -> Result<Vec<evaluate::classifiers::ClassifierFigures>> {
     let known = train.known;
 
-    let files: Vec<classify::evaluate::TestFile<'_>> = tests
+    let files: Vec<evaluate::classifiers::TestFile<'_>> = tests
         .iter()
         .zip(test_shas)
-        .map(|(rows, sha256)| classify::evaluate::TestFile {
+        .map(|(rows, sha256)| evaluate::classifiers::TestFile {
             rows: *rows,
             sha256: sha256.clone(),
             known,
@@ -273,7 +254,7 @@ fn classify_all(
         .filter(|c| args.classifiers.contains(&c.parameters.name()))
     {
         bar.set_message(format!("testing classifier {}", c.id()));
-        out.push(classify::evaluate::classifier(c, &files)?);
+        out.push(evaluate::classifiers::classifier(c, &files)?);
     }
     for &(cn, dn) in &args.hybrid {
         bar.set_message(format!("testing hybrid {}+{}", cn.as_str(), dn.as_str()));
@@ -283,7 +264,7 @@ fn classify_all(
             .ok_or_else(|| Error::Internal("a hybrid's classifier was not fitted".into()))?;
         let mut d = detect::fit(train.ds, train.sha.to_string(), &args.params.options(dn)?)?;
         d.training.record_sample(train.sampled.clone());
-        out.push(classify::evaluate::hybrid(c, &d, &files)?);
+        out.push(evaluate::classifiers::hybrid(c, &d, &files)?);
     }
     Ok(out)
 }

@@ -8,6 +8,7 @@ pub mod describe;
 pub mod evaluate;
 pub mod fetch;
 pub mod fit;
+pub mod models;
 pub mod pcap;
 pub mod report;
 pub mod score;

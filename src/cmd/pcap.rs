@@ -76,7 +76,7 @@ pub fn run(args: Args) -> Result<()> {
     drop(source);
     analysis.warnings.iter().for_each(|w| ui.warn(w));
     let files = match &args.report {
-        Some(_) => Some(capture::report::build(&analysis, model.as_ref())?),
+        Some(_) => Some(crate::report::capture::build(&analysis, model.as_ref())?),
         None => None,
     };
     if let Some(out) = &out {

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::args::{DataArgs, ForceArg, InputArgs, QuietArg, Ui};
-use super::evaluate::DEFAULT_DETECTORS;
-use super::fit::{DEFAULT_SAMPLE, DetectorArgs};
+use super::models::DEFAULT_DETECTORS;
+use super::models::{DEFAULT_SAMPLE, DetectorArgs};
 use crate::detect::{self, DetectorName};
 use crate::error::Error;
 use crate::error::Result;
@@ -56,7 +56,7 @@ pub struct Args {
     )]
     pub classifiers: Vec<crate::classify::ClassifierName>,
     /// Hybrids CLASSIFIER+DETECTOR (at --far on the normal training rows).
-    #[arg(long, value_name = "CLASSIFIER+DETECTOR", value_parser = super::evaluate::hybrid_name, default_value = "tree+gmm", help_heading = "Classifiers")]
+    #[arg(long, value_name = "CLASSIFIER+DETECTOR", value_parser = super::models::hybrid_name, default_value = "tree+gmm", help_heading = "Classifiers")]
     pub hybrid: Vec<(crate::classify::ClassifierName, DetectorName)>,
     /// No classifier section.
     #[arg(long, conflicts_with_all = ["classifiers", "hybrid"], help_heading = "Classifiers")]

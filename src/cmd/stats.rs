@@ -1,7 +1,7 @@
 //! `kddstat stats FILE`: per-class profiles, correlations, relevance, skewness and alerts.
 
+use super::args::By;
 use super::args::{InputArgs, QuietArg, Ui};
-use super::describe::By;
 use crate::clean;
 use crate::error::{Error, Result};
 use crate::load::{self, Input, rows::Rows, stream};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::args::{ForceArg, InputArgs, QuietArg, Ui};
-use super::fit::DetectorArgs;
+use super::models::DetectorArgs;
 use crate::detect::{DetectorName, tune};
 use crate::error::{Error, Result};
 use crate::output::{self, Destination};
@@ -68,14 +68,14 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     let ui = Ui::new(args.quiet.quiet);
-    let (t, out) = super::fit::training(
+    let (t, out) = super::models::training(
         args.train.clone(),
         &args.output,
         &args.input,
         args.force.force,
         &ui,
         "tune",
-        (super::fit::DEFAULT_SAMPLE, args.params.seed()),
+        (super::models::DEFAULT_SAMPLE, args.params.seed()),
     )?;
     let (ds, sha, sampled) = (t.ds, t.sha256, t.sampled);
     let bar = ui.spinner(0);

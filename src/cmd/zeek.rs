@@ -68,11 +68,14 @@ pub fn run(args: Args) -> Result<()> {
             message: "not a Zeek conn.log (no '#' header line or JSON object at its start)".into(),
         });
     }
-    let log = zeek::read(&raw.name, &raw.bytes)?;
-    drop(raw.bytes);
-    let counts = log.counts.clone();
-    counts.warnings(&raw.name).iter().for_each(|w| ui.warn(w));
-    let recs = log.records();
+    let name = raw.name;
+    let mut log = zeek::RecordsText::new(&name, Box::new(std::io::Cursor::new(raw.bytes)))?;
+    let counts = log.counts().clone();
+    counts.warnings(&name).iter().for_each(|w| ui.warn(w));
+    let mut recs = Vec::new();
+    while let Some(r) = log.next_record()? {
+        recs.push(r);
+    }
     if let Some(out) = &out {
         let text = records::csv(&recs, args.endpoints);
         output::write(out, force, |w| {
@@ -80,7 +83,7 @@ pub fn run(args: Args) -> Result<()> {
         })?;
     }
     let mut summary = Summary {
-        path: raw.name,
+        path: name,
         counts,
         records: recs.len(),
         flags: BTreeMap::new(),

@@ -4,4 +4,5 @@
 //! (`load`, which reads Zeek logs wherever records are taken) and the capture stage both use it.
 
 pub mod records;
+pub mod sort;
 pub mod zeek;

@@ -107,7 +107,8 @@ struct Meta {
     rerror: bool,
 }
 
-/// Counts of the connections in a window.
+/// Counts of the connections in a window (an entry leaves its map when its count falls to 0, so
+/// a window holds the hosts and services of the connections in it, whatever went before).
 #[derive(Debug, Default)]
 struct Window {
     host: HashMap<IpAddr, Tally>,
@@ -116,14 +117,31 @@ struct Window {
     host_port: HashMap<(IpAddr, u16), u64>,
 }
 
+fn step<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u64>, k: K, sign: i64) {
+    let v = map.entry(k).or_default();
+    *v = (*v as i64 + sign) as u64;
+}
+
 impl Window {
     fn add(&mut self, m: &Meta, sign: i64) {
-        self.host.entry(m.dst).or_default().add(m, sign);
-        self.service.entry(m.service).or_default().add(m, sign);
-        let hs = self.host_service.entry((m.dst, m.service)).or_default();
-        *hs = (*hs as i64 + sign) as u64;
-        let hp = self.host_port.entry((m.dst, m.sport)).or_default();
-        *hp = (*hp as i64 + sign) as u64;
+        let host = self.host.entry(m.dst).or_default();
+        host.add(m, sign);
+        if host.n == 0 {
+            self.host.remove(&m.dst);
+        }
+        let service = self.service.entry(m.service).or_default();
+        service.add(m, sign);
+        if service.n == 0 {
+            self.service.remove(&m.service);
+        }
+        step(&mut self.host_service, (m.dst, m.service), sign);
+        if self.host_service.get(&(m.dst, m.service)) == Some(&0) {
+            self.host_service.remove(&(m.dst, m.service));
+        }
+        step(&mut self.host_port, (m.dst, m.sport), sign);
+        if self.host_port.get(&(m.dst, m.sport)) == Some(&0) {
+            self.host_port.remove(&(m.dst, m.sport));
+        }
     }
 }
 
@@ -162,20 +180,43 @@ struct Traffic {
     dst_host_srv_rerror_rate: f64,
 }
 
+#[cfg(test)]
 fn traffic(metas: &[Meta]) -> Vec<Traffic> {
-    let mut out = Vec::with_capacity(metas.len());
-    let (mut time, mut hosts) = (Window::default(), Window::default());
-    let mut oldest = 0;
-    for (i, m) in metas.iter().enumerate() {
-        time.add(m, 1);
-        while metas[oldest].start < m.start.saturating_sub(TIME_WINDOW_NS) {
-            time.add(&metas[oldest], -1);
-            oldest += 1;
+    let mut windows = Windows::default();
+    metas.iter().map(|m| windows.push(*m)).collect()
+}
+
+/// The 2-second and 100-connection windows, maintained incrementally over connections taken in
+/// start order: memory is that of the connections in the windows, whatever the stream's length.
+#[derive(Debug, Default)]
+pub struct Windows {
+    time: Window,
+    hosts: Window,
+    in_time: std::collections::VecDeque<Meta>,
+    in_hosts: std::collections::VecDeque<Meta>,
+}
+
+impl Windows {
+    /// Adds the next connection (its start not before the previous one's) and returns its
+    /// window features.
+    fn push(&mut self, m: Meta) -> Traffic {
+        self.time.add(&m, 1);
+        self.in_time.push_back(m);
+        while let Some(old) = self.in_time.front().copied() {
+            if old.start >= m.start.saturating_sub(TIME_WINDOW_NS) {
+                break;
+            }
+            self.time.add(&old, -1);
+            self.in_time.pop_front();
         }
-        hosts.add(m, 1);
-        if i >= HOST_WINDOW {
-            hosts.add(&metas[i - HOST_WINDOW], -1);
+        self.hosts.add(&m, 1);
+        self.in_hosts.push_back(m);
+        if self.in_hosts.len() > HOST_WINDOW
+            && let Some(old) = self.in_hosts.pop_front()
+        {
+            self.hosts.add(&old, -1);
         }
+        let (time, hosts) = (&self.time, &self.hosts);
         let h = time.host[&m.dst];
         let s = time.service[&m.service];
         let hs = time.host_service[&(m.dst, m.service)];
@@ -183,7 +224,7 @@ fn traffic(metas: &[Meta]) -> Vec<Traffic> {
         let hsrv = hosts.service[&m.service];
         let hhs = hosts.host_service[&(m.dst, m.service)];
         let hhp = hosts.host_port[&(m.dst, m.sport)];
-        out.push(Traffic {
+        Traffic {
             count: h.n,
             srv_count: s.n,
             serror_rate: rate(h.serror, h.n),
@@ -203,9 +244,50 @@ fn traffic(metas: &[Meta]) -> Vec<Traffic> {
             dst_host_srv_serror_rate: rate(hsrv.serror, hsrv.n),
             dst_host_rerror_rate: rate(hh.rerror, hh.n),
             dst_host_srv_rerror_rate: rate(hsrv.rerror, hsrv.n),
-        });
+        }
     }
-    out
+
+    /// The record of the next finished connection in start order.
+    pub fn record(&mut self, c: Finished) -> Record {
+        let t = self.push(meta_of(&c));
+        record_of(c, t)
+    }
+}
+
+fn meta_of(c: &Finished) -> Meta {
+    Meta {
+        start: c.start,
+        dst: c.resp.0,
+        sport: c.orig.1,
+        service: c.service,
+        serror: schema::SYN_ERROR_FLAGS.contains(&c.flag),
+        rerror: schema::REJECT_FLAGS.contains(&c.flag),
+    }
+}
+
+fn record_of(c: Finished, t: Traffic) -> Record {
+    Record {
+        start: c.start as f64 / 1e9,
+        src: c.orig.0,
+        sport: c.orig.1,
+        dst: c.resp.0,
+        dport: c.resp.1,
+        protocol: c.protocol,
+        service: c.service,
+        flag: c.flag,
+        basic: Basic {
+            duration: c.duration / 1_000_000_000,
+            src_bytes: c.bytes[0],
+            dst_bytes: c.bytes[1],
+            land: c.orig == c.resp,
+            wrong_fragment: c.wrong_fragment,
+            urgent: c.urgent,
+            failed_logins: c.logins.0,
+            logged_in: c.logins.1,
+            guest: c.logins.2,
+        },
+        traffic: t,
+    }
 }
 
 /// A feature, resolved once from its schema name.
@@ -299,6 +381,19 @@ impl Record {
         };
     }
 
+    /// Appends the record as a CSV line (41 features and the label `unknown`, as `pcap -o`
+    /// writes it without `--endpoints`).
+    pub fn write_csv(&self, out: &mut String) {
+        static COLUMNS: std::sync::LazyLock<Vec<Field>> =
+            std::sync::LazyLock::new(|| FEATURES.iter().map(|f| field_of(f.name)).collect());
+        for &f in COLUMNS.iter() {
+            self.write(f, out);
+            out.push(',');
+        }
+        out.push_str(schema::UNKNOWN_LABEL);
+        out.push('\n');
+    }
+
     /// The 41 features as text, in schema order.
     pub fn fields(&self) -> Vec<String> {
         FEATURES
@@ -346,44 +441,8 @@ pub struct Finished {
 pub fn records_of(mut conns: Vec<Finished>) -> Vec<Record> {
     // A stable sort: equal starts keep the order given.
     conns.sort_by_key(|c| c.start);
-    let metas: Vec<Meta> = conns
-        .iter()
-        .map(|c| Meta {
-            start: c.start,
-            dst: c.resp.0,
-            sport: c.orig.1,
-            service: c.service,
-            serror: schema::SYN_ERROR_FLAGS.contains(&c.flag),
-            rerror: schema::REJECT_FLAGS.contains(&c.flag),
-        })
-        .collect();
-    let traffic = traffic(&metas);
-    conns
-        .into_iter()
-        .zip(traffic)
-        .map(|(c, t)| Record {
-            start: c.start as f64 / 1e9,
-            src: c.orig.0,
-            sport: c.orig.1,
-            dst: c.resp.0,
-            dport: c.resp.1,
-            protocol: c.protocol,
-            service: c.service,
-            flag: c.flag,
-            basic: Basic {
-                duration: c.duration / 1_000_000_000,
-                src_bytes: c.bytes[0],
-                dst_bytes: c.bytes[1],
-                land: c.orig == c.resp,
-                wrong_fragment: c.wrong_fragment,
-                urgent: c.urgent,
-                failed_logins: c.logins.0,
-                logged_in: c.logins.1,
-                guest: c.logins.2,
-            },
-            traffic: t,
-        })
-        .collect()
+    let mut windows = Windows::default();
+    conns.into_iter().map(|c| windows.record(c)).collect()
 }
 
 /// The records as CSV text in the NSL-KDD layout without difficulty (41 features, the label
@@ -399,13 +458,9 @@ pub fn csv(records: &[Record], endpoints: bool) -> String {
         out.push_str(schema::LABEL);
         out.push_str(",start_time,src_ip,src_port,dst_ip,dst_port\n");
     }
-    let columns: Vec<Field> = FEATURES.iter().map(|f| field_of(f.name)).collect();
     for r in records {
-        for &f in &columns {
-            r.write(f, &mut out);
-            out.push(',');
-        }
-        out.push_str(schema::UNKNOWN_LABEL);
+        r.write_csv(&mut out);
+        out.pop();
         if endpoints {
             let _ = write!(
                 out,

@@ -22,12 +22,15 @@
 //! | window features 23-41 | `ts` and the above | the capture path's code, in start-time order |
 //! | label | — | `unknown` |
 //!
-//! The log is read whole (bounded by `--max-decompressed`) and its connections sorted by start
-//! time, since Zeek writes a connection when it ends: about 150 bytes per connection in memory.
+//! Zeek writes a connection when it ends, so its connections are put in start order by an
+//! external merge sort ([`super::sort`]): memory stays bounded (about 40 MB of connections, the
+//! rest in temporary files of about 64 bytes a connection) whatever the log's length, and the
+//! records are the same as if the whole log were sorted at once.
 
 use std::net::IpAddr;
 
-use super::records::{self, Finished, Record};
+use super::records::{self, Finished, Record, Windows};
+use super::sort::{Sorted, Sorter};
 use crate::error::{Error, Problem, Result};
 use crate::schema;
 
@@ -111,40 +114,129 @@ const OPTIONAL: [&str; 6] = [
 /// One line's fields, by the index of [`REQUIRED`] then [`OPTIONAL`]; `None` is unset.
 type Fields<'a> = [Option<std::borrow::Cow<'a, str>>; 13];
 
-/// Reads a whole log (TSV or JSON lines); `name` names it in errors.
+/// The longest line of a log: as for every input read in chunks.
+pub const MAX_LINE: usize = 32 << 20;
+
+/// Reads a whole log held in memory (TSV or JSON lines); `name` names it in errors.
 pub fn read(name: &str, text: &[u8]) -> Result<ZeekLog> {
-    let text = std::str::from_utf8(text).map_err(|e| Error::Archive {
-        path: name.to_string(),
-        message: format!(
-            "a Zeek log that is not UTF-8 text (at byte {})",
-            e.valid_up_to()
-        ),
-    })?;
     let mut log = ZeekLog::default();
-    if text.trim_start().starts_with('{') {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let fields = json_fields(name, i + 1, line)?;
-            add(name, i + 1, &fields, &mut log)?;
-        }
-        return Ok(log);
-    }
-    let mut tsv = Tsv::default();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.starts_with('#') {
-            tsv.header(name, i + 1, line)?;
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        let fields = tsv.fields(name, i + 1, line)?;
-        add(name, i + 1, &fields, &mut log)?;
-    }
+    let counts = read_lines(name, &mut std::io::Cursor::new(text), |c| {
+        log.conns.push(c);
+        Ok(())
+    })?;
+    log.counts = counts;
     Ok(log)
+}
+
+/// Reads a log line by line (TSV and JSON lines alike), handing each connection to `on`;
+/// returns the counts.
+pub fn read_lines(
+    name: &str,
+    reader: &mut dyn std::io::BufRead,
+    mut on: impl FnMut(Finished) -> Result<()>,
+) -> Result<ZeekCounts> {
+    let mut counts = ZeekCounts::default();
+    let mut tsv = Tsv::default();
+    let mut raw = Vec::new();
+    let mut number = 0usize;
+    loop {
+        raw.clear();
+        let n = std::io::BufRead::read_until(
+            &mut std::io::Read::take(&mut *reader, MAX_LINE as u64 + 1),
+            b'\n',
+            &mut raw,
+        )
+        .map_err(|source| Error::Io {
+            path: name.to_string(),
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        if raw.len() > MAX_LINE {
+            return Err(Error::Limit {
+                path: format!("{name}:{number}"),
+                message: format!("a line longer than {MAX_LINE} bytes"),
+            });
+        }
+        let line = std::str::from_utf8(&raw).map_err(|e| Error::Archive {
+            path: format!("{name}:{number}"),
+            message: format!("not UTF-8 text (at byte {})", e.valid_up_to()),
+        })?;
+        let line = line.trim_end_matches(['\n', '\r']);
+        let fields = if line.starts_with('#') {
+            tsv.header(name, number, line)?;
+            continue;
+        } else if line.trim().is_empty() {
+            continue;
+        } else if line.trim_start().starts_with('{') {
+            json_fields(name, number, line)?
+        } else {
+            tsv.fields(name, number, line)?
+        };
+        if let Some(c) = add(name, number, &fields, &mut counts)? {
+            on(c)?;
+        }
+    }
+    Ok(counts)
+}
+
+/// A log as the text of its KDD records (41 features and the label `unknown`, one line each, no
+/// header), made as it is read: the log is read once into a [`Sorter`] (bounded memory), then
+/// the records come in start order through the window features, a block at a time.
+pub struct RecordsText {
+    sorted: Sorted,
+    windows: Windows,
+    counts: ZeekCounts,
+    text: String,
+    at: usize,
+}
+
+impl RecordsText {
+    /// Reads the log from `reader`; `name` names it in errors.
+    pub fn new(name: &str, reader: Box<dyn std::io::Read + Send>) -> Result<RecordsText> {
+        let mut sorter = Sorter::default();
+        let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
+        let counts = read_lines(name, &mut buffered, |c| sorter.push(c))?;
+        Ok(RecordsText {
+            sorted: sorter.finish()?,
+            windows: Windows::default(),
+            counts,
+            text: String::new(),
+            at: 0,
+        })
+    }
+
+    /// What was read beside the connections.
+    pub fn counts(&self) -> &ZeekCounts {
+        &self.counts
+    }
+
+    /// The next record in start order.
+    pub fn next_record(&mut self) -> Result<Option<Record>> {
+        Ok(self.sorted.next_conn()?.map(|c| self.windows.record(c)))
+    }
+}
+
+impl std::io::Read for RecordsText {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.text.len() {
+            self.text.clear();
+            self.at = 0;
+            while self.text.len() < 1 << 16 {
+                match self.next_record().map_err(std::io::Error::other)? {
+                    Some(r) => r.write_csv(&mut self.text),
+                    None => break,
+                }
+            }
+        }
+        let bytes = &self.text.as_bytes()[self.at..];
+        let n = buf.len().min(bytes.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 /// The header state of a TSV log (a new block of header lines replaces it).
@@ -333,9 +425,14 @@ fn value_error(name: &str, line: usize, column: &'static str, value: &str, p: Pr
     }
 }
 
-/// Adds one connection line to the log.
-fn add(name: &str, line: usize, f: &Fields<'_>, log: &mut ZeekLog) -> Result<()> {
-    log.counts.lines += 1;
+/// The connection of one line (`None` for a protocol without a KDD `protocol_type`).
+fn add(
+    name: &str,
+    line: usize,
+    f: &Fields<'_>,
+    counts: &mut ZeekCounts,
+) -> Result<Option<Finished>> {
+    counts.lines += 1;
     let text = |slot: usize| f[slot].as_deref();
     let number = |slot: usize, column: &'static str| -> Result<Option<u64>> {
         match text(slot) {
@@ -365,8 +462,8 @@ fn add(name: &str, line: usize, f: &Fields<'_>, log: &mut ZeekLog) -> Result<()>
         "udp" => "udp",
         "icmp" => "icmp",
         _ => {
-            log.counts.other_protocols += 1;
-            return Ok(());
+            counts.other_protocols += 1;
+            return Ok(None);
         }
     };
     let duration = match text(8) {
@@ -378,7 +475,7 @@ fn add(name: &str, line: usize, f: &Fields<'_>, log: &mut ZeekLog) -> Result<()>
     let orig_bytes = number(9, "orig_bytes")?;
     let resp_bytes = number(10, "resp_bytes")?;
     if orig_bytes.is_none() || resp_bytes.is_none() {
-        log.counts.unset_bytes += 1;
+        counts.unset_bytes += 1;
     }
     let mut bytes = [orig_bytes.unwrap_or(0), resp_bytes.unwrap_or(0)];
     let (orig, resp) = if protocol == "icmp" {
@@ -405,14 +502,14 @@ fn add(name: &str, line: usize, f: &Fields<'_>, log: &mut ZeekLog) -> Result<()>
         f
     } else {
         if !matches!(state, "RSTRH" | "SHR") {
-            log.counts.unknown_states += 1;
-            if log.counts.first_unknown_state.is_none() {
-                log.counts.first_unknown_state = Some(state.to_string());
+            counts.unknown_states += 1;
+            if counts.first_unknown_state.is_none() {
+                counts.first_unknown_state = Some(state.to_string());
             }
         }
         "OTH"
     };
-    log.conns.push(Finished {
+    Ok(Some(Finished {
         start,
         duration,
         orig,
@@ -424,8 +521,7 @@ fn add(name: &str, line: usize, f: &Fields<'_>, log: &mut ZeekLog) -> Result<()>
         urgent: 0,
         wrong_fragment: 0,
         logins: (0, false, false),
-    });
-    Ok(())
+    }))
 }
 
 /// The KDD service of one of Zeek's service names, where one names a KDD service.
@@ -459,15 +555,6 @@ fn kdd_service(zeek: &str, tcp: bool) -> Option<&'static str> {
     })
 }
 
-/// A log as the text of its KDD records (41 features and the label `unknown`, no header), for the
-/// parser every input goes through; with the counts of what was read.
-pub fn to_records_text(name: &str, text: &[u8]) -> Result<(Vec<u8>, ZeekCounts)> {
-    let log = read(name, text)?;
-    let counts = log.counts.clone();
-    let records = log.records();
-    Ok((records::csv(&records, false).into_bytes(), counts))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,9 +579,10 @@ mod tests {
         assert_eq!(rows[0][..6], ["0", "icmp", "eco_i", "SF", "64", "64"]);
         assert_eq!(rows[1][..6], ["2", "tcp", "http", "SF", "100", "2000"]);
         assert_eq!(rows[2][..6], ["0", "tcp", "private", "S0", "0", "0"]);
-        // Windows: the S0 connection sees the http one to the same host within 2 s.
-        assert_eq!(rows[2][22], "2"); // count
-        assert_eq!(rows[2][24], "0.50"); // serror_rate
+        // Windows: the S0 connection sees the echo and the http connection to the same host
+        // within 2 s: count 3, one SYN error of 3.
+        assert_eq!(rows[2][22], "3"); // count
+        assert_eq!(rows[2][24], "0.33"); // serror_rate
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! the fitting scores, numpy's linear method); a record is anomalous when its score exceeds it.
 //! Detectors are fitted on the `normal` rows of the training file unless asked to use all rows.
 
-pub mod encode;
+/// The encoding lives in the model layer; its old path stays.
+pub use crate::model::encode;
 pub mod ensemble;
 pub mod gmm;
 pub mod iforest;
@@ -34,9 +35,7 @@ pub const FORMAT_VERSION: u32 = 2;
 /// The largest model file read, in bytes (a fitted model of the default detectors is under 5 MB;
 /// a forest of 10,000 trees about 300 MB would be refused).
 pub const MAX_MODEL_BYTES: u64 = 256 << 20;
-/// The largest vocabulary of one categorical feature in an encoder (NSL-KDD has 70 services);
-/// fitting keeps the most frequent values up to it and encodes the others as none of them.
-pub const MAX_VOCABULARY: usize = 1024;
+pub use crate::model::MAX_VOCABULARY;
 
 /// Points of a member's score distribution kept for rank normalisation in an ensemble.
 pub(crate) const ECDF_POINTS: usize = 1001;

@@ -20,9 +20,9 @@ use serde::Serialize;
 use super::encode::Transform;
 use super::{FitOptions, Model, Params, Prepared, gmm, iforest, kmeans, zscore};
 use crate::error::{Error, Result};
-use crate::evaluate::metrics;
 use crate::load::Dataset;
 use crate::schema::{self, Category};
+use crate::stats::metrics;
 
 /// Folds of attack labels.
 pub const FOLDS: usize = 4;

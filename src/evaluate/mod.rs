@@ -1,7 +1,9 @@
 //! Evaluation stage: how well detectors separate attacks (positives) from normal traffic, overall,
 //! per category and per label, and how their scores spread across attack classes.
 
-pub mod metrics;
+pub mod classifiers;
+/// The ranking metrics live with the statistics; their old path stays.
+pub use crate::stats::metrics;
 pub mod truth;
 
 use serde::Serialize;
@@ -141,7 +143,7 @@ pub struct Evaluation {
     pub detectors: Vec<DetectorFigures>,
     /// Per classifier and hybrid (`evaluate --classifiers`, `--hybrid`; absent without them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub classifiers: Vec<crate::classify::evaluate::ClassifierFigures>,
+    pub classifiers: Vec<crate::evaluate::classifiers::ClassifierFigures>,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {

@@ -262,7 +262,20 @@ pub fn parse_any(raw: &source::Raw, options: &LoadOptions) -> Result<Dataset> {
         return parquet::read(raw.name.clone(), &raw.bytes, options);
     }
     if crate::connection::zeek::is_zeek(&raw.bytes) {
-        let (text, _) = crate::connection::zeek::to_records_text(&raw.name, &raw.bytes)?;
+        let mut records = crate::connection::zeek::RecordsText::new(
+            &raw.name,
+            Box::new(std::io::Cursor::new(raw.bytes.clone())),
+        )?;
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut records, &mut text).map_err(|e| {
+            match e.downcast::<Error>() {
+                Ok(inner) => inner,
+                Err(source) => Error::Io {
+                    path: raw.name.clone(),
+                    source,
+                },
+            }
+        })?;
         if text.is_empty() {
             return Err(Error::Empty {
                 path: raw.name.clone(),

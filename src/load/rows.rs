@@ -5,7 +5,7 @@
 
 use super::stream::Stream;
 use super::{Dataset, Input, LoadOptions};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Rows to read in chunks.
 #[derive(Debug, Clone, Copy)]
@@ -90,5 +90,16 @@ impl Held {
             Held::Whole(_, sha) => Ok(sha.clone()),
             Held::File(input, options) => Stream::text_sha256(input, options),
         }
+    }
+}
+
+/// The error for a file whose rows differ between two passes.
+pub fn changed(name: &str) -> Error {
+    Error::Io {
+        path: name.to_string(),
+        source: std::io::Error::other(
+            "the file changed while it was read (its rows differ between two passes); run \
+             again once it is complete",
+        ),
     }
 }

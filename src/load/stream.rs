@@ -228,26 +228,20 @@ impl Stream {
         }
         let text_start = peek(&mut reader, 64).map_err(io_error)?;
         if crate::connection::zeek::is_zeek(&text_start) {
-            // A Zeek log: read whole (its connections are ordered by start before their window
-            // features exist), within the decompression limit.
-            let mut bytes = Vec::new();
-            let max = options.limits.max_decompressed;
-            (&mut io::Cursor::new(text_start).chain(reader))
-                .take(max.saturating_add(1))
-                .read_to_end(&mut bytes)
-                .map_err(io_error)?;
-            if bytes.len() as u64 > max {
-                return Err(Error::Limit {
-                    path: name.clone(),
-                    message: format!("larger than {max} bytes (--max-decompressed)"),
-                });
-            }
-            let raw = source::Raw {
-                name: name.clone(),
-                bytes,
-                from_archive: false,
-            };
-            return stream.take_whole(raw);
+            // A Zeek log: its connections are put in start order (bounded memory), then their
+            // records are read as the text of any other input.
+            let log: Box<dyn Read + Send> = Box::new(io::Cursor::new(text_start).chain(reader));
+            let records = crate::connection::zeek::RecordsText::new(&name, log)?;
+            return Ok(Stream {
+                cutter: Some(Cutter::new(
+                    &name,
+                    Box::new(records),
+                    limited,
+                    options,
+                    block,
+                )),
+                ..stream
+            });
         }
         reader = Box::new(io::Cursor::new(text_start).chain(reader));
         Ok(Stream {

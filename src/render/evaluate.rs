@@ -165,7 +165,7 @@ fn classifier_text(e: &Evaluation, emit: &mut dyn FnMut(&str, &Table)) {
         ),
         &t,
     );
-    let files: Vec<(String, crate::classify::evaluate::Paper)> = e
+    let files: Vec<(String, crate::evaluate::classifiers::Paper)> = e
         .classifiers
         .first()
         .map(|c| {
@@ -203,7 +203,7 @@ fn classifier_text(e: &Evaluation, emit: &mut dyn FnMut(&str, &Table)) {
         emit(
             &format!(
                 "Binary accuracy beside the paper's ({})",
-                crate::classify::evaluate::PAPER_SOURCE
+                crate::evaluate::classifiers::PAPER_SOURCE
             ),
             &p,
         );

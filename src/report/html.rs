@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::render::{compact, thousands};
+use crate::format::{compact, thousands};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -94,7 +94,7 @@ impl Cell {
 
     fn csv(&self) -> String {
         match self {
-            Cell::Text(t) => crate::render::csv_safe(t),
+            Cell::Text(t) => crate::format::csv_safe(t),
             Cell::Count(n) => n.to_string(),
             Cell::Number(v) | Cell::Share(v) if v.is_nan() => String::new(),
             Cell::Number(v) | Cell::Share(v) => v.to_string(),
@@ -134,13 +134,13 @@ impl Table {
         let header: Vec<String> = self
             .header
             .iter()
-            .map(|h| crate::render::snake_case(h))
+            .map(|h| crate::format::snake_case(h))
             .collect();
         w.write_record(&header).map_err(fail)?;
         for r in &self.rows {
             w.write_record(r.iter().map(Cell::csv)).map_err(fail)?;
         }
-        crate::render::csv_text(w)
+        crate::format::csv_text(w)
     }
 
     fn to_html(&self, out: &mut String) {
@@ -373,7 +373,7 @@ pub fn folder_files<T: serde::Serialize>(
             out.push((format!("tables/{}.csv", t.name), t.to_csv()?.into_bytes()));
         }
     }
-    let mut json = crate::render::json(summary)?;
+    let mut json = crate::format::json(summary)?;
     if !json.ends_with('\n') {
         json.push('\n');
     }

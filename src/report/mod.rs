@@ -8,6 +8,7 @@
 //! [`evaluate`](crate::evaluate) for the detectors. Sections, in order: overview, features, train vs
 //! test, detectors. The same inputs and options (seed included) give the same bytes.
 
+pub mod capture;
 pub mod classifiers;
 mod detectors;
 mod drift;
@@ -185,7 +186,7 @@ pub struct Summary {
     /// k-means cluster compositions.
     pub clusters: Vec<ClusterComposition>,
     /// The classifiers and hybrids (as `kddstat evaluate --classifiers`; empty without them).
-    pub classifiers: Vec<crate::classify::evaluate::ClassifierFigures>,
+    pub classifiers: Vec<crate::evaluate::classifiers::ClassifierFigures>,
     /// The findings: what the figures say, each with the numbers it states.
     pub findings: Vec<findings::Finding>,
 }

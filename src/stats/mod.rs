@@ -8,6 +8,7 @@ pub mod correlation;
 pub mod describe;
 pub mod distribution;
 pub mod drift;
+pub mod metrics;
 pub mod relevance;
 pub mod streamed;
 pub mod tally;

@@ -130,7 +130,7 @@ pub fn analyse_described(
         let ds = chunk?;
         rows += ds.rows() as u64;
         if rows > state.rows() {
-            return Err(crate::clean::stream::changed(state.path()));
+            return Err(crate::load::rows::changed(state.path()));
         }
         let values: Vec<Vec<f64>> = names
             .par_iter()
@@ -185,7 +185,7 @@ pub fn analyse_described(
         }
     }
     if rows != state.rows() {
-        return Err(crate::clean::stream::changed(state.path()));
+        return Err(crate::load::rows::changed(state.path()));
     }
     let at = |i: usize, j: usize| {
         pairs

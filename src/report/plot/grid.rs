@@ -80,7 +80,7 @@ impl DetectionGrid {
                     "{}{} ({})",
                     r.label,
                     if r.novel { " *" } else { "" },
-                    crate::render::thousands(r.rows as u64)
+                    crate::format::thousands(r.rows as u64)
                 )
             })
             .collect();

@@ -179,7 +179,7 @@ impl CountMatrix {
                         .color(&ink)
                         .pos(Pos::new(HPos::Center, VPos::Center));
                     root.draw(&Text::new(
-                        crate::render::thousands(n),
+                        crate::format::thousands(n),
                         (x + CELL_W / 2, y + CELL_H / 2 - 1),
                         centred,
                     ))

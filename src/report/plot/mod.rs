@@ -145,7 +145,7 @@ pub fn tick(v: f64) -> String {
     }
     let a = v.abs();
     if (1e-3..1e7).contains(&a) && (v - v.round()).abs() < 1e-9 * a.max(1.0) {
-        let s = crate::render::thousands(a.round() as u64);
+        let s = crate::format::thousands(a.round() as u64);
         return if v < 0.0 { format!("-{s}") } else { s };
     }
     if (1e-3..1e7).contains(&a) {

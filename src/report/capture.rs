@@ -6,9 +6,9 @@
 use crate::report::findings::{Finding, finding};
 use serde::Serialize;
 
-use super::Analysis;
-use super::summary::{Quantiles, TrafficSummary};
-use super::timeline::{Buckets, Timelines};
+use crate::capture::Analysis;
+use crate::capture::summary::{Quantiles, TrafficSummary};
+use crate::capture::timeline::{Buckets, Timelines};
 use crate::detect::Model;
 use crate::error::{Error, Result};
 use crate::load::parse_bytes;
@@ -183,7 +183,12 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
     // Per address over time, on the same buckets.
     let mut series = Vec::new();
     if let Some(b) = &drawn {
-        for (i, h) in s.hosts.iter().take(super::timeline::HOSTS).enumerate() {
+        for (i, h) in s
+            .hosts
+            .iter()
+            .take(crate::capture::timeline::HOSTS)
+            .enumerate()
+        {
             let Ok(ip) = h.ip.parse() else {
                 continue;
             };
@@ -422,7 +427,7 @@ fn scans_section(a: &Analysis) -> Result<Section> {
 }
 
 fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)> {
-    let csv = super::records::csv(&a.records, false);
+    let csv = crate::connection::records::csv(&a.records, false);
     let ds = parse_bytes(a.summary.file.clone(), csv.as_bytes())
         .map_err(|e| Error::Internal(format!("the rebuilt records do not read back: {e}")))?;
     let scores = model.score(&ds)?;

@@ -17,9 +17,16 @@ use ndarray::Array2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::detect::encode::Transform;
+pub mod encode;
+
+use encode::Transform;
+
 use crate::error::{Error, Result};
 use crate::load::Dataset;
+
+/// The largest vocabulary of one categorical feature in an encoder (NSL-KDD has 70 services);
+/// fitting keeps the most frequent values up to it and encodes the others as none of them.
+pub const MAX_VOCABULARY: usize = 1024;
 
 /// A model's parameters: defaults, one validation, a label.
 pub trait Hyperparams:

@@ -20,15 +20,15 @@
 
 use serde::Serialize;
 
-use super::Classifier;
+use super::Truth;
+use crate::classify::Classifier;
 use crate::detect::Model;
 use crate::error::Result;
-use crate::evaluate::Truth;
-use crate::evaluate::metrics;
 use crate::load::Dataset;
 use crate::load::rows::Rows;
 use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
+use crate::stats::metrics;
 
 /// The accuracies (binary, KDDTest+ and KDDTest-21) of Tavallaee et al., "A Detailed Analysis of
 /// the KDD CUP 99 Data Set", IEEE CISDA 2009, Table (classifiers trained on KDDTrain+).
@@ -318,7 +318,7 @@ pub fn predictions(c: &Classifier, ds: &Dataset) -> Result<Predictions> {
     let best = c.predict(&proba);
     let attack: Vec<bool> = best.iter().map(|&k| c.classes[k] != "normal").collect();
     let to_category = |name: &str| match c.target {
-        super::Target::Category => Category::ALL
+        crate::classify::Target::Category => Category::ALL
             .iter()
             .copied()
             .find(|x| x.as_str() == name)
@@ -326,8 +326,8 @@ pub fn predictions(c: &Classifier, ds: &Dataset) -> Result<Predictions> {
         _ => schema::category_of(name),
     };
     let category = match c.target {
-        super::Target::Binary => None,
-        super::Target::Category | super::Target::Label => {
+        crate::classify::Target::Binary => None,
+        crate::classify::Target::Category | crate::classify::Target::Label => {
             Some(best.iter().map(|&k| to_category(&c.classes[k])).collect())
         }
     };
@@ -349,7 +349,7 @@ fn predict_file(
     predict: impl Fn(&Dataset) -> Result<Predictions>,
 ) -> Result<ClassifierTest> {
     let mut all: Predictions = (Vec::new(), Vec::new(), None);
-    let truth = crate::evaluate::truth::pass(t.rows, "evaluate", |ds| {
+    let truth = super::truth::pass(t.rows, "evaluate", |ds| {
         extend(&mut all, predict(ds)?);
         Ok(())
     })?;
