@@ -237,6 +237,57 @@ pub fn check_destination(out: &Destination, inputs: &[&Path], force: bool) -> Re
     }
 }
 
+/// What a run printed, when it ran inside [`capture`] (the Python package runs commands so).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Captured {
+    /// What went to standard output.
+    pub stdout: Vec<u8>,
+    /// What went to standard error (warnings, summaries beside `-o -`), line by line.
+    pub stderr: Vec<String>,
+}
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with its standard output and standard error captured (on this thread; the commands
+/// print only from the thread that runs them).
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Captured) {
+    let before = CAPTURE.with(|c| c.replace(Some(Captured::default())));
+    let out = f();
+    let got = CAPTURE.with(|c| c.replace(before)).unwrap_or_default();
+    (out, got)
+}
+
+/// Writes to standard output (or to the capture of [`capture`]).
+pub fn stdout_write(bytes: &[u8]) -> Result<()> {
+    let captured = CAPTURE.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .map(|cap| cap.stdout.extend_from_slice(bytes))
+            .is_some()
+    });
+    if captured {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)
+}
+
+/// Writes a message to standard error (or to the capture of [`capture`]).
+pub fn stderr_write(text: &str) {
+    let captured = CAPTURE.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .map(|cap| cap.stderr.extend(text.lines().map(String::from)))
+            .is_some()
+    });
+    if !captured {
+        eprint!("{text}");
+    }
+}
+
 /// Temporary files and folders of this run, removed on SIGINT/SIGTERM.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
@@ -399,9 +450,14 @@ pub fn write(
                 w.flush().map_err(Error::Output)?;
             }
             spool.seek(SeekFrom::Start(0)).map_err(Error::Output)?;
-            let mut stdout = std::io::stdout().lock();
-            std::io::copy(&mut spool, &mut stdout).map_err(Error::Output)?;
-            stdout.flush().map_err(Error::Output)
+            let mut chunk = vec![0u8; 1 << 16];
+            loop {
+                let n = std::io::Read::read(&mut spool, &mut chunk).map_err(Error::Output)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                stdout_write(&chunk[..n])?;
+            }
         }
     }
 }

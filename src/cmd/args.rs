@@ -247,7 +247,7 @@ impl Ui {
     /// Prints a note (what kddstat is about to do that takes a while).
     pub fn note(&self, message: &str) {
         if !self.quiet {
-            eprintln!("kddstat: {message}");
+            crate::output::stderr_write(&format!("kddstat: {message}\n"));
         }
     }
 

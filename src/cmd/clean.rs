@@ -140,7 +140,7 @@ fn print_summary(args: &Args, summary: &Summary, out: &Destination) -> Result<()
     let text = render::clean::render(summary, args.format.into())?;
     if *out == Destination::Stdout {
         if !args.quiet.quiet {
-            eprint!("{text}");
+            crate::output::stderr_write(&text);
         }
         Ok(())
     } else {

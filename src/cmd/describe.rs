@@ -140,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
     if state_out == Some(Destination::Stdout) {
         // Standard output carries the state alone (a valid JSON document); the summary goes to
         // standard error, where a person still sees it.
-        eprint!("{text}");
+        crate::output::stderr_write(&text);
         return Ok(());
     }
     render::print(&text)

@@ -120,5 +120,8 @@ pub fn finite_number(s: &str) -> std::result::Result<f64, String> {
 
 /// Prints a warning line to standard error.
 pub fn warn(message: &str) {
-    eprintln!("kddstat: warning: {}", crate::error::one_line(message));
+    crate::output::stderr_write(&format!(
+        "kddstat: warning: {}\n",
+        crate::error::one_line(message)
+    ));
 }

@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<()> {
     let text = render::capture::render(&analysis.summary, args.format.into())?;
     if out == Some(Destination::Stdout) {
         if !args.quiet.quiet {
-            eprint!("{text}");
+            crate::output::stderr_write(&text);
         }
         Ok(())
     } else {

@@ -107,7 +107,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     if out == Some(Destination::Stdout) {
         if !args.quiet.quiet {
-            eprint!("{text}");
+            crate::output::stderr_write(&text);
         }
         return Ok(());
     }

@@ -170,7 +170,7 @@ pub fn read_lines(
             continue;
         } else if line.trim().is_empty() {
             continue;
-        } else if line.trim_start().starts_with('{') {
+        } else if line.trim_start().starts_with(['{', '[']) {
             json_fields(name, number, line)?
         } else {
             tsv.fields(name, number, line)?

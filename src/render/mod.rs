@@ -10,9 +10,8 @@ pub mod stats;
 
 pub use crate::format::{compact, csv_safe, csv_text, json, snake_case, thousands};
 use std::fmt::Write as _;
-use std::io::Write;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Output formats of the reporting subcommands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -310,9 +309,7 @@ pub fn exact(v: f64) -> String {
 
 /// Writes a string to standard output, mapping failures to [`Error::Output`].
 pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(Error::Output)?;
-    out.flush().map_err(Error::Output)
+    crate::output::stdout_write(text.as_bytes())
 }
 
 #[cfg(test)]

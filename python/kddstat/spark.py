@@ -1,0 +1,175 @@
+"""kddstat on Apache Spark: the exact states of kddstat computed per partition on the executors
+(Arrow batches in, state bytes out, through ``mapInArrow``) and merged on the driver by a tree
+aggregation, so the figures equal the single-machine ones for the same rows, whatever the
+partitioning and the order of the partitions.
+
+- :func:`describe` (a DataFrame whose columns carry the NSL-KDD names, or paths read by kddstat
+  itself on the executors, with its exact parsing and line-numbered errors);
+- :func:`score` adds ``score`` and ``flagged`` columns, batch by batch;
+- :func:`fit` gathers a sample that does not depend on the partitioning (the rows whose seeded
+  hash of their content is smallest; all rows, in the DataFrame's order, when there are no more
+  than ``sample``) and fits on the driver.
+
+Executors need the ``kddstat`` package in their Python environment (as they need pyarrow).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
+
+import kddstat as _k
+
+__all__ = ["describe", "score", "fit"]
+
+
+def _merge(a: Optional[bytes], b: Optional[bytes]) -> Optional[bytes]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return _k.DescribeState.from_bytes(a).merge(_k.DescribeState.from_bytes(b)).to_bytes()
+
+
+def _raise_kddstat(e: Exception) -> None:
+    """Re-raises a kddstat error an executor raised as the same exception on the driver."""
+    text = str(e)
+    m = re.search(r"kddstat\.(InputError|LimitError|ModelError|UsageError|KddstatError)[^:]*: (.+)", text)
+    if m:
+        raise getattr(_k, m.group(1))(m.group(2).strip()) from None
+    raise e
+
+
+def _fault_injection() -> None:
+    """For the fault test: with the local property ``kddstat.test.fail_once`` set to a path, the
+    first attempt of partition 0 writes that file and fails (Spark then retries it)."""
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    path = ctx.getLocalProperty("kddstat.test.fail_once") if ctx is not None else None
+    if path and ctx.partitionId() == 0 and ctx.attemptNumber() == 0:
+        open(path, "w").close()
+        raise RuntimeError("kddstat: a failure injected by the fault test")
+
+
+def _states_of_batches(by: Optional[str], columns: Optional[Sequence[str]]):
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        _fault_injection()
+        batches = list(batches)
+        if not batches or sum(b.num_rows for b in batches) == 0:
+            return
+        table = pa.Table.from_batches(batches)
+        state = _k.DescribeState(by=by, columns=columns).update(table)
+        yield pa.RecordBatch.from_pydict({"state": [state.to_bytes()]})
+
+    return run
+
+
+def describe(
+    paths_or_df: Union[str, Sequence[str], Any],
+    by: Optional[str] = None,
+    columns: Optional[Sequence[str]] = None,
+    spark: Any = None,
+    depth: int = 2,
+) -> "_k.Describe":
+    """The figures of ``kddstat describe`` of a DataFrame (its partitions' states merged) or of
+    files read by kddstat on the executors (one task a file). Equal to the single-machine figures
+    of the same rows."""
+    try:
+        if isinstance(paths_or_df, (str, list, tuple)):
+            paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
+            if spark is None:
+                from pyspark.sql import SparkSession
+
+                spark = SparkSession.builder.getOrCreate()
+            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(
+                lambda p: _k.DescribeState(by=by, columns=columns).update(p).to_bytes()
+            )
+            shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+        else:
+            df = paths_or_df
+            states = df.mapInArrow(_states_of_batches(by, columns), "state binary")
+            rdd = states.rdd.map(lambda row: bytes(row.state))
+            shown = "<DataFrame>"
+        merged = rdd.treeReduce(_merge, depth=depth) if not rdd.isEmpty() else None
+    except Exception as e:  # a kddstat error on an executor: the same on the driver
+        if type(e).__module__.startswith("kddstat"):
+            raise
+        _raise_kddstat(e)
+        raise
+    if merged is None:
+        raise _k.InputError("no rows: the DataFrame or files hold no record")
+    doc = _k.DescribeState.from_bytes(merged).finish().to_dict()
+    doc["files"][0]["path"] = shown
+    return _k.Describe(doc)
+
+
+def score(df: Any, model: Union["_k.Model", str], explain: int = 0) -> Any:
+    """The DataFrame with a ``score`` (double) and a ``flagged`` (boolean) column, computed batch
+    by batch on the executors with the model's own threshold."""
+    if explain:
+        raise _k.UsageError("explanations arrive with `kddstat live`; score without explain")
+    if isinstance(model, str):
+        model = _k.load_model(model)
+    data = model.to_bytes()
+    names = [f.name for f in df.schema.fields]
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        m = _k.Model(data)
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            table = pa.Table.from_batches([batch])
+            rows = m._score_rows(table)
+            key = "score" if rows and "score" in rows[0] else "attack_probability"
+            flag = "anomalous" if rows and "anomalous" in rows[0] else "attack"
+            scores = pa.array([float(r[key]) for r in rows], pa.float64())
+            flagged = pa.array([r.get(flag) in ("1", "true") for r in rows], pa.bool_())
+            yield pa.RecordBatch.from_arrays(
+                list(batch.columns) + [scores, flagged], names=names + ["score", "flagged"]
+            )
+
+    from pyspark.sql.types import BooleanType, DoubleType, StructField, StructType
+
+    schema = StructType(
+        list(df.schema.fields) + [StructField("score", DoubleType()), StructField("flagged", BooleanType())]
+    )
+    return df.mapInArrow(run, schema)
+
+
+def _row_key(seed: int, values: Iterable[Any]) -> bytes:
+    h = hashlib.blake2b(digest_size=8, key=seed.to_bytes(8, "little"))
+    for v in values:
+        h.update(repr(v).encode())
+        h.update(b"\x1f")
+    return h.digest()
+
+
+def fit(
+    df: Any,
+    detector: Optional[str] = "gmm",
+    classifier: Optional[str] = None,
+    sample: int = 200_000,
+    seed: int = 42,
+    **params: Any,
+) -> "_k.Model":
+    """Fits on a sample gathered to the driver. With no more rows than ``sample``, every row in
+    the DataFrame's order (partition by partition), so the model is the CLI's ``fit`` of the same
+    rows; past it, the ``sample`` rows whose seeded hash of their content is smallest (the same
+    rows whatever the partitioning)."""
+    import pyarrow as pa
+
+    total = df.count()
+    if total <= sample:
+        table = pa.Table.from_batches(df._collect_as_arrow()) if hasattr(df, "_collect_as_arrow") else pa.table(df.toPandas())
+    else:
+        keyed = df.rdd.map(lambda r: (_row_key(seed, r), r))
+        chosen = keyed.takeOrdered(sample, key=lambda kv: kv[0])
+        rows = [r.asDict() for _, r in chosen]
+        table = pa.Table.from_pylist(rows)
+    return _k.fit(table, detector=detector, classifier=classifier, seed=seed, **params)

@@ -1,0 +1,151 @@
+"""kddstat.spark on a real multi-process cluster (local-cluster[2,1,1024]: two executor JVMs), its
+results checked against the single-machine CLI to the bit. Needs pyspark and Java; the JVMs it
+starts are stopped at the end."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import kddstat
+import kddstat.spark
+
+DATA = os.environ.get("KDDSTAT_DATA", "")
+TRAIN = os.path.join(DATA, "KDDTrain+.txt")
+TEST = os.path.join(DATA, "KDDTest+.txt")
+BIN = os.environ.get("KDDSTAT_BIN") or shutil.which("kddstat")
+
+NAMES = [
+    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land",
+    "wrong_fragment", "urgent", "hot", "num_failed_logins", "logged_in", "num_compromised",
+    "root_shell", "su_attempted", "num_root", "num_file_creations", "num_shells",
+    "num_access_files", "num_outbound_cmds", "is_host_login", "is_guest_login", "count",
+    "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate",
+    "same_srv_rate", "diff_srv_rate", "srv_diff_host_rate", "dst_host_count",
+    "dst_host_srv_count", "dst_host_same_srv_rate", "dst_host_diff_srv_rate",
+    "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
+    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate", "label",
+    "difficulty",
+]
+
+
+def cli_json(*args):
+    out = subprocess.run([BIN, *map(str, args)], capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pyspark = pytest.importorskip("pyspark")
+    if not os.path.exists(TRAIN):
+        pytest.fail("set KDDSTAT_DATA to the NSL-KDD folder")
+    from pyspark.sql import SparkSession
+
+    home = tempfile.mkdtemp(prefix="kddstat-spark-")
+    package = os.path.dirname(pyspark.__file__)
+    for d in ["jars", "bin", "sbin", "python"]:
+        if os.path.exists(os.path.join(package, d)):
+            os.symlink(os.path.join(package, d), os.path.join(home, d))
+    os.environ["SPARK_HOME"] = home
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    session = (
+        SparkSession.builder.master("local-cluster[2,1,1024]")
+        .appName("kddstat-tests")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.task.maxFailures", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    yield session
+    from pyspark import SparkContext
+
+    session.stop()
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None) if gateway is not None else None
+    if gateway is not None:
+        gateway.shutdown()
+    if proc is not None:
+        # The driver JVM ends when its standard input closes; else it is ended.
+        try:
+            proc.stdin.close()
+        except Exception:
+            pass
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def frame(spark, path, partitions):
+    df = spark.read.csv(path, inferSchema=True).toDF(*NAMES)
+    return df.repartition(partitions) if partitions else df
+
+
+def test_describe_of_a_dataframe_equals_the_cli(spark):
+    want = cli_json("describe", TRAIN, "--format", "json")["files"][0]
+    for partitions in [8, 13]:
+        got = kddstat.spark.describe(frame(spark, TRAIN, partitions)).to_dict()["files"][0]
+        for key in ["rows", "numeric", "categorical"]:
+            assert got[key] == want[key], key
+    grouped = cli_json("describe", TEST, "--by", "category", "--format", "json")["files"][0]
+    got = kddstat.spark.describe(frame(spark, TEST, 9), by="category").to_dict()["files"][0]
+    assert got["groups"] == grouped["groups"]
+
+
+def test_describe_of_paths_reads_them_on_the_executors(spark, tmp_path):
+    lines = open(TEST, "rb").read().splitlines(keepends=True)
+    parts = []
+    for i in range(8):
+        p = tmp_path / f"part{i}.txt"
+        p.write_bytes(b"".join(lines[i::8]))
+        parts.append(str(p))
+    got = kddstat.spark.describe(parts).to_dict()["files"][0]
+    want = cli_json("describe", TEST, "--format", "json")["files"][0]
+    for key in ["rows", "numeric", "categorical"]:
+        assert got[key] == want[key], key
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"".join(lines[:5]) + b"0,tcp,http,SF,abc" + b",0" * 36 + b",normal,21\n")
+    with pytest.raises(kddstat.InputError) as e:
+        kddstat.spark.describe([str(bad)] + parts[:2])
+    assert "bad.txt:6: column 'src_bytes'" in str(e.value)
+
+
+def test_scores_and_models_equal_the_cli(spark, tmp_path):
+    model = kddstat.fit(TRAIN, detector="zscore", seed=3)
+    df = frame(spark, TEST, None)
+    scored = kddstat.spark.score(df, model).select("score", "flagged").collect()
+    assert [r.score for r in scored] == list(model.score(TEST))
+    assert [r.flagged for r in scored] == list(model.flag(TEST))
+    # Every row, in the file's order: the model of the CLI's fit of the file (but the training
+    # file's name and checksum, which name what was read).
+    fitted = json.loads(kddstat.spark.fit(frame(spark, TRAIN, None), detector="zscore", seed=3).to_bytes())
+    cli_model = json.loads(model.to_bytes())
+    for doc in (fitted, cli_model):
+        doc.pop("training")
+    assert fitted == cli_model
+
+
+def test_a_failed_task_is_retried_and_the_result_is_still_exact(spark, tmp_path):
+    flag = tmp_path / "failed-once"
+    spark.sparkContext.setLocalProperty("kddstat.test.fail_once", str(flag))
+    try:
+        got = kddstat.spark.describe(frame(spark, TEST, 8)).to_dict()["files"][0]
+    finally:
+        spark.sparkContext.setLocalProperty("kddstat.test.fail_once", None)
+    assert flag.exists(), "no task failed"
+    want = cli_json("describe", TEST, "--format", "json")["files"][0]
+    assert got["numeric"] == want["numeric"] and got["rows"] == want["rows"]
