@@ -119,9 +119,9 @@ pub fn fetch(
     force: bool,
     progress: Progress<'_>,
 ) -> Result<Vec<(PathBuf, Outcome)>> {
-    if dir.is_file() {
+    if dir.exists() && !dir.is_dir() {
         return Err(Error::Usage(format!(
-            "{}: is a file; name the folder to download into",
+            "{}: is not a folder (a file or a device); name the folder to download into",
             dir.display()
         )));
     }

@@ -92,3 +92,107 @@ fn the_ten_percent_file_decides_the_rules() {
         .min();
     assert_eq!(smallest, Some(8));
 }
+
+/// The records `kddstat pcap` rebuilds from a shared capture, as rows of fields.
+fn capture_records(name: &str) -> Option<Vec<Vec<String>>> {
+    let dir = std::env::var_os("KDDSTAT_PCAPS")
+        .map(PathBuf::from)
+        .or_else(|| Some(common::data_dir(&[])?.parent()?.parent()?.join("pcaps")))?;
+    let path = dir.join(name);
+    if !path.is_file() {
+        common::missing(
+            &path.display().to_string(),
+            "set KDDSTAT_PCAPS to ../shared/pcaps",
+        );
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("r.csv");
+    common::stdout_of(
+        common::kddstat()
+            .args(["pcap", "-q", "-o"])
+            .arg(&csv)
+            .arg(&path),
+    );
+    Some(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect(),
+    )
+}
+
+fn col(name: &str) -> usize {
+    schema::FEATURES
+        .iter()
+        .position(|f| f.name == name)
+        .unwrap()
+}
+
+#[test]
+fn captures_follow_the_same_rules() {
+    let captures = [
+        "zeek-wikipedia.pcap",
+        "zeek-tcp-single-rst.pcap",
+        "zeek-tcp-syn-then-rst.pcap",
+        "zeek-tcp-syn-then-ack-then-rst.pcap",
+        "zeek-tcp-syn-then-stuff-then-rst.pcap",
+        "zeek-tcp-retransmit-fast009.pcap",
+        "zeek-icmp-5-pings.pcap",
+        "zeek-ftp-bruteforce.pcap",
+        "zeek-echo-connections.pcap.gz",
+    ];
+    let mut checked = 0;
+    for name in captures {
+        let Some(records) = capture_records(name) else {
+            return;
+        };
+        for r in &records {
+            let count: u64 = r[col("count")].parse().unwrap();
+            let flag = r[col("flag")].as_str();
+            // Error flags: a window of one connection is that connection's flag.
+            if count == 1 {
+                let s = r[col("serror_rate")] == "1.00";
+                let e = r[col("rerror_rate")] == "1.00";
+                assert_eq!(s, schema::SYN_ERROR_FLAGS.contains(&flag), "{name}: {flag}");
+                assert_eq!(e, schema::REJECT_FLAGS.contains(&flag), "{name}: {flag}");
+            }
+            // Rates over count: single-precision quotients, rounded.
+            if count < 255 {
+                for c in [
+                    "serror_rate",
+                    "rerror_rate",
+                    "same_srv_rate",
+                    "diff_srv_rate",
+                ] {
+                    let v: f64 = r[col(c)].parse().unwrap();
+                    assert!(
+                        (0..=count).any(|k| rate(k, count) == v),
+                        "{name}: {c} {v} of {count}"
+                    );
+                    checked += 1;
+                }
+            }
+            // ICMP messages count their 8-byte header; no checksum makes a wrong fragment.
+            if r[col("protocol_type")] == "icmp" {
+                assert!(r[col("src_bytes")].parse::<u64>().unwrap() >= 8, "{name}");
+            }
+            if name == "zeek-tcp-retransmit-fast009.pcap" {
+                assert_eq!(
+                    r[col("wrong_fragment")],
+                    "0",
+                    "{name}: checksums are not fragments"
+                );
+            }
+        }
+        if name == "zeek-icmp-5-pings.pcap" {
+            // 64-byte echoes and their replies: 56 bytes of data and the 8-byte header.
+            assert!(
+                records.iter().all(|r| r[col("src_bytes")] == "64"),
+                "{records:?}"
+            );
+        }
+    }
+    assert!(checked > 100);
+}

@@ -12,21 +12,8 @@ use std::process::{Command, Output};
 use common::{fixture, fixture_path, kddstat};
 use serde_json::Value;
 
-/// The address-space limit the binary runs under.
-const LIMIT: &str = "2147483648"; // 2 GiB
-
-/// Runs kddstat under the memory limit (prlimit, from util-linux; without it, plainly).
 fn run_limited(args: &[&str], cwd: &Path) -> Output {
-    let bin = env!("CARGO_BIN_EXE_kddstat");
-    let mut cmd = if Command::new("prlimit").arg("--version").output().is_ok() {
-        let mut c = Command::new("prlimit");
-        c.arg(format!("--as={LIMIT}")).arg("--").arg(bin);
-        c
-    } else {
-        common::missing("prlimit", "install util-linux");
-        Command::new(bin)
-    };
-    cmd.args(args).current_dir(cwd).output().unwrap()
+    common::run_limited(args, cwd)
 }
 
 /// Exit 1 with one line on standard error containing `needle`; nothing on standard output.

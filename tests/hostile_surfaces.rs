@@ -15,23 +15,8 @@ use polars_parquet_format::FileMetaData;
 use polars_parquet_format::thrift::protocol::{TCompactInputProtocol, TCompactOutputProtocol};
 use serde_json::Value;
 
-const LIMIT: &str = "2147483648"; // 2 GiB
-
 fn run(args: &[&str], cwd: &Path) -> Output {
-    let bin = env!("CARGO_BIN_EXE_kddstat");
-    let mut cmd = if Command::new("prlimit").arg("--version").output().is_ok() {
-        let mut c = Command::new("prlimit");
-        c.arg(format!("--as={LIMIT}")).arg("--").arg(bin);
-        c
-    } else {
-        common::missing("prlimit", "install util-linux");
-        Command::new(bin)
-    };
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
+    common::run_limited(args, cwd)
 }
 
 /// Exit `code` with one line on standard error containing `needle`, nothing on standard output.
@@ -641,4 +626,43 @@ fn inputs_counted_twice_are_warned_of() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("twice"), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn archives_with_two_members_of_one_name_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let other = String::from_utf8(tiny())
+        .unwrap()
+        .replace("normal", "neptune");
+    let zip = common::zip_of(&[("a.txt", &tiny()), ("b.txt", other.as_bytes())]);
+    // The second member renamed to the first's name, in its local header and the directory.
+    let mut twice = zip.clone();
+    for i in 0..twice.len().saturating_sub(5) {
+        if &twice[i..i + 5] == b"b.txt" {
+            twice[i..i + 5].copy_from_slice(b"a.txt");
+        }
+    }
+    fs::write(d.join("two.zip"), &twice).unwrap();
+    for arg in ["two.zip:a.txt", "two.zip"] {
+        fails(&run(&["describe", arg], d), 1, "share a name");
+    }
+    fs::write(d.join("two.zip.gz"), common::gzip(&twice)).unwrap();
+    fails(&run(&["describe", "two.zip.gz"], d), 1, "share a name");
+}
+
+#[test]
+fn a_data_folder_that_is_a_device_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = common::kddstat()
+        .current_dir(tmp.path())
+        .env("KDDSTAT_DATA", "/dev/null")
+        .env("KDDSTAT_MIRROR", "http://127.0.0.1:9/")
+        .args(["compare"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("File exists"), "{err}");
+    assert!(err.contains("/dev/null"), "{err}");
 }

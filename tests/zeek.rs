@@ -275,3 +275,63 @@ fn the_capture_path_agrees_with_zeek_connection_by_connection() {
     }
     assert_eq!(seen, zeek.len(), "the same set of connections");
 }
+
+/// A TSV log of `n` connections with distinct starts, written in the order `order` gives.
+fn big_log(n: usize, order: impl Fn(usize) -> usize) -> String {
+    let mut out = String::from(
+        "#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\n",
+    );
+    for k in 0..n {
+        let i = order(k);
+        out.push_str(&format!(
+            "{}.{:06}\t10.{}.{}.{}\t{}\t192.168.{}.{}\t{}\ttcp\t-\t0.5\t{}\t{}\t{}\n",
+            1_700_000_000 + i / 1000,
+            (i % 1000) * 1000,
+            i % 4,
+            i % 251,
+            i % 13 + 1,
+            1024 + i % 50_000,
+            i % 3,
+            i % 7 + 1,
+            [80, 443, 22, 8080][i % 4],
+            i % 997,
+            i % 5003,
+            ["SF", "S0", "REJ", "RSTO"][i % 4],
+        ));
+    }
+    out
+}
+
+#[test]
+fn logs_past_one_run_are_sorted_on_disk_and_stay_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // 600,000 connections: more than two runs of the external sort. Written in order, and in an
+    // order Zeek could write them (by end, out of start order): the same records.
+    let n = 600_000;
+    fs::write(d.join("sorted.log"), big_log(n, |k| k)).unwrap();
+    let stride = 7919; // coprime with n: a permutation
+    fs::write(d.join("shuffled.log"), big_log(n, |k| (k * stride) % n)).unwrap();
+    for f in ["sorted.log", "shuffled.log"] {
+        stdout_of(
+            kddstat()
+                .current_dir(d)
+                .args(["zeek", f, "-q", "-o"])
+                .arg(format!("{f}.csv")),
+        );
+    }
+    let a = fs::read(d.join("sorted.log.csv")).unwrap();
+    let b = fs::read(d.join("shuffled.log.csv")).unwrap();
+    assert_eq!(a.iter().filter(|c| **c == b'\n').count(), n);
+    assert!(a == b, "the records depend on the order of the log's lines");
+    // describe streams the log: memory stays far below the log's size (about 60 MB here).
+    let peak = common::peak_rss(
+        std::process::Command::new(env!("CARGO_BIN_EXE_kddstat"))
+            .current_dir(d)
+            .args(["describe", "shuffled.log", "--format", "json"]),
+    );
+    assert!(
+        peak < 256 << 20,
+        "describe of a 600,000-line log took {peak} bytes"
+    );
+}

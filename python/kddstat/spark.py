@@ -21,7 +21,21 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
 
 import kddstat as _k
 
-__all__ = ["describe", "score", "fit"]
+__all__ = ["NAMES", "describe", "score", "fit"]
+
+#: The 43 NSL-KDD column names (41 features, label, difficulty), for ``df.toDF(*NAMES)``.
+NAMES = [
+    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land",
+    "wrong_fragment", "urgent", "hot", "num_failed_logins", "logged_in", "num_compromised",
+    "root_shell", "su_attempted", "num_root", "num_file_creations", "num_shells",
+    "num_access_files", "num_outbound_cmds", "is_host_login", "is_guest_login", "count",
+    "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate",
+    "same_srv_rate", "diff_srv_rate", "srv_diff_host_rate", "dst_host_count",
+    "dst_host_srv_count", "dst_host_same_srv_rate", "dst_host_diff_srv_rate",
+    "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
+    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate", "label",
+    "difficulty",
+]
 
 
 def _merge(a: Optional[bytes], b: Optional[bytes]) -> Optional[bytes]:

@@ -169,12 +169,25 @@ pub fn tune(
         .collect();
     attack_labels.sort_unstable();
     attack_labels.dedup();
-    if attack_labels.len() < FOLDS || held < 2 || fit.iter().filter(|f| **f).count() < 2 {
-        return Err(Error::Usage(format!(
-            "{}: tune needs normal rows and at least {FOLDS} attack labels to hold out (it has {})",
-            train.name,
-            attack_labels.len()
-        )));
+    if attack_labels.len() < FOLDS {
+        return Err(Error::Limit {
+            path: train.name.clone(),
+            message: format!(
+                "tune needs at least {FOLDS} attack labels to hold out (it has {})",
+                attack_labels.len()
+            ),
+        });
+    }
+    let fitting = fit.iter().filter(|f| **f).count();
+    if held < 2 || fitting < 2 {
+        return Err(Error::Limit {
+            path: train.name.clone(),
+            message: format!(
+                "tune needs enough normal rows to fit on and to validate with (it has {}: {fitting} \
+                 to fit on, {held} held out; at least 2 of each)",
+                normal_rows.len()
+            ),
+        });
     }
     attack_labels.shuffle(&mut rng);
     let mut folds: Vec<Vec<String>> = vec![Vec::new(); FOLDS];

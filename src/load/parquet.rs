@@ -10,7 +10,11 @@
 //! - a row group holds at most [`MAX_GROUP_ROWS`] rows and [`MAX_GROUP_BYTES`] decoded bytes (its
 //!   column chunks' uncompressed sizes), and the file at most `--max-decompressed` in all;
 //! - every column chunk holds as many values as its row group claims rows (a footer claiming more
-//!   rows than its chunks hold is refused, never indexed past).
+//!   rows than its chunks hold is refused, never indexed past);
+//! - every page header of every column chunk is read before the row group is decoded: the pages
+//!   lie inside their chunk, claim no more values than the chunk holds and no more than
+//!   [`MAX_GROUP_BYTES`] decoded (Polars sizes its buffers by these claims: a page claiming 2^61
+//!   values would abort the process, found by `tests/fuzz.rs`).
 //!
 //! The round trip through text costs about one row group's text once more in memory; the
 //! exactness of one validated path is worth more here than the copy.
@@ -83,11 +87,102 @@ fn unreadable(name: &str, e: PolarsError) -> Error {
     }
 }
 
+/// The bytes `start..end` of a Parquet file (a column chunk), refused when they lie outside it.
+fn read_range(name: &str, source: &Source, start: u64, end: u64) -> Result<Vec<u8>> {
+    let outside = || Error::Archive {
+        path: name.to_string(),
+        message: "a damaged Parquet file: a column chunk lies outside the file".into(),
+    };
+    if end < start {
+        return Err(outside());
+    }
+    match source {
+        Source::Bytes(b) => {
+            let (s, e) = (usize::try_from(start), usize::try_from(end));
+            match (s, e) {
+                (Ok(s), Ok(e)) if e <= b.len() => Ok(b[s..e].to_vec()),
+                _ => Err(outside()),
+            }
+        }
+        Source::Path(p) => {
+            use std::io::{Read, Seek, SeekFrom};
+            let io = |source| Error::Io {
+                path: name.to_string(),
+                source,
+            };
+            let mut f = std::fs::File::open(p).map_err(io)?;
+            if end > f.metadata().map_err(io)?.len() {
+                return Err(outside());
+            }
+            f.seek(SeekFrom::Start(start)).map_err(io)?;
+            let mut out = Vec::with_capacity((end - start) as usize);
+            f.take(end - start).read_to_end(&mut out).map_err(io)?;
+            Ok(out)
+        }
+    }
+}
+
 /// Where a Parquet file's bytes are.
 #[derive(Clone)]
 enum Source {
     Path(std::path::PathBuf),
     Bytes(Arc<[u8]>),
+}
+
+/// The largest page header read (its statistics included).
+const MAX_PAGE_HEADER: usize = 16 << 20;
+
+/// Checks the page headers of one column chunk (`bytes`, the chunk's byte range of the file):
+/// pages inside the chunk, values within the chunk's, decoded sizes within the limit.
+fn check_pages(bytes: &[u8], values: usize) -> std::result::Result<(), String> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    let mut rest = bytes;
+    let mut seen = 0usize;
+    while seen < values {
+        if rest.is_empty() {
+            return Err(format!(
+                "its pages hold {seen} of the {values} values it claims"
+            ));
+        }
+        let mut cursor = rest;
+        let header = {
+            let mut prot = TCompactInputProtocol::new(&mut cursor, MAX_PAGE_HEADER);
+            polars_parquet_format::PageHeader::read_from_in_protocol(&mut prot)
+                .map_err(|e| format!("a page header cannot be read ({e})"))?
+        };
+        let size = usize::try_from(header.compressed_page_size)
+            .ok()
+            .filter(|s| *s <= cursor.len())
+            .ok_or("a page reaches past its column chunk")?;
+        if u64::try_from(header.uncompressed_page_size).map_or(true, |u| u > MAX_GROUP_BYTES) {
+            return Err(format!(
+                "a page claims {} decoded bytes",
+                header.uncompressed_page_size
+            ));
+        }
+        let claimed = if let Some(d) = &header.dictionary_page_header {
+            let n = usize::try_from(d.num_values).map_err(|_| "a negative dictionary size")?;
+            if n > values.max(1) {
+                return Err(format!("a dictionary of {n} values for {values} values"));
+            }
+            0
+        } else if let Some(d) = &header.data_page_header {
+            usize::try_from(d.num_values).map_err(|_| "a negative value count")?
+        } else if let Some(d) = &header.data_page_header_v2 {
+            if d.num_nulls < 0 || d.num_nulls > d.num_values || d.num_rows < 0 {
+                return Err("a page's null and row counts do not fit its values".into());
+            }
+            usize::try_from(d.num_values).map_err(|_| "a negative value count")?
+        } else {
+            0
+        };
+        seen = seen
+            .checked_add(claimed)
+            .filter(|s| *s <= values)
+            .ok_or_else(|| format!("its pages claim more than the {values} values it holds"))?;
+        rest = &cursor[size..];
+    }
+    Ok(())
 }
 
 /// Arrow types whose values kddstat reads: integers, floats, booleans, strings and null columns.
@@ -273,6 +368,20 @@ impl RowGroupText {
                 }
                 bytes =
                     bytes.saturating_add(u64::try_from(c.uncompressed_size()).unwrap_or(u64::MAX));
+            }
+            for c in g.parquet_columns() {
+                let range = c.byte_range();
+                let chunk = read_range(name, &source, range.start, range.end)?;
+                check_pages(&chunk, rows).map_err(|why| Error::Archive {
+                    path: name.to_string(),
+                    message: format!(
+                        "a damaged Parquet file: row group {}, column '{}': {why}",
+                        i + 1,
+                        crate::error::show_value(
+                            c.descriptor().path_in_schema.join(".").as_bytes()
+                        )
+                    ),
+                })?;
             }
             if bytes > MAX_GROUP_BYTES {
                 return Err(bad(format!(

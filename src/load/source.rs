@@ -379,9 +379,11 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
         path: name.to_string(),
         message,
     };
+    let declared = declared_entries(&mut Cursor::new(&bytes[..])).unwrap_or(None);
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| archive_error(format!("not a readable zip archive: {e}")))?;
     let names = member_names(name, &archive)?;
+    check_count(name, declared, &names)?;
     let chosen = choose_entry(name, &names, entry)?;
     let mut file = open_entry(name, &mut archive, &chosen)?;
     // The declared size is only a hint: never trusted for the allocation or the limit.
@@ -420,6 +422,49 @@ fn open_entry<'a, R: Read + io::Seek>(
         )));
     }
     Ok(file)
+}
+
+/// The number of entries an archive's end-of-central-directory record declares (`None` when
+/// there is no plain record, as in zip64 archives with 65,535 entries or more).
+fn declared_entries<R: Read + io::Seek>(r: &mut R) -> io::Result<Option<u64>> {
+    let len = r.seek(io::SeekFrom::End(0))?;
+    let tail_len = len.min(65_557);
+    r.seek(io::SeekFrom::Start(len - tail_len))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    r.take(tail_len).read_to_end(&mut tail)?;
+    r.seek(io::SeekFrom::Start(0))?;
+    let Some(at) = tail.windows(4).rposition(|w| w == b"PK\x05\x06") else {
+        return Ok(None);
+    };
+    let total = tail
+        .get(at + 10..at + 12)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]));
+    Ok(total.filter(|t| *t != u16::MAX).map(u64::from))
+}
+
+/// Refuses an archive holding two members of one name: the zip reader keeps the last, so the
+/// other would be read silently in its place.
+fn check_unique_names<R: Read + io::Seek>(name: &str, r: &mut R, names: &[String]) -> Result<()> {
+    let declared = declared_entries(r).map_err(|source| Error::Io {
+        path: name.to_string(),
+        source,
+    })?;
+    check_count(name, declared, names)
+}
+
+fn check_count(name: &str, declared: Option<u64>, names: &[String]) -> Result<()> {
+    let distinct = names.iter().collect::<std::collections::HashSet<_>>().len() as u64;
+    let total = declared.unwrap_or(0).max(names.len() as u64);
+    if total > distinct {
+        return Err(Error::Archive {
+            path: name.to_string(),
+            message: format!(
+                "the archive holds {total} members but {distinct} distinct names: two members \
+                 share a name, and which one would be read is not clear"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The names of an archive's members.
@@ -510,9 +555,17 @@ pub(crate) fn open_member(
         path: name.to_string(),
         source,
     })?;
-    let mut archive = zip::ZipArchive::new(io::BufReader::new(file))
+    let mut file = file;
+    let mut archive =
+        zip::ZipArchive::new(io::BufReader::new(file.try_clone().map_err(|source| {
+            Error::Io {
+                path: name.to_string(),
+                source,
+            }
+        })?))
         .map_err(|e| archive_error(format!("not a readable zip archive: {e}")))?;
     let names = member_names(name, &archive)?;
+    check_unique_names(name, &mut file, &names)?;
     let chosen = choose_entry(name, &names, entry)?;
     let shown_name = format!("{name}!{}", shown(&chosen));
     {

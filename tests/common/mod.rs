@@ -223,3 +223,27 @@ pub fn copies(from: &Path, n: usize, to: &Path) {
     }
     f.flush().unwrap();
 }
+
+/// Runs kddstat in `cwd` under a 2 GiB address-space limit (prlimit, from util-linux; without
+/// it, plainly, and the missing tool is reported), with standard input closed.
+pub fn run_limited(args: &[&str], cwd: &Path) -> std::process::Output {
+    const LIMIT: &str = "2147483648"; // 2 GiB
+    let bin = env!("CARGO_BIN_EXE_kddstat");
+    let mut cmd = if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let mut c = std::process::Command::new("prlimit");
+        c.arg(format!("--as={LIMIT}")).arg("--").arg(bin);
+        c
+    } else {
+        missing("prlimit", "install util-linux");
+        std::process::Command::new(bin)
+    };
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
