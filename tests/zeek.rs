@@ -335,3 +335,35 @@ fn logs_past_one_run_are_sorted_on_disk_and_stay_in_bounded_memory() {
         "describe of a 600,000-line log took {peak} bytes"
     );
 }
+
+#[test]
+fn a_folder_of_rotated_logs_is_one_time_ordered_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let tsv = tsv_log(400);
+    // Rotated: the first half of the lines in one file, the rest (gzip) in the next, each with
+    // its own header block.
+    let header: String = tsv.lines().take(7).map(|l| format!("{l}\n")).collect();
+    let rows: Vec<&str> = tsv.lines().filter(|l| !l.starts_with('#')).collect();
+    fs::create_dir(d.join("logs")).unwrap();
+    let first: String = rows[..200].iter().map(|l| format!("{l}\n")).collect();
+    let second: String = rows[200..].iter().map(|l| format!("{l}\n")).collect();
+    fs::write(d.join("logs/conn.00.log"), format!("{header}{first}")).unwrap();
+    fs::write(
+        d.join("logs/conn.01.log.gz"),
+        common::gzip(format!("{header}{second}").as_bytes()),
+    )
+    .unwrap();
+    fs::write(d.join("whole.log"), format!("{header}{first}{second}")).unwrap();
+    let figures = |f: &str| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_slice(&stdout_of(
+            kddstat()
+                .current_dir(d)
+                .args(["describe", f, "--format", "json"]),
+        ))
+        .unwrap();
+        v["files"][0]["path"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(figures("logs"), figures("whole.log"));
+}

@@ -178,7 +178,19 @@ impl Stream {
             Input::Path(p) => {
                 let meta = std::fs::metadata(p).map_err(io_error)?;
                 if meta.is_dir() {
-                    return Err(Error::IsDirectory { path: name });
+                    // A folder of Zeek logs ([`expand`] keeps one whole): its files, in name
+                    // order, read as one log, so its connections are put in start order across
+                    // the files (rotated logs).
+                    let files = folder_files(p)?;
+                    let logs: Box<dyn Read + Send> = Box::new(Concat {
+                        files: files.into(),
+                        current: None,
+                    });
+                    let records = crate::connection::zeek::RecordsText::new(&name, logs)?;
+                    return Ok(Stream {
+                        cutter: Some(Cutter::new(&name, Box::new(records), true, options, block)),
+                        ..stream
+                    });
                 }
                 Box::new(std::fs::File::open(p).map_err(io_error)?)
             }
@@ -714,16 +726,29 @@ pub fn expand(arg: &str) -> Result<Vec<Input>> {
     if arg == "-" || !path.is_dir() {
         return Ok(vec![Input::from_arg(arg)]);
     }
+    let files = folder_files(arg)?;
+    if files.iter().all(|f| starts_as_zeek(f)) {
+        // Rotated Zeek logs: read as one log (their windows span the files).
+        return Ok(vec![Input::Path(arg.to_string())]);
+    }
+    Ok(files
+        .into_iter()
+        .map(|f| Input::Path(f.display().to_string()))
+        .collect())
+}
+
+/// The files of a folder (not hidden ones), in name order.
+fn folder_files(arg: &str) -> Result<Vec<std::path::PathBuf>> {
     let io_error = |source| Error::Io {
         path: arg.to_string(),
         source,
     };
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(io_error)? {
+    for entry in std::fs::read_dir(arg).map_err(io_error)? {
         let entry = entry.map_err(io_error)?;
         let hidden = entry.file_name().to_string_lossy().starts_with('.');
         if !hidden && entry.path().is_file() {
-            files.push(entry.path().display().to_string());
+            files.push(entry.path());
         }
     }
     files.sort();
@@ -733,5 +758,48 @@ pub fn expand(arg: &str) -> Result<Vec<Input>> {
             what: "the folder holds no file",
         });
     }
-    Ok(files.into_iter().map(Input::Path).collect())
+    Ok(files)
+}
+
+/// Opens a file, decompressing it when it is gzip.
+fn open_plain_or_gzip(path: &std::path::Path) -> io::Result<Box<dyn Read + Send>> {
+    let mut file: Box<dyn Read + Send> = Box::new(std::fs::File::open(path)?);
+    let start = peek(&mut file, 2)?;
+    let whole: Box<dyn Read + Send> = Box::new(io::Cursor::new(start.clone()).chain(file));
+    Ok(if start.starts_with(GZIP_MAGIC) {
+        Box::new(MultiGzDecoder::new(whole))
+    } else {
+        whole
+    })
+}
+
+/// Whether a file (plain or gzip) starts as a Zeek log.
+fn starts_as_zeek(path: &std::path::Path) -> bool {
+    open_plain_or_gzip(path)
+        .and_then(|mut r| peek(&mut r, 64))
+        .is_ok_and(|start| crate::connection::zeek::is_zeek(&start))
+}
+
+/// Files read one after another (each opened when the previous ends).
+struct Concat {
+    files: std::collections::VecDeque<std::path::PathBuf>,
+    current: Option<Box<dyn Read + Send>>,
+}
+
+impl Read for Concat {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.current.is_none() {
+                let Some(next) = self.files.pop_front() else {
+                    return Ok(0);
+                };
+                self.current = Some(open_plain_or_gzip(&next)?);
+            }
+            let n = self.current.as_mut().map_or(Ok(0), |r| r.read(buf))?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            self.current = None;
+        }
+    }
 }
