@@ -102,7 +102,8 @@ struct Meta {
     start: i64,
     dst: IpAddr,
     sport: u16,
-    service: &'static str,
+    /// The service, interned by [`Windows`] (a number compares and hashes faster than a name).
+    service: u32,
     serror: bool,
     rerror: bool,
 }
@@ -112,8 +113,8 @@ struct Meta {
 #[derive(Debug, Default)]
 struct Window {
     host: HashMap<IpAddr, Tally>,
-    service: HashMap<&'static str, Tally>,
-    host_service: HashMap<(IpAddr, &'static str), u64>,
+    service: HashMap<u32, Tally>,
+    host_service: HashMap<(IpAddr, u32), u64>,
     host_port: HashMap<(IpAddr, u16), u64>,
 }
 
@@ -194,6 +195,8 @@ pub struct Windows {
     hosts: Window,
     in_time: std::collections::VecDeque<Meta>,
     in_hosts: std::collections::VecDeque<Meta>,
+    /// Services by name, numbered as first seen.
+    services: HashMap<&'static str, u32>,
 }
 
 impl Windows {
@@ -249,19 +252,22 @@ impl Windows {
 
     /// The record of the next finished connection in start order.
     pub fn record(&mut self, c: Finished) -> Record {
-        let t = self.push(meta_of(&c));
+        let meta = self.meta_of(&c);
+        let t = self.push(meta);
         record_of(c, t)
     }
-}
 
-fn meta_of(c: &Finished) -> Meta {
-    Meta {
-        start: c.start,
-        dst: c.resp.0,
-        sport: c.orig.1,
-        service: c.service,
-        serror: schema::SYN_ERROR_FLAGS.contains(&c.flag),
-        rerror: schema::REJECT_FLAGS.contains(&c.flag),
+    fn meta_of(&mut self, c: &Finished) -> Meta {
+        let next = self.services.len() as u32;
+        let service = *self.services.entry(c.service).or_insert(next);
+        Meta {
+            start: c.start,
+            dst: c.resp.0,
+            sport: c.orig.1,
+            service,
+            serror: schema::SYN_ERROR_FLAGS.contains(&c.flag),
+            rerror: schema::REJECT_FLAGS.contains(&c.flag),
+        }
     }
 }
 
@@ -352,33 +358,51 @@ fn field_of(name: &str) -> Field {
 /// Writes a rate of [0, 1] rounded to hundredths with two decimals, as the data writes them.
 fn write_rate(out: &mut String, v: f64) {
     let h = (v * 100.0).round() as u32;
-    let _ = write!(out, "{}.{:02}", h / 100, h % 100);
+    push_int(out, u64::from(h / 100));
+    out.push('.');
+    out.push(char::from(b'0' + (h % 100 / 10) as u8));
+    out.push(char::from(b'0' + (h % 10) as u8));
+}
+
+/// Appends a whole number in decimal (without the formatting machinery: records are written by
+/// the million).
+fn push_int(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 impl Record {
     fn write(&self, f: Field, out: &mut String) {
         let b = &self.basic;
         let bit = |on: bool| if on { "1" } else { "0" };
-        let _ = match f {
-            Field::Duration => write!(out, "{}", b.duration),
-            Field::Protocol => write!(out, "{}", self.protocol),
-            Field::Service => write!(out, "{}", self.service),
-            Field::Flag => write!(out, "{}", self.flag),
-            Field::SrcBytes => write!(out, "{}", b.src_bytes),
-            Field::DstBytes => write!(out, "{}", b.dst_bytes),
-            Field::Land => write!(out, "{}", bit(b.land)),
-            Field::WrongFragment => write!(out, "{}", b.wrong_fragment),
-            Field::Urgent => write!(out, "{}", b.urgent),
-            Field::FailedLogins => write!(out, "{}", b.failed_logins),
-            Field::LoggedIn => write!(out, "{}", bit(b.logged_in)),
-            Field::GuestLogin => write!(out, "{}", bit(b.guest)),
-            Field::Count(get) => write!(out, "{}", get(&self.traffic)),
-            Field::Rate(get) => {
-                write_rate(out, get(&self.traffic));
-                Ok(())
-            }
-            Field::Zero => write!(out, "0"),
-        };
+        match f {
+            Field::Duration => push_int(out, b.duration.max(0) as u64),
+            Field::Protocol => out.push_str(self.protocol),
+            Field::Service => out.push_str(self.service),
+            Field::Flag => out.push_str(self.flag),
+            Field::SrcBytes => push_int(out, b.src_bytes),
+            Field::DstBytes => push_int(out, b.dst_bytes),
+            Field::Land => out.push_str(bit(b.land)),
+            Field::WrongFragment => push_int(out, u64::from(b.wrong_fragment)),
+            Field::Urgent => push_int(out, u64::from(b.urgent)),
+            Field::FailedLogins => push_int(out, u64::from(b.failed_logins)),
+            Field::LoggedIn => out.push_str(bit(b.logged_in)),
+            Field::GuestLogin => out.push_str(bit(b.guest)),
+            Field::Count(get) => push_int(out, get(&self.traffic)),
+            Field::Rate(get) => write_rate(out, get(&self.traffic)),
+            Field::Zero => out.push('0'),
+        }
     }
 
     /// Appends the record as a CSV line (41 features and the label `unknown`, as `pcap -o`
@@ -483,7 +507,10 @@ mod tests {
             start: start_ms * 1_000_000,
             dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
             sport: 1000,
-            service,
+            service: ["http", "smtp", "ftp", "ssh"]
+                .iter()
+                .position(|s| *s == service)
+                .unwrap() as u32,
             serror,
             rerror: false,
         }

@@ -70,12 +70,22 @@ impl Sorter {
         }
     }
 
+    /// The run's positions in (start, input order): the keys are sorted, not the connections.
+    fn order(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.run.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| {
+            let (start, seq, _) = &self.run[i as usize];
+            (*start, *seq)
+        });
+        order
+    }
+
     fn spill(&mut self) -> Result<()> {
-        self.run.sort_by_key(|(start, seq, _)| (*start, *seq));
+        let order = self.order();
         let file = tempfile::tempfile().map_err(io)?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
         let run = std::mem::take(&mut self.run);
-        for (_, seq, c) in &run {
+        for (_, seq, c) in order.iter().map(|&i| &run[i as usize]) {
             let idx = [
                 self.name_index(c.protocol),
                 self.name_index(c.service),
@@ -92,9 +102,14 @@ impl Sorter {
     /// The connections in start order.
     pub fn finish(mut self) -> Result<Sorted> {
         if self.spilled.is_empty() {
-            self.run.sort_by_key(|(start, seq, _)| (*start, *seq));
-            let run: Vec<Finished> = self.run.into_iter().map(|(_, _, c)| c).collect();
-            return Ok(Sorted(Inner::Memory(run.into_iter())));
+            let order = self.order();
+            let mut run: Vec<Option<Finished>> =
+                self.run.into_iter().map(|(_, _, c)| Some(c)).collect();
+            let sorted: Vec<Finished> = order
+                .iter()
+                .filter_map(|&i| run[i as usize].take())
+                .collect();
+            return Ok(Sorted(Inner::Memory(sorted.into_iter())));
         }
         if !self.run.is_empty() {
             self.spill()?;

@@ -248,6 +248,8 @@ struct Tsv {
     /// Per wanted field, its index in a line.
     index: [Option<usize>; 13],
     width: usize,
+    /// The byte ranges of the current line's cells (reused from line to line).
+    cells: Vec<(usize, usize)>,
 }
 
 impl Tsv {
@@ -296,7 +298,7 @@ impl Tsv {
         Ok(())
     }
 
-    fn fields<'a>(&self, name: &str, line: usize, text: &'a str) -> Result<Fields<'a>> {
+    fn fields<'a>(&mut self, name: &str, line: usize, text: &'a str) -> Result<Fields<'a>> {
         if self.width == 0 {
             return Err(header_error(
                 name,
@@ -304,20 +306,37 @@ impl Tsv {
                 "a #fields line before the first record",
             ));
         }
-        let cells: Vec<&str> = text.split(self.separator.unwrap_or('\t')).collect();
-        if cells.len() != self.width {
+        let sep = self.separator.unwrap_or('\t');
+        self.cells.clear();
+        let mut from = 0;
+        if sep.is_ascii() {
+            for i in memchr::memchr_iter(sep as u8, text.as_bytes()) {
+                self.cells.push((from, i));
+                from = i + 1;
+            }
+        } else {
+            for (i, _) in text.match_indices(sep) {
+                self.cells.push((from, i));
+                from = i + sep.len_utf8();
+            }
+        }
+        self.cells.push((from, text.len()));
+        if self.cells.len() != self.width {
             return Err(Error::FieldCount {
                 path: name.to_string(),
                 line,
                 expected: self.width.to_string(),
-                found: cells.len(),
+                found: self.cells.len(),
                 truncated: false,
             });
         }
         let mut out: Fields<'a> = Default::default();
         for (slot, index) in self.index.iter().enumerate() {
             out[slot] = index
-                .map(|i| cells[i])
+                .map(|i| {
+                    let (a, b) = self.cells[i];
+                    &text[a..b]
+                })
                 .filter(|c| *c != self.unset && *c != self.empty)
                 .map(std::borrow::Cow::Borrowed);
         }
