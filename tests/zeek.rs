@@ -366,4 +366,16 @@ fn a_folder_of_rotated_logs_is_one_time_ordered_log() {
         v
     };
     assert_eq!(figures("logs"), figures("whole.log"));
+    // `zeek` converts the folder as one log too.
+    for (input, out) in [("logs", "a.csv"), ("whole.log", "b.csv")] {
+        stdout_of(
+            kddstat()
+                .current_dir(d)
+                .args(["zeek", input, "-q", "-o", out]),
+        );
+    }
+    assert_eq!(
+        fs::read(d.join("a.csv")).unwrap(),
+        fs::read(d.join("b.csv")).unwrap()
+    );
 }

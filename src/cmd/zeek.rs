@@ -15,8 +15,8 @@ use crate::render::{self, TextFormat};
 /// Arguments of `kddstat zeek`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Zeek's conn.log (TSV or JSON lines, plain, .gz or ARCHIVE.zip:MEMBER); `-` reads standard
-    /// input.
+    /// Zeek's conn.log (TSV or JSON lines, plain, .gz or ARCHIVE.zip:MEMBER), or a folder of
+    /// rotated logs read as one; `-` reads standard input.
     #[arg(value_name = "CONN.LOG")]
     pub log: String,
     /// Write the KDD records (41 features and the label `unknown`, as `kddstat pcap -o`) to this
@@ -61,15 +61,23 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(out) = &out {
         output::check_destination(out, &inputs, force)?;
     }
-    let raw = source::read_input_with(&input, None, source::Limits::default())?;
-    if !zeek::is_zeek(&raw.bytes) {
-        return Err(Error::Archive {
-            path: raw.name,
-            message: "not a Zeek conn.log (no '#' header line or JSON object at its start)".into(),
-        });
-    }
-    let name = raw.name;
-    let mut log = zeek::RecordsText::new(&name, Box::new(std::io::Cursor::new(raw.bytes)))?;
+    let (name, mut log) = if std::path::Path::new(&args.log).is_dir() {
+        // Rotated logs: one log, its connections in start order across the files.
+        let reader = crate::load::stream::logs_of_folder(&args.log)?;
+        let log = zeek::RecordsText::new(&args.log, reader)?;
+        (args.log.clone(), log)
+    } else {
+        let raw = source::read_input_with(&input, None, source::Limits::default())?;
+        if !zeek::is_zeek(&raw.bytes) {
+            return Err(Error::Archive {
+                path: raw.name,
+                message: "not a Zeek conn.log (no '#' header line or JSON object at its start)"
+                    .into(),
+            });
+        }
+        let log = zeek::RecordsText::new(&raw.name, Box::new(std::io::Cursor::new(raw.bytes)))?;
+        (raw.name, log)
+    };
     let counts = log.counts().clone();
     counts.warnings(&name).iter().for_each(|w| ui.warn(w));
     let mut recs = Vec::new();

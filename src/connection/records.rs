@@ -113,7 +113,8 @@ struct Meta {
 #[derive(Debug, Default)]
 struct Window {
     host: HashMap<IpAddr, Tally>,
-    service: HashMap<u32, Tally>,
+    /// Per interned service (a handful: a vector, not a map).
+    service: Vec<Tally>,
     host_service: HashMap<(IpAddr, u32), u64>,
     host_port: HashMap<(IpAddr, u16), u64>,
 }
@@ -130,11 +131,11 @@ impl Window {
         if host.n == 0 {
             self.host.remove(&m.dst);
         }
-        let service = self.service.entry(m.service).or_default();
-        service.add(m, sign);
-        if service.n == 0 {
-            self.service.remove(&m.service);
+        let at = m.service as usize;
+        if at >= self.service.len() {
+            self.service.resize(at + 1, Tally::default());
         }
+        self.service[at].add(m, sign);
         step(&mut self.host_service, (m.dst, m.service), sign);
         if self.host_service.get(&(m.dst, m.service)) == Some(&0) {
             self.host_service.remove(&(m.dst, m.service));
@@ -221,10 +222,10 @@ impl Windows {
         }
         let (time, hosts) = (&self.time, &self.hosts);
         let h = time.host[&m.dst];
-        let s = time.service[&m.service];
+        let s = time.service[m.service as usize];
         let hs = time.host_service[&(m.dst, m.service)];
         let hh = hosts.host[&m.dst];
-        let hsrv = hosts.service[&m.service];
+        let hsrv = hosts.service[m.service as usize];
         let hhs = hosts.host_service[&(m.dst, m.service)];
         let hhp = hosts.host_port[&(m.dst, m.sport)];
         Traffic {

@@ -57,6 +57,17 @@ pub struct ZeekCounts {
 }
 
 impl ZeekCounts {
+    /// Adds the counts of the lines after these.
+    fn merge(&mut self, later: ZeekCounts) {
+        self.lines += later.lines;
+        self.other_protocols += later.other_protocols;
+        self.unset_bytes += later.unset_bytes;
+        self.unknown_states += later.unknown_states;
+        if self.first_unknown_state.is_none() {
+            self.first_unknown_state = later.first_unknown_state;
+        }
+    }
+
     /// Warnings for people, one line each.
     pub fn warnings(&self, name: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -128,8 +139,12 @@ pub fn read(name: &str, text: &[u8]) -> Result<ZeekLog> {
     Ok(log)
 }
 
-/// Reads a log line by line (TSV and JSON lines alike), handing each connection to `on`;
-/// returns the counts.
+/// The text read at a time: its lines are parsed in parallel.
+const BLOCK: usize = 4 << 20;
+
+/// Reads a log (TSV and JSON lines alike), handing each connection to `on` in line order;
+/// returns the counts. The log is read a block at a time; header lines are applied in order and
+/// the rows between them parsed in parallel.
 pub fn read_lines(
     name: &str,
     reader: &mut dyn std::io::BufRead,
@@ -137,49 +152,123 @@ pub fn read_lines(
 ) -> Result<ZeekCounts> {
     let mut counts = ZeekCounts::default();
     let mut tsv = Tsv::default();
-    let mut raw = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
     let mut number = 0usize;
-    loop {
-        raw.clear();
-        let n = std::io::BufRead::read_until(
-            &mut std::io::Read::take(&mut *reader, MAX_LINE as u64 + 1),
-            b'\n',
-            &mut raw,
-        )
-        .map_err(|source| Error::Io {
-            path: name.to_string(),
-            source,
-        })?;
-        if n == 0 {
-            break;
+    let mut eof = false;
+    while !eof || !buf.is_empty() {
+        if !eof {
+            let got = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut *reader, BLOCK as u64),
+                &mut buf,
+            )
+            .map_err(|source| Error::Io {
+                path: name.to_string(),
+                source,
+            })?;
+            eof = got == 0;
         }
+        let end = match memchr::memrchr(b'\n', &buf) {
+            Some(i) => i + 1,
+            None if eof => buf.len(),
+            None if buf.len() > MAX_LINE => {
+                return Err(Error::Limit {
+                    path: format!("{name}:{}", number + 1),
+                    message: format!("a line longer than {MAX_LINE} bytes"),
+                });
+            }
+            None => continue,
+        };
+        number = read_block(name, &buf[..end], number, &mut tsv, &mut counts, &mut on)?;
+        buf.drain(..end);
+    }
+    Ok(counts)
+}
+
+/// Reads the whole lines of one block (the first is line `number + 1`); returns the number of
+/// the last.
+fn read_block(
+    name: &str,
+    block: &[u8],
+    mut number: usize,
+    tsv: &mut Tsv,
+    counts: &mut ZeekCounts,
+    on: &mut impl FnMut(Finished) -> Result<()>,
+) -> Result<usize> {
+    let mut rows: Vec<(usize, &[u8])> = Vec::new();
+    let mut from = 0;
+    while from < block.len() {
+        let end = memchr::memchr(b'\n', &block[from..]).map_or(block.len(), |i| from + i);
+        let line = &block[from..end];
+        from = end + 1;
         number += 1;
-        if raw.len() > MAX_LINE {
+        if line.len() > MAX_LINE {
             return Err(Error::Limit {
                 path: format!("{name}:{number}"),
                 message: format!("a line longer than {MAX_LINE} bytes"),
             });
         }
-        let line = std::str::from_utf8(&raw).map_err(|e| Error::Archive {
-            path: format!("{name}:{number}"),
-            message: format!("not UTF-8 text (at byte {})", e.valid_up_to()),
-        })?;
-        let line = line.trim_end_matches(['\n', '\r']);
-        let fields = if line.starts_with('#') {
-            tsv.header(name, number, line)?;
-            continue;
-        } else if line.trim().is_empty() {
-            continue;
-        } else if line.trim_start().starts_with(['{', '[']) {
-            json_fields(name, number, line)?
-        } else {
-            tsv.fields(name, number, line)?
-        };
-        if let Some(c) = add(name, number, &fields, &mut counts)? {
-            on(c)?;
+        if line.first() == Some(&b'#') {
+            // The rows before a header line are read with the header before it.
+            read_rows(name, &rows, tsv, counts, on)?;
+            rows.clear();
+            tsv.header(
+                name,
+                number,
+                utf8(name, number, line)?.trim_end_matches('\r'),
+            )?;
+        } else if !line.trim_ascii().is_empty() {
+            rows.push((number, line));
         }
     }
-    Ok(counts)
+    read_rows(name, &rows, tsv, counts, on)?;
+    Ok(number)
+}
+
+fn utf8<'a>(name: &str, number: usize, line: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(line).map_err(|e| Error::Archive {
+        path: format!("{name}:{number}"),
+        message: format!("not UTF-8 text (at byte {})", e.valid_up_to()),
+    })
+}
+
+/// Parses rows (in parallel, in pieces of 4,096) and hands their connections to `on` in order;
+/// the first error in line order wins.
+fn read_rows(
+    name: &str,
+    rows: &[(usize, &[u8])],
+    tsv: &Tsv,
+    counts: &mut ZeekCounts,
+    on: &mut impl FnMut(Finished) -> Result<()>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let pieces: Vec<Result<(Vec<Finished>, ZeekCounts)>> = rows
+        .par_chunks(4096)
+        .map(|piece| {
+            let mut t = tsv.clone();
+            let mut c = ZeekCounts::default();
+            let mut out = Vec::with_capacity(piece.len());
+            for &(number, raw) in piece {
+                let line = utf8(name, number, raw)?.trim_end_matches('\r');
+                let fields = if line.trim_start().starts_with(['{', '[']) {
+                    json_fields(name, number, line)?
+                } else {
+                    t.fields(name, number, line)?
+                };
+                if let Some(f) = add(name, number, &fields, &mut c)? {
+                    out.push(f);
+                }
+            }
+            Ok((out, c))
+        })
+        .collect();
+    for piece in pieces {
+        let (conns, c) = piece?;
+        counts.merge(c);
+        for f in conns {
+            on(f)?;
+        }
+    }
+    Ok(())
 }
 
 /// A log as the text of its KDD records (41 features and the label `unknown`, one line each, no
@@ -240,7 +329,7 @@ impl std::io::Read for RecordsText {
 }
 
 /// The header state of a TSV log (a new block of header lines replaces it).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Tsv {
     separator: Option<char>,
     unset: String,

@@ -761,6 +761,15 @@ fn folder_files(arg: &str) -> Result<Vec<std::path::PathBuf>> {
     Ok(files)
 }
 
+/// A Zeek log folder's files, in name order, as one reader (plain or gzip each): what
+/// `kddstat zeek FOLDER` converts.
+pub fn logs_of_folder(folder: &str) -> Result<Box<dyn Read + Send>> {
+    Ok(Box::new(Concat {
+        files: folder_files(folder)?.into(),
+        current: None,
+    }))
+}
+
 /// Opens a file, decompressing it when it is gzip.
 fn open_plain_or_gzip(path: &std::path::Path) -> io::Result<Box<dyn Read + Send>> {
     let mut file: Box<dyn Read + Send> = Box::new(std::fs::File::open(path)?);
