@@ -180,8 +180,11 @@ impl Stream {
                 if meta.is_dir() {
                     // A folder of Zeek logs ([`expand`] keeps one whole): its files, in name
                     // order, read as one log, so its connections are put in start order across
-                    // the files (rotated logs).
-                    let files = folder_files(p)?;
+                    // the files (rotated logs). Any other folder is not a data file.
+                    let files = folder_files(p)
+                        .ok()
+                        .filter(|f| f.iter().all(|f| starts_as_zeek(f)))
+                        .ok_or_else(|| Error::IsDirectory { path: name.clone() })?;
                     let logs: Box<dyn Read + Send> = Box::new(Concat {
                         files: files.into(),
                         current: None,
