@@ -666,3 +666,16 @@ fn a_data_folder_that_is_a_device_is_named_as_such() {
     assert!(!err.contains("File exists"), "{err}");
     assert!(err.contains("/dev/null"), "{err}");
 }
+
+#[test]
+fn a_file_named_like_an_archive_member_is_never_chosen_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("x.zip"), common::zip_of(&[("y", &tiny())])).unwrap();
+    fs::write(d.join("x.zip:y"), tiny()).unwrap();
+    fails(
+        &run(&["describe", "x.zip:y"], d),
+        2,
+        "names both a file and the member",
+    );
+}

@@ -726,6 +726,19 @@ fn hex(bytes: &[u8]) -> String {
 /// and sub-folders skipped) read as one dataset, else the argument itself.
 pub fn expand(arg: &str) -> Result<Vec<Input>> {
     let path = std::path::Path::new(arg);
+    // `x.zip:y` names both a file and the member `y` of the archive `x.zip`: never chosen
+    // silently.
+    if path.exists()
+        && let Some((archive, member)) = arg
+            .match_indices(':')
+            .map(|(i, _)| (&arg[..i], &arg[i + 1..]))
+            .find(|(a, m)| !m.is_empty() && std::path::Path::new(a).is_file())
+    {
+        return Err(Error::Usage(format!(
+            "{arg}: names both a file and the member '{member}' of the archive {archive}; rename \
+             the file, or give the archive with --entry {member}"
+        )));
+    }
     if arg == "-" || !path.is_dir() {
         return Ok(vec![Input::from_arg(arg)]);
     }
