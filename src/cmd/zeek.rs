@@ -63,8 +63,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (name, mut log) = if std::path::Path::new(&args.log).is_dir() {
         // Rotated logs: one log, its connections in start order across the files.
-        let reader = crate::load::stream::logs_of_folder(&args.log)?;
-        let log = zeek::RecordsText::new(&args.log, reader)?;
+        let mut reader = crate::load::stream::logs_of_folder(&args.log)?;
+        let log = zeek::RecordsText::new(&args.log, &mut reader)?;
         (args.log.clone(), log)
     } else {
         let raw = source::read_input_with(&input, None, source::Limits::default())?;
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> Result<()> {
                     .into(),
             });
         }
-        let log = zeek::RecordsText::new(&raw.name, Box::new(std::io::Cursor::new(raw.bytes)))?;
+        let log = zeek::RecordsText::new(&raw.name, &mut &raw.bytes[..])?;
         (raw.name, log)
     };
     let counts = log.counts().clone();

@@ -284,7 +284,7 @@ pub struct RecordsText {
 
 impl RecordsText {
     /// Reads the log from `reader`; `name` names it in errors.
-    pub fn new(name: &str, reader: Box<dyn std::io::Read + Send>) -> Result<RecordsText> {
+    pub fn new(name: &str, reader: &mut dyn std::io::Read) -> Result<RecordsText> {
         let mut sorter = Sorter::default();
         let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
         let counts = read_lines(name, &mut buffered, |c| sorter.push(c))?;

@@ -262,10 +262,8 @@ pub fn parse_any(raw: &source::Raw, options: &LoadOptions) -> Result<Dataset> {
         return parquet::read(raw.name.clone(), &raw.bytes, options);
     }
     if crate::connection::zeek::is_zeek(&raw.bytes) {
-        let mut records = crate::connection::zeek::RecordsText::new(
-            &raw.name,
-            Box::new(std::io::Cursor::new(raw.bytes.clone())),
-        )?;
+        let mut records =
+            crate::connection::zeek::RecordsText::new(&raw.name, &mut &raw.bytes[..])?;
         let mut text = Vec::new();
         std::io::Read::read_to_end(&mut records, &mut text).map_err(|e| {
             match e.downcast::<Error>() {

@@ -371,6 +371,13 @@ impl RowGroupText {
             }
             for c in g.parquet_columns() {
                 let range = c.byte_range();
+                if range.end.saturating_sub(range.start) > MAX_GROUP_BYTES {
+                    return Err(bad(format!(
+                        "row group {} has a column chunk of more than {MAX_GROUP_BYTES} bytes: \
+                         write the file with smaller row groups",
+                        i + 1
+                    )));
+                }
                 let chunk = read_range(name, &source, range.start, range.end)?;
                 check_pages(&chunk, rows).map_err(|why| Error::Archive {
                     path: name.to_string(),

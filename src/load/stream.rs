@@ -185,11 +185,11 @@ impl Stream {
                         .ok()
                         .filter(|f| f.iter().all(|f| starts_as_zeek(f)))
                         .ok_or_else(|| Error::IsDirectory { path: name.clone() })?;
-                    let logs: Box<dyn Read + Send> = Box::new(Concat {
+                    let mut logs = Concat {
                         files: files.into(),
                         current: None,
-                    });
-                    let records = crate::connection::zeek::RecordsText::new(&name, logs)?;
+                    };
+                    let records = crate::connection::zeek::RecordsText::new(&name, &mut logs)?;
                     return Ok(Stream {
                         cutter: Some(Cutter::new(&name, Box::new(records), true, options, block)),
                         ..stream
@@ -245,8 +245,8 @@ impl Stream {
         if crate::connection::zeek::is_zeek(&text_start) {
             // A Zeek log: its connections are put in start order (bounded memory), then their
             // records are read as the text of any other input.
-            let log: Box<dyn Read + Send> = Box::new(io::Cursor::new(text_start).chain(reader));
-            let records = crate::connection::zeek::RecordsText::new(&name, log)?;
+            let mut log = io::Cursor::new(text_start).chain(reader);
+            let records = crate::connection::zeek::RecordsText::new(&name, &mut log)?;
             return Ok(Stream {
                 cutter: Some(Cutter::new(
                     &name,
