@@ -7,6 +7,8 @@
 //! - [`decode`]: link, IP and transport headers (etherparse), IP fragments reassembled;
 //! - [`track`]: connections, TCP states and the KDD flag, bytes, retransmissions, round-trip times,
 //!   jitter, FTP and Telnet logins;
+//! - [`flows`]: the flow table, when connections end (timeouts, limits);
+//! - [`engine`]: frames to records as connections end, shared by `pcap` and `live`;
 //! - [`records`]: the 41 KDD features of each connection (time- and host-based windows included);
 //! - [`summary`]: totals, protocols, pairs, hosts, error rates, scans;
 //! - [`report`]: the report folder of a capture.
@@ -14,6 +16,8 @@
 //! Each module's documentation states the definitions it chose and why.
 
 pub mod decode;
+pub mod engine;
+pub mod flows;
 pub mod read;
 pub mod summary;
 pub mod timeline;
@@ -22,16 +26,16 @@ pub mod track;
 /// The records are built by the connection engine, shared with Zeek logs.
 pub use crate::connection::records;
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufRead, Read};
 
 use crate::error::{Error, Result};
 use crate::load::source::{Input, read_input};
 use decode::{Decoded, Decoder};
+pub use engine::Engine;
+pub use flows::Limits;
 use records::Record;
-use summary::{Counters, Parts, TrafficSummary};
-use track::Tracker;
+use summary::TrafficSummary;
 
 /// Fragments older than this are dropped (the usual reassembly timeout), ns.
 const FRAGMENT_TIMEOUT_NS: i64 = 60_000_000_000;
@@ -45,6 +49,8 @@ pub struct CaptureOptions {
     pub top: usize,
     /// Keep bytes per second overall and per address (for the report).
     pub timelines: bool,
+    /// Timeouts and the limits of the flow table.
+    pub limits: Limits,
 }
 
 impl Default for CaptureOptions {
@@ -53,6 +59,7 @@ impl Default for CaptureOptions {
             port_scan_threshold: 100,
             top: 10,
             timelines: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -146,92 +153,24 @@ pub fn analyse_source(
     source: &Source<'_>,
     options: &CaptureOptions,
 ) -> Result<Analysis> {
-    let mut decoder = Decoder::new();
-    let mut tracker = Tracker::new();
-    let mut counters = Counters::new();
-    let mut links: BTreeSet<i32> = BTreeSet::new();
-    let mut unsupported: Option<i32> = None;
-    let mut last_expiry = i64::MIN;
-    let mut timelines = Timelines::default();
-    let info = read::frames_from(name, source.open()?, |f| {
-        if unsupported.is_some() {
-            return;
-        }
-        if links.insert(f.link) && !decode::supported(f.link) {
-            unsupported = Some(f.link);
-            return;
-        }
-        counters.frame(f.ts, f.wire_len);
-        if f.ts.saturating_sub(last_expiry) > FRAGMENT_TIMEOUT_NS {
-            decoder.expire(f.ts.saturating_sub(FRAGMENT_TIMEOUT_NS));
-            last_expiry = f.ts;
-        }
-        match decoder.decode(f.link, f.data, f.ts) {
-            Decoded::NonIp(t) => {
-                counters.non_ip(t, f.wire_len);
-                if options.timelines {
-                    timelines.add(f.ts, u64::from(f.wire_len));
-                }
-            }
-            Decoded::Malformed => {
-                counters.malformed(f.wire_len);
-                if options.timelines {
-                    timelines.add(f.ts, u64::from(f.wire_len));
-                }
-            }
-            Decoded::Ip {
-                ip,
-                transport,
-                wrong,
-            } => {
-                counters.ip(ip.src, ip.dst, ip.proto, f.wire_len);
-                if options.timelines {
-                    timelines.add(f.ts, u64::from(f.wire_len));
-                }
-                if let Some(t) = transport {
-                    tracker.packet(f.ts, &ip, &t, f.wire_len, wrong);
-                }
-            }
-        }
+    let mut engine = Engine::new(options.limits, options.timelines);
+    let mut records = Vec::new();
+    let info = read::frames_until(name, source.open()?, |f| {
+        engine.frame(&f, &mut |r| records.push(r));
+        engine.unsupported().0.is_empty()
     })?;
-    if let Some(link) = unsupported {
-        return Err(Error::Capture {
-            path: name.to_string(),
-            message: format!(
-                "unsupported link type {link} ({}); kddstat reads Ethernet, Linux cooked (v1, v2), raw IP and BSD loopback captures",
-                read::link_name(link)
-            ),
-        });
+    if let Some(&link) = engine.unsupported().0.first() {
+        return Err(unsupported_link(name, link));
     }
-    let records = track::records(&tracker.conns);
-    let mut warnings = Vec::new();
-    if decoder.dropped > 0 {
-        warnings.push(format!(
-            "{name}: {} IP fragments were dropped: more than {} fragments or {} bytes waited for \
-             reassembly at once",
-            decoder.dropped,
-            decode::MAX_PENDING_FRAGMENTS,
-            decode::MAX_PENDING_BYTES
-        ));
-    }
+    engine.finish(&mut |r| records.push(r));
+    let mut warnings = engine.warnings(name);
     if info.truncated {
         warnings.push(format!(
             "{name}: the last packet record is truncated; it was skipped and the rest analysed"
         ));
     }
-    let summary = summary::summarise(&Parts {
-        file: name,
-        format: info.format,
-        link_types: links.iter().map(|&l| read::link_name(l)).collect(),
-        truncated: info.truncated,
-        counters: &counters,
-        conns: &tracker.conns,
-        records: &records,
-        icmp_unreachable: tracker.icmp_unreachable,
-        fragments: (decoder.fragments, decoder.reassembled, decoder.wrong),
-        threshold: options.port_scan_threshold,
-        top: options.top,
-    });
+    let summary = engine.summary(name, &info, options.port_scan_threshold, options.top);
+    let mut timelines = engine.timelines.take().unwrap_or_default();
     if options.timelines {
         // A second pass for the busiest addresses only, so that the timelines stay bounded
         // whatever the number of addresses.
@@ -251,6 +190,17 @@ pub fn analyse_source(
         timelines,
         warnings,
     })
+}
+
+/// The error for a link type kddstat cannot decode.
+pub fn unsupported_link(name: &str, link: i32) -> Error {
+    Error::Capture {
+        path: name.to_string(),
+        message: format!(
+            "unsupported link type {link} ({}); kddstat reads Ethernet, Linux cooked (v1, v2), raw IP and BSD loopback captures",
+            read::link_name(link)
+        ),
+    }
 }
 
 /// Adds the traffic of `wanted` addresses to the timelines (a second pass over the frames).

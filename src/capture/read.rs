@@ -75,6 +75,8 @@ struct Window<'n, R> {
     reader: R,
     buf: Vec<u8>,
     pos: usize,
+    /// The end of the bytes read in `buf`.
+    end: usize,
     base: usize,
     eof: bool,
 }
@@ -82,7 +84,7 @@ struct Window<'n, R> {
 impl<R: Read> Window<'_, R> {
     /// The bytes not yet consumed.
     fn rest(&self) -> &[u8] {
-        &self.buf[self.pos..]
+        &self.buf[self.pos..self.end]
     }
 
     /// The file offset of [`Window::rest`].
@@ -91,28 +93,39 @@ impl<R: Read> Window<'_, R> {
     }
 
     fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.buf.len());
+        self.pos = (self.pos + n).min(self.end);
     }
 
-    /// Reads until at least `n` bytes are unread; false when the file ends before.
+    /// Reads until at least `n` bytes are unread; false when the file ends before. Each read
+    /// takes what the reader has (a pipe's bytes as they come), at most [`WINDOW`] at a time.
     fn want(&mut self, n: usize) -> Result<bool> {
-        while self.buf.len() - self.pos < n {
+        while self.end - self.pos < n {
             if self.eof {
                 return Ok(false);
             }
             if self.pos > 0 {
-                self.buf.drain(..self.pos);
+                self.buf.copy_within(self.pos..self.end, 0);
                 self.base += self.pos;
+                self.end -= self.pos;
                 self.pos = 0;
             }
-            let need = (n - self.buf.len()).max(WINDOW);
-            let got = (&mut self.reader)
-                .take(need as u64)
-                .read_to_end(&mut self.buf)
-                .map_err(|source| Error::Io {
-                    path: self.name.to_string(),
-                    source,
-                })?;
+            let room = n.max(WINDOW);
+            if self.buf.len() < room {
+                self.buf.resize(room, 0);
+            }
+            let got = loop {
+                match self.reader.read(&mut self.buf[self.end..]) {
+                    Ok(got) => break got,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(source) => {
+                        return Err(Error::Io {
+                            path: self.name.to_string(),
+                            source,
+                        });
+                    }
+                }
+            };
+            self.end += got;
             if got == 0 {
                 self.eof = true;
             }
@@ -132,11 +145,25 @@ pub fn frames_from(
     reader: impl Read,
     mut each: impl FnMut(Frame<'_>),
 ) -> Result<ReadInfo> {
+    frames_until(name, reader, |f| {
+        each(f);
+        true
+    })
+}
+
+/// Calls `each` for every frame of a capture read from `reader` as it comes, until it returns
+/// false.
+pub fn frames_until(
+    name: &str,
+    reader: impl Read,
+    mut each: impl FnMut(Frame<'_>) -> bool,
+) -> Result<ReadInfo> {
     let mut w = Window {
         name,
         reader,
         buf: Vec::new(),
         pos: 0,
+        end: 0,
         base: 0,
         eof: false,
     };
@@ -160,7 +187,10 @@ pub fn frames_from(
     }
 }
 
-fn pcap<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+fn pcap<R: Read>(
+    w: &mut Window<'_, R>,
+    each: &mut impl FnMut(Frame<'_>) -> bool,
+) -> Result<ReadInfo> {
     let name = w.name;
     w.want(24)?;
     let (header, used) = match pcap_parser::parse_pcap_header(w.rest()) {
@@ -219,12 +249,15 @@ fn pcap<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> Res
         let used = match parsed {
             Ok((next, block)) => {
                 let frac = i64::from(block.ts_usec) * if nanos { 1 } else { 1000 };
-                each(Frame {
+                let go = each(Frame {
                     ts: i64::from(block.ts_sec) * 1_000_000_000 + frac,
                     link,
                     data: block.data,
                     wire_len: block.origlen.max(block.caplen),
                 });
+                if !go {
+                    return Ok(info);
+                }
                 rest.len() - next.len()
             }
             Err(nom::Err::Incomplete(_)) => {
@@ -259,7 +292,10 @@ fn nanos_of(ts: u64, iface: &Interface) -> i64 {
     ns.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
-fn pcapng<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> Result<ReadInfo> {
+fn pcapng<R: Read>(
+    w: &mut Window<'_, R>,
+    each: &mut impl FnMut(Frame<'_>) -> bool,
+) -> Result<ReadInfo> {
     let name = w.name;
     let mut info = ReadInfo {
         format: "pcapng",
@@ -328,6 +364,7 @@ fn pcapng<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> R
                 return Err(corrupt(name, offset, what));
             }
         };
+        let mut go = true;
         match block {
             Block::SectionHeader(_) => interfaces.clear(),
             Block::InterfaceDescription(idb) => {
@@ -351,7 +388,7 @@ fn pcapng<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> R
                 let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                 last_ts = nanos_of(ts, &iface);
                 let caplen = (epb.caplen as usize).min(epb.data.len());
-                each(Frame {
+                go = each(Frame {
                     ts: last_ts,
                     link: iface.link,
                     data: &epb.data[..caplen],
@@ -364,7 +401,7 @@ fn pcapng<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> R
                     .first()
                     .ok_or_else(|| corrupt(name, offset, "a packet before any interface"))?;
                 let caplen = (spb.origlen as usize).min(spb.data.len());
-                each(Frame {
+                go = each(Frame {
                     ts: last_ts,
                     link: iface.link,
                     data: &spb.data[..caplen],
@@ -372,6 +409,9 @@ fn pcapng<R: Read>(w: &mut Window<'_, R>, each: &mut impl FnMut(Frame<'_>)) -> R
                 });
             }
             _ => {}
+        }
+        if !go {
+            return Ok(info);
         }
         w.consume(used);
     }

@@ -21,9 +21,8 @@ use foldhash::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::decode::proto;
-use super::records::Record;
 use super::track::Conn;
-use crate::stats::{Distribution, OrderedMap, value_counts};
+use crate::stats::{Distribution, OrderedMap};
 
 /// Packets and bytes of one protocol.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -317,67 +316,134 @@ fn share(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-fn scans(conns: &[Conn], threshold: usize) -> Vec<Scan> {
-    type Span = (i64, i64);
-    let mut vertical: HashMap<(IpAddr, IpAddr), (HashSet<u16>, Span)> = HashMap::default();
-    let mut horizontal: HashMap<(IpAddr, u16), (HashSet<IpAddr>, Span)> = HashMap::default();
-    for c in conns
-        .iter()
-        .filter(|c| matches!(c.proto, proto::TCP | proto::UDP))
-    {
-        let widen = |s: &mut Span| *s = (s.0.min(c.start), s.1.max(c.start));
-        let v = vertical
-            .entry((c.orig.0, c.resp.0))
-            .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
-        v.0.insert(c.resp.1);
-        widen(&mut v.1);
-        let h = horizontal
-            .entry((c.orig.0, c.resp.1))
-            .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
-        h.0.insert(c.resp.0);
-        widen(&mut h.1);
+type Span = (i64, i64);
+
+/// What the summary keeps of each ended connection: TCP timing and loss, flags and services of
+/// the records, and the endpoints that scans are found from (so that connections need not be
+/// held until the end).
+#[derive(Debug, Default)]
+pub struct ConnTally {
+    /// Records (connections of TCP, UDP and ICMP).
+    records: u64,
+    flags: HashMap<&'static str, u64>,
+    services: HashMap<&'static str, u64>,
+    tcp: u64,
+    rtts_ms: Vec<f64>,
+    jitter_ms: Vec<f64>,
+    retransmissions: u64,
+    segments: u64,
+    rejected: u64,
+    reset: u64,
+    vertical: HashMap<(IpAddr, IpAddr), (HashSet<u16>, Span)>,
+    horizontal: HashMap<(IpAddr, u16), (HashSet<IpAddr>, Span)>,
+}
+
+impl ConnTally {
+    /// Nothing counted.
+    pub fn new() -> ConnTally {
+        ConnTally::default()
     }
-    let secs = |ns: i64| ns as f64 / 1e9;
-    let threshold = threshold.max(1);
-    let mut out: Vec<Scan> = vertical
-        .into_iter()
-        .filter(|(_, (ports, _))| ports.len() >= threshold)
-        .map(|((src, dst), (ports, span))| Scan {
-            kind: "vertical",
-            src: src.to_string(),
-            dst: Some(dst.to_string()),
-            port: None,
-            distinct_ports: Some(ports.len() as u64),
-            distinct_hosts: None,
-            first: secs(span.0),
-            last: secs(span.1),
-        })
-        .chain(
-            horizontal
-                .into_iter()
-                .filter(|(_, (hosts, _))| hosts.len() >= threshold)
-                .map(|((src, port), (hosts, span))| Scan {
-                    kind: "horizontal",
-                    src: src.to_string(),
-                    dst: None,
-                    port: Some(port),
-                    distinct_ports: None,
-                    distinct_hosts: Some(hosts.len() as u64),
-                    first: secs(span.0),
-                    last: secs(span.1),
-                }),
-        )
-        .collect();
-    let size = |s: &Scan| s.distinct_ports.or(s.distinct_hosts).unwrap_or(0);
-    out.sort_by(|a, b| {
-        size(b)
-            .cmp(&size(a))
-            .then_with(|| a.kind.cmp(b.kind))
-            .then_with(|| a.src.cmp(&b.src))
-            .then_with(|| a.dst.cmp(&b.dst))
-            .then_with(|| a.port.cmp(&b.port))
-    });
-    out
+
+    /// Records counted.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Counts an ended connection.
+    pub fn add(&mut self, c: &Conn) {
+        if matches!(
+            c.proto,
+            proto::TCP | proto::UDP | proto::ICMP | proto::ICMPV6
+        ) {
+            self.records += 1;
+            *self.flags.entry(c.flag()).or_default() += 1;
+            *self.services.entry(c.service()).or_default() += 1;
+        }
+        if let Some(j) = c.jitter() {
+            self.jitter_ms.push(j * 1e3);
+        }
+        if c.proto == proto::TCP {
+            self.tcp += 1;
+            if let Some(r) = c.rtt {
+                self.rtts_ms.push(r as f64 / 1e6);
+            }
+            self.retransmissions += u64::from(c.retransmissions);
+            self.segments += u64::from(c.segments);
+            match c.flag() {
+                "REJ" => self.rejected += 1,
+                "RSTO" | "RSTR" | "RSTOS0" => self.reset += 1,
+                _ => {}
+            }
+        }
+        if matches!(c.proto, proto::TCP | proto::UDP) {
+            let widen = |s: &mut Span| *s = (s.0.min(c.start), s.1.max(c.start));
+            let v = self
+                .vertical
+                .entry((c.orig.0, c.resp.0))
+                .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
+            v.0.insert(c.resp.1);
+            widen(&mut v.1);
+            let h = self
+                .horizontal
+                .entry((c.orig.0, c.resp.1))
+                .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
+            h.0.insert(c.resp.0);
+            widen(&mut h.1);
+        }
+    }
+
+    /// The scans found so far (sources that reached at least `threshold` ports or hosts),
+    /// largest first.
+    pub fn scans(&self, threshold: usize) -> Vec<Scan> {
+        let secs = |ns: i64| ns as f64 / 1e9;
+        let threshold = threshold.max(1);
+        let mut out: Vec<Scan> = self
+            .vertical
+            .iter()
+            .filter(|(_, (ports, _))| ports.len() >= threshold)
+            .map(|(&(src, dst), (ports, span))| Scan {
+                kind: "vertical",
+                src: src.to_string(),
+                dst: Some(dst.to_string()),
+                port: None,
+                distinct_ports: Some(ports.len() as u64),
+                distinct_hosts: None,
+                first: secs(span.0),
+                last: secs(span.1),
+            })
+            .chain(
+                self.horizontal
+                    .iter()
+                    .filter(|(_, (hosts, _))| hosts.len() >= threshold)
+                    .map(|(&(src, port), (hosts, span))| Scan {
+                        kind: "horizontal",
+                        src: src.to_string(),
+                        dst: None,
+                        port: Some(port),
+                        distinct_ports: None,
+                        distinct_hosts: Some(hosts.len() as u64),
+                        first: secs(span.0),
+                        last: secs(span.1),
+                    }),
+            )
+            .collect();
+        let size = |s: &Scan| s.distinct_ports.or(s.distinct_hosts).unwrap_or(0);
+        out.sort_by(|a, b| {
+            size(b)
+                .cmp(&size(a))
+                .then_with(|| a.kind.cmp(b.kind))
+                .then_with(|| a.src.cmp(&b.src))
+                .then_with(|| a.dst.cmp(&b.dst))
+                .then_with(|| a.port.cmp(&b.port))
+        });
+        out
+    }
+}
+
+fn counts_of(map: &HashMap<&'static str, u64>) -> Vec<(String, u64)> {
+    let mut counts: Vec<(String, u64)> = map.iter().map(|(k, &c)| (k.to_string(), c)).collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
 }
 
 /// What the summary is made of.
@@ -392,10 +458,8 @@ pub struct Parts<'a> {
     pub truncated: bool,
     /// The frame counters.
     pub counters: &'a Counters,
-    /// The connections.
-    pub conns: &'a [Conn],
-    /// The records.
-    pub records: &'a [Record],
+    /// The ended connections.
+    pub conns: &'a ConnTally,
     /// ICMP unreachable messages.
     pub icmp_unreachable: u64,
     /// Fragments, reassembled datagrams, wrong fragments.
@@ -483,29 +547,11 @@ pub fn summarise(p: &Parts<'_>) -> TrafficSummary {
         })
         .collect();
 
-    let tcp: Vec<&Conn> = p.conns.iter().filter(|k| k.proto == proto::TCP).collect();
-    let rtts: Vec<f64> = tcp
-        .iter()
-        .filter_map(|k| k.rtt)
-        .map(|r| r as f64 / 1e6)
-        .collect();
-    let retransmissions: u64 = tcp.iter().map(|k| u64::from(k.retransmissions)).sum();
-    let segments: u64 = tcp.iter().map(|k| u64::from(k.segments)).sum();
-    let flags_of: Vec<&str> = tcp.iter().map(|k| k.flag()).collect();
-    let rejected = flags_of.iter().filter(|f| **f == "REJ").count() as u64;
-    let reset = flags_of
-        .iter()
-        .filter(|f| matches!(**f, "RSTO" | "RSTR" | "RSTOS0"))
-        .count() as u64;
-    let n_tcp = tcp.len() as u64;
-    let jitter: Vec<f64> = p
-        .conns
-        .iter()
-        .filter_map(|k| k.jitter())
-        .map(|j| j * 1e3)
-        .collect();
-    let flags = value_counts(p.records.iter().map(|r| r.flag));
-    let services = value_counts(p.records.iter().map(|r| r.service));
+    let t = p.conns;
+    let rejected = t.rejected;
+    let reset = t.reset;
+    let n_tcp = t.tcp;
+    let services = counts_of(&t.services);
     TrafficSummary {
         file: p.file.to_string(),
         format: p.format,
@@ -521,27 +567,27 @@ pub fn summarise(p: &Parts<'_>) -> TrafficSummary {
         protocols,
         ip_pairs,
         hosts,
-        connections: p.records.len() as u64,
+        connections: t.records,
         tcp: TcpFigures {
             connections: n_tcp,
-            handshakes: rtts.len() as u64,
-            initial_rtt_ms: Quantiles::of(&rtts),
-            retransmissions,
-            segments,
-            loss_estimate: share(retransmissions, segments),
+            handshakes: t.rtts_ms.len() as u64,
+            initial_rtt_ms: Quantiles::of(&t.rtts_ms),
+            retransmissions: t.retransmissions,
+            segments: t.segments,
+            loss_estimate: share(t.retransmissions, t.segments),
             rejected,
             reset,
             rejected_rate: share(rejected, n_tcp),
             reset_rate: share(reset, n_tcp),
         },
-        jitter_ms: Quantiles::of(&jitter),
+        jitter_ms: Quantiles::of(&t.jitter_ms),
         icmp_unreachable: p.icmp_unreachable,
         ip_fragments: p.fragments.0,
         reassembled_datagrams: p.fragments.1,
         wrong_fragments: p.fragments.2,
-        flags: OrderedMap(flags),
+        flags: OrderedMap(counts_of(&t.flags)),
         services: OrderedMap(services.into_iter().take(p.top).collect()),
         port_scan_threshold: p.threshold,
-        scans: scans(p.conns, p.threshold),
+        scans: t.scans(p.threshold),
     }
 }

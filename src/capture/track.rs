@@ -4,12 +4,12 @@
 //!
 //! Definitions (each with its reason):
 //! - A TCP connection is the packets of one address/port pair in both directions, from its first
-//!   packet until a new SYN (without ACK) arrives after both sides closed or one reset, or until it
-//!   has been idle for [`TCP_IDLE_S`] seconds (port reuse must start a new connection, as Zeek does).
+//!   packet until it ends by the flow table's rules ([`super::flows`]: a new SYN after a close,
+//!   5 s after a close, 300 s idle, 1,800 s long; port reuse starts a new connection, as in Zeek).
 //!   The originator is the sender of the first packet, or the receiver when that packet is a
 //!   SYN-ACK.
-//! - A UDP "connection" is the packets of one address/port pair until [`UDP_IDLE_S`] seconds of
-//!   silence (a DNS query and its answer are one record, as in the KDD data).
+//! - A UDP "connection" is the packets of one address/port pair until 10 s of silence (a DNS
+//!   query and its answer are one record, as in the KDD data).
 //! - Each ICMP message is one record (the KDD data has separate `eco_i` and `ecr_i` records).
 //! - The flag follows Zeek's `conn_state` (from which the KDD flags come): each side's state
 //!   (inactive, SYN sent, SYN-ACK sent, partial, established, closed, reset) and the order of first
@@ -28,15 +28,9 @@
 
 use std::net::IpAddr;
 
-use foldhash::HashMap;
-
 use super::decode::{Ip, Transport, flags, proto};
 use crate::schema;
 
-/// Seconds of silence after which a TCP pair starts a new connection.
-pub const TCP_IDLE_S: i64 = 300;
-/// Seconds of silence after which a UDP pair starts a new connection.
-pub const UDP_IDLE_S: i64 = 10;
 /// Payload bytes of a session kept for reading FTP and Telnet logins.
 const CONTENT_LIMIT: usize = 64 * 1024;
 
@@ -204,6 +198,8 @@ pub struct Conn {
     pub wrong_fragment: u32,
     /// FTP or Telnet logins.
     pub logins: Option<Box<Logins>>,
+    /// When the connection closed (both FINs, or a RST), ns.
+    pub closed_at: Option<i64>,
     next_seq: [Option<u32>; 2],
     syn_ts: Option<i64>,
     jitter: Jitter,
@@ -214,7 +210,7 @@ fn seq_lt(a: u32, b: u32) -> bool {
 }
 
 impl Conn {
-    fn new(ts: i64, orig: (IpAddr, u16), resp: (IpAddr, u16), proto: u8) -> Conn {
+    pub(super) fn new(ts: i64, orig: (IpAddr, u16), resp: (IpAddr, u16), proto: u8) -> Conn {
         let logins = match (proto, resp.1) {
             (proto::TCP, 21) => Some(Box::new(Logins::new("ftp"))),
             (proto::TCP, 23) => Some(Box::new(Logins::new("telnet"))),
@@ -237,6 +233,7 @@ impl Conn {
             urgent: 0,
             wrong_fragment: 0,
             logins,
+            closed_at: None,
             next_seq: [None; 2],
             syn_ts: None,
             jitter: Jitter::default(),
@@ -430,9 +427,10 @@ impl Conn {
 }
 
 /// Key of a pair in either direction.
-type Key = (IpAddr, u16, IpAddr, u16, u8);
+pub(super) type Key = (IpAddr, u16, IpAddr, u16, u8);
 
-fn key(a: (IpAddr, u16), b: (IpAddr, u16), proto: u8) -> Key {
+/// The key of the pair `a`, `b` (the same both ways).
+pub(super) fn key(a: (IpAddr, u16), b: (IpAddr, u16), proto: u8) -> Key {
     if a <= b {
         (a.0, a.1, b.0, b.1, proto)
     } else {
@@ -440,82 +438,50 @@ fn key(a: (IpAddr, u16), b: (IpAddr, u16), proto: u8) -> Key {
     }
 }
 
-/// Groups packets into connections.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    open: HashMap<Key, usize>,
-    /// Every connection, in order of their first packet.
-    pub conns: Vec<Conn>,
-    /// ICMP destination-unreachable messages.
-    pub icmp_unreachable: u64,
-}
-
-impl Tracker {
-    /// An empty tracker.
-    pub fn new() -> Tracker {
-        Tracker::default()
+impl Conn {
+    /// An ICMP message as a one-packet connection: the type as the responder "port", the code as
+    /// the originator's; its bytes are the message with its 8-byte header, as the KDD data counts
+    /// them (its smallest ICMP `src_bytes` is 8; `ecr_i` 1032 = 1024 + 8).
+    pub(super) fn icmp(
+        ts: i64,
+        ip: &Ip,
+        ty: u8,
+        code: u8,
+        payload: u32,
+        wire: u32,
+        wrong: bool,
+    ) -> Conn {
+        let mut c = Conn::new(
+            ts,
+            (ip.src, u16::from(code)),
+            (ip.dst, u16::from(ty)),
+            ip.proto,
+        );
+        c.bytes[0] = u64::from(payload) + 8;
+        c.packets[0] = 1;
+        c.wire[0] = u64::from(wire);
+        c.wrong_fragment = u32::from(wrong);
+        c
     }
 
-    /// Adds a whole datagram.
-    pub fn packet(&mut self, ts: i64, ip: &Ip, t: &Transport<'_>, wire: u32, wrong: bool) {
-        if matches!(ip.proto, proto::ICMP | proto::ICMPV6) {
-            let (ty, code) = (t.sport as u8, t.dport as u8);
-            let v6 = ip.proto == proto::ICMPV6;
-            if (!v6 && ty == 3) || (v6 && ty == 1) {
-                self.icmp_unreachable += 1;
-            }
-            // ICMP: the type as the responder "port", the code as the originator's.
-            let mut c = Conn::new(
-                ts,
-                (ip.src, u16::from(code)),
-                (ip.dst, u16::from(ty)),
-                ip.proto,
-            );
-            // The ICMP message with its 8-byte header, as the KDD data counts it (its smallest
-            // ICMP src_bytes is 8; ecr_i 1032 = 1024 + 8).
-            c.bytes[0] = u64::from(t.payload_len) + 8;
-            c.packets[0] = 1;
-            c.wire[0] = u64::from(wire);
-            c.wrong_fragment = u32::from(wrong);
-            self.conns.push(c);
-            return;
-        }
-        let a = (ip.src, t.sport);
-        let b = (ip.dst, t.dport);
-        let k = key(a, b, ip.proto);
-        let tcp = t.tcp;
-        let bare_syn = tcp.is_some_and(|(_, _, f)| f & flags::SYN != 0 && f & flags::ACK == 0);
-        let idle = if ip.proto == proto::TCP {
-            TCP_IDLE_S
-        } else {
-            UDP_IDLE_S
-        } * NS;
-        let existing = self.open.get(&k).copied().filter(|&i| {
-            let c = &self.conns[i];
-            !(ts.saturating_sub(c.last) > idle || (bare_syn && c.finished()))
-        });
-        let i = match existing {
-            Some(i) => i,
-            None => {
-                let synack =
-                    tcp.is_some_and(|(_, _, f)| f & flags::SYN != 0 && f & flags::ACK != 0);
-                let (orig, resp) = if synack { (b, a) } else { (a, b) };
-                self.conns.push(Conn::new(ts, orig, resp, ip.proto));
-                let i = self.conns.len() - 1;
-                self.open.insert(k, i);
-                i
-            }
-        };
-        let c = &mut self.conns[i];
-        let dir = usize::from(a != c.orig);
-        c.last = c.last.max(ts);
-        c.packets[dir] += 1;
-        c.wire[dir] += u64::from(wire);
-        c.wrong_fragment += u32::from(wrong);
-        c.jitter.add(ts);
-        match tcp {
-            Some((seq, _ack, f)) => c.tcp(dir, ts, seq, f, t),
-            None => c.bytes[dir] += u64::from(t.payload_len),
+    /// Adds a TCP or UDP datagram sent by `from`.
+    pub(super) fn add(
+        &mut self,
+        ts: i64,
+        from: (IpAddr, u16),
+        t: &Transport<'_>,
+        wire: u32,
+        wrong: bool,
+    ) {
+        let dir = usize::from(from != self.orig);
+        self.last = self.last.max(ts);
+        self.packets[dir] += 1;
+        self.wire[dir] += u64::from(wire);
+        self.wrong_fragment += u32::from(wrong);
+        self.jitter.add(ts);
+        match t.tcp {
+            Some((seq, _ack, f)) => self.tcp(dir, ts, seq, f, t),
+            None => self.bytes[dir] += u64::from(t.payload_len),
         }
     }
 }
@@ -558,6 +524,7 @@ pub fn records(conns: &[Conn]) -> Vec<crate::connection::records::Record> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::flows::FlowTable;
     use super::*;
     use std::net::Ipv4Addr;
 
@@ -582,8 +549,15 @@ mod tests {
     use flags::{ACK, FIN, RST, SYN};
 
     /// Flags of a sequence of segments: (from the client?, flags, payload length).
+    fn conns(t: &mut FlowTable) -> Vec<Conn> {
+        t.finish();
+        let mut ended: Vec<_> = t.take_ended().collect();
+        ended.sort_by_key(|e| e.seq);
+        ended.into_iter().map(|e| e.conn).collect()
+    }
+
     fn flag_of(steps: &[(bool, u8, u32)]) -> (&'static str, String) {
-        let mut t = Tracker::new();
+        let mut t = FlowTable::new(Default::default());
         let (mut cs, mut ss) = (100u32, 900u32);
         for (i, &(client, f, len)) in steps.iter().enumerate() {
             let ts = i as i64 * 1_000_000;
@@ -595,8 +569,9 @@ mod tests {
                 ss += len + u32::from(f & (SYN | FIN) != 0);
             }
         }
-        assert_eq!(t.conns.len(), 1);
-        (t.conns[0].flag(), t.conns[0].history.clone())
+        let c = conns(&mut t);
+        assert_eq!(c.len(), 1);
+        (c[0].flag(), c[0].history.clone())
     }
 
     #[test]
@@ -651,7 +626,7 @@ mod tests {
 
     #[test]
     fn bytes_rtt_retransmissions_and_reuse() {
-        let mut t = Tracker::new();
+        let mut t = FlowTable::new(Default::default());
         let (c, s) = (ip(1, 2), ip(2, 1));
         t.packet(0, &c, &seg(4000, 80, 100, SYN, 0), 60, false);
         t.packet(5_000_000, &s, &seg(80, 4000, 900, SYN | ACK, 0), 60, false);
@@ -662,14 +637,15 @@ mod tests {
         t.packet(11_000_000, &s, &seg(80, 4000, 901, FIN | ACK, 0), 60, false);
         // The same ports again: a new connection.
         t.packet(20_000_000, &c, &seg(4000, 80, 5000, SYN, 0), 60, false);
-        assert_eq!(t.conns.len(), 2);
-        let k = &t.conns[0];
+        let all = conns(&mut t);
+        assert_eq!(all.len(), 2);
+        let k = &all[0];
         assert_eq!(k.rtt, Some(7_000_000));
         assert_eq!(k.bytes, [50, 0]);
         assert_eq!(k.retransmissions, 1);
         assert_eq!(k.flag(), "SF");
         assert_eq!(k.packets, [5, 2]);
-        assert_eq!(t.conns[1].flag(), "S0");
+        assert_eq!(all[1].flag(), "S0");
     }
 
     #[test]

@@ -332,3 +332,43 @@ pub fn state_of(
     }
     Ok(state)
 }
+
+/// When connections end and how many are held (`pcap` and `live`, so that both write the same
+/// records).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct FlowArgs {
+    /// Seconds after which an idle TCP connection ends.
+    #[arg(long, value_name = "S", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub tcp_idle: u64,
+    /// Seconds after which an idle UDP connection ends.
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub udp_idle: u64,
+    /// Seconds after which a connection that lasts is cut (its further packets start a new one).
+    #[arg(long, value_name = "S", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub active_timeout: u64,
+    /// Open connections held at once; past this the one that started first is ended early
+    /// (counted).
+    #[arg(long, value_name = "N", default_value_t = crate::capture::flows::MAX_FLOWS as u64, value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
+    pub max_flows: u64,
+    /// Ended connections held until every older one ends; past this the oldest open one is ended
+    /// early (counted).
+    #[arg(long, value_name = "N", default_value_t = crate::capture::flows::MAX_HELD as u64, value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
+    pub max_held: u64,
+}
+
+impl FlowArgs {
+    /// The flow table's limits.
+    pub fn limits(&self) -> crate::capture::Limits {
+        let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        crate::capture::Limits {
+            timeouts: crate::capture::flows::Timeouts {
+                tcp_idle_s: self.tcp_idle,
+                udp_idle_s: self.udp_idle,
+                close_s: crate::capture::flows::Timeouts::default().close_s,
+                active_s: self.active_timeout,
+            },
+            max_flows: n(self.max_flows),
+            max_held: n(self.max_held),
+        }
+    }
+}

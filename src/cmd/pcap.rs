@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{ForceArg, QuietArg, Ui};
+use super::args::{FlowArgs, ForceArg, QuietArg, Ui};
 use crate::capture::{self, CaptureOptions};
 use crate::detect::Model;
 use crate::error::{Error, Result};
@@ -40,6 +40,9 @@ pub struct Args {
     /// Format of the summary.
     #[arg(long, value_enum, default_value_t = TextFormat::Table)]
     pub format: TextFormat,
+    /// Timeouts and limits.
+    #[command(flatten)]
+    pub flows: FlowArgs,
     /// Replace.
     #[command(flatten)]
     pub force: ForceArg,
@@ -71,6 +74,7 @@ pub fn run(args: Args) -> Result<()> {
         port_scan_threshold: usize::try_from(args.port_scan_threshold).unwrap_or(usize::MAX),
         top: usize::try_from(args.top).unwrap_or(usize::MAX),
         timelines: args.report.is_some(),
+        limits: args.flows.limits(),
     };
     let analysis = capture::analyse_source(&name, &source, &options)?;
     drop(source);

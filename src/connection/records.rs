@@ -463,11 +463,15 @@ pub struct Finished {
 
 /// The records of finished connections, ordered by start (equal starts in the order given), with
 /// the 2-second and 100-connection window features.
-pub fn records_of(mut conns: Vec<Finished>) -> Vec<Record> {
-    // A stable sort: equal starts keep the order given.
-    conns.sort_by_key(|c| c.start);
-    let mut windows = Windows::default();
-    conns.into_iter().map(|c| windows.record(c)).collect()
+pub fn records_of(conns: Vec<Finished>) -> Vec<Record> {
+    let mut order = super::ordered::InOrder::new();
+    let n = conns.len();
+    for (seq, c) in conns.into_iter().enumerate() {
+        order.push(seq as u64, c);
+    }
+    let mut out = Vec::with_capacity(n);
+    order.release(None, &mut |r| out.push(r));
+    out
 }
 
 /// The records as CSV text in the NSL-KDD layout without difficulty (41 features, the label
