@@ -21,6 +21,8 @@
 //! - [`render`]: tables, Markdown, CSV and JSON output;
 //! - [`report`]: the offline HTML/SVG report folder built from all the stages above;
 //! - [`capture`]: packet captures read into traffic statistics, scans and KDD connection records;
+//! - [`live`]: the same records from an interface, a pipe or a replayed capture as connections
+//!   end, scored and explained, alerts as JSON lines;
 //! - [`fetch`]: downloads the NSL-KDD files from a mirror, verified by SHA-256; [`data`]: where
 //!   the NSL-KDD files are found when a command is not told;
 //! - [`output`]: the one output module: destination checks, atomic files and folders, checksums;
@@ -49,6 +51,7 @@ pub mod error;
 pub mod evaluate;
 pub mod fetch;
 pub mod format;
+pub mod live;
 pub mod load;
 pub mod model;
 pub mod output;

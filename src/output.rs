@@ -307,6 +307,13 @@ fn untrack(path: &Path) {
 /// then exits with status 130. Called once by the binary.
 pub fn install_interrupt_cleanup() {
     let _ = ctrlc::set_handler(|| {
+        if GRACEFUL.load(std::sync::atomic::Ordering::SeqCst)
+            && !STOP.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            // A command that stops cleanly (live capture) ends at its next step; a second
+            // signal exits at once.
+            return;
+        }
         if let Ok(pending) = PENDING.lock() {
             for p in pending.iter() {
                 if p.is_dir() {
@@ -319,6 +326,43 @@ pub fn install_interrupt_cleanup() {
         eprintln!("kddstat: interrupted; no output was changed");
         std::process::exit(130);
     });
+}
+
+static GRACEFUL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes the first SIGINT or SIGTERM a request to stop (see [`stop_requested`]) instead of an
+/// exit: for commands that finish their outputs when told to stop.
+pub fn stop_gracefully() {
+    GRACEFUL.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether SIGINT or SIGTERM asked a graceful command to stop.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// An output written as it comes (live capture's records and alerts: a `tail -f` sees every line
+/// once it is complete): standard output, or a new file (an existing one is replaced only with
+/// `force`, checked by [`check_destination`] first).
+pub fn appender(out: &Destination, force: bool) -> Result<Box<dyn Write + Send>> {
+    match out {
+        Destination::Stdout => Ok(Box::new(std::io::stdout())),
+        Destination::File(p) => {
+            let mut o = fs::OpenOptions::new();
+            o.write(true);
+            if force {
+                o.create(true).truncate(true);
+            } else {
+                o.create_new(true);
+            }
+            let f = o.open(p).map_err(|source| Error::Io {
+                path: p.display().to_string(),
+                source,
+            })?;
+            Ok(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
+        }
+    }
 }
 
 /// A file written in full to a temporary sibling, not yet in place.

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["data", "capture", "clean", "model"],
     &["detect"],
     &["classify"],
-    &["evaluate"],
+    &["evaluate", "live"],
     &["render"],
     &["report"],
     &["cmd"],

@@ -18,6 +18,7 @@
 pub mod decode;
 pub mod engine;
 pub mod flows;
+pub mod interface;
 pub mod read;
 pub mod summary;
 pub mod timeline;
@@ -92,7 +93,7 @@ pub enum Source<'a> {
 
 impl Source<'_> {
     /// Opens the capture for one pass over its frames.
-    fn open(&self) -> Result<Box<dyn Read + '_>> {
+    pub fn open(&self) -> Result<Box<dyn Read + '_>> {
         match self {
             Source::Bytes(b) => Ok(Box::new(&b[..])),
             Source::File(path) => {

@@ -35,6 +35,8 @@ pub struct ReadInfo {
     pub format: &'static str,
     /// The last record was cut short (and skipped).
     pub truncated: bool,
+    /// Where reading stopped: the end of the last whole record, bytes from the start.
+    pub offset: u64,
 }
 
 /// The longest packet record accepted, whatever a file's snapshot length (Wireshark's limit for
@@ -211,6 +213,7 @@ fn pcap<R: Read>(
     let mut info = ReadInfo {
         format: "pcap",
         truncated: false,
+        offset: 0,
     };
     loop {
         if !w.want(16)? {
@@ -256,6 +259,7 @@ fn pcap<R: Read>(
                     wire_len: block.origlen.max(block.caplen),
                 });
                 if !go {
+                    info.offset = (w.offset() + rest.len() - next.len()) as u64;
                     return Ok(info);
                 }
                 rest.len() - next.len()
@@ -274,6 +278,7 @@ fn pcap<R: Read>(
         };
         w.consume(used);
     }
+    info.offset = w.offset() as u64;
     Ok(info)
 }
 
@@ -300,6 +305,7 @@ fn pcapng<R: Read>(
     let mut info = ReadInfo {
         format: "pcapng",
         truncated: false,
+        offset: 0,
     };
     let mut big = false;
     let mut interfaces: Vec<Interface> = Vec::new();
@@ -411,10 +417,12 @@ fn pcapng<R: Read>(
             _ => {}
         }
         if !go {
+            info.offset = (w.offset() + used) as u64;
             return Ok(info);
         }
         w.consume(used);
     }
+    info.offset = w.offset() as u64;
     Ok(info)
 }
 

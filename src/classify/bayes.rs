@@ -165,6 +165,28 @@ impl Classify for Bayes {
         Ok(Bayes::fit(data.x, data.y, data.classes, p.var_smoothing))
     }
 
+    /// Each column's part is its term of the log-likelihood ratio of the predicted class c over
+    /// the runner-up r: `ln N(x_j | m_cj, v_cj) - ln N(x_j | m_rj, v_rj)` (positive: the column
+    /// speaks for c).
+    fn explain(&self, row: &[f64], class: usize, out: &mut [f64]) {
+        let classes = self.log_prior.len();
+        let width = row.len();
+        let mut p = vec![0.0; classes];
+        Bayes::proba(self, row, &mut p);
+        let runner = (0..classes)
+            .filter(|&c| c != class)
+            .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)));
+        let Some(r) = runner else { return };
+        let term = |c: usize, j: usize| {
+            let (m, v) = (self.mean[c * width + j], self.var[c * width + j]);
+            let d = row[j] - m;
+            -0.5 * ((2.0 * std::f64::consts::PI * v).ln() + d * d / v)
+        };
+        for (j, o) in out.iter_mut().enumerate().take(width) {
+            *o = term(class, j) - term(r, j);
+        }
+    }
+
     fn proba(&self, row: &[f64], out: &mut [f64]) {
         Bayes::proba(self, row, out);
     }

@@ -149,6 +149,15 @@ impl Classify for Forest {
         Forest::proba(self, row, out.len(), out);
     }
 
+    /// The mean over the trees of their decision paths' parts (tests of each column on the
+    /// record's path).
+    fn explain(&self, row: &[f64], _class: usize, out: &mut [f64]) {
+        let w = 1.0 / self.trees.len().max(1) as f64;
+        for t in &self.trees {
+            t.path(row, w, out);
+        }
+    }
+
     fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {
         if self.trees.is_empty() {
             return Err("its forest has no tree".into());

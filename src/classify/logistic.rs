@@ -259,6 +259,16 @@ impl Classify for Logistic {
         Ok(Logistic::fit(data.x, data.y, data.classes, p.c, 1e-4))
     }
 
+    /// Each column's part is its term of the predicted class's logit, `w_cj x_j`.
+    fn explain(&self, row: &[f64], class: usize, out: &mut [f64]) {
+        let width = row.len();
+        if let Some(w) = self.weights.get(class * width..(class + 1) * width) {
+            for ((o, x), w) in out.iter_mut().zip(row).zip(w) {
+                *o = w * x;
+            }
+        }
+    }
+
     fn proba(&self, row: &[f64], out: &mut [f64]) {
         Logistic::proba(self, row, out);
     }

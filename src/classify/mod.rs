@@ -24,6 +24,30 @@ use crate::load::Dataset;
 use crate::model::{Classify, Hyperparams, Labelled};
 use crate::schema::{self, Category};
 
+/// The reasons of the predictions of `rows` of `ds` (the `n` features with the largest parts in
+/// the probability of the predicted class), by the classifier's definition.
+pub fn explain(
+    c: &Classifier,
+    ds: &Dataset,
+    rows: &[usize],
+    n: usize,
+) -> Result<Vec<Vec<crate::model::explain::Reason>>> {
+    let sub = ds.take(rows)?;
+    let x = c.encoder.transform(&sub)?;
+    let proba = c.proba_encoded(&x);
+    let best = c.predict(&proba);
+    let mut out = vec![0.0; x.ncols()];
+    (0..rows.len())
+        .map(|i| {
+            out.iter_mut().for_each(|v| *v = 0.0);
+            let row: Vec<f64> = x.row(i).to_vec();
+            c.fitted.explain(&row, best[i], &mut out);
+            let contributions = crate::model::explain::Contributions::Columns(out.clone());
+            crate::model::explain::reasons(&contributions, Some(&c.encoder), &sub, i, n)
+        })
+        .collect()
+}
+
 /// Format name of a classifier file.
 pub const FORMAT: &str = "kddstat-classifier";
 /// Version of the format written.
@@ -113,6 +137,13 @@ macro_rules! classifiers {
             fn proba(&self, row: &[f64], out: &mut [f64]) {
                 match self {
                     $(Fitted::$name(m) => Classify::proba(m, row, out),)+
+                }
+            }
+
+            /// Each encoded column's part in the probability of `class`.
+            fn explain(&self, row: &[f64], class: usize, out: &mut [f64]) {
+                match self {
+                    $(Fitted::$name(m) => Classify::explain(m, row, class, out),)+
                 }
             }
 

@@ -289,6 +289,30 @@ impl Tree {
         Tree { nodes }
     }
 
+    /// Adds `weight` to the part of each column tested on the decision path of `row` (once per
+    /// test).
+    pub fn path(&self, row: &[f64], weight: f64, out: &mut [f64]) {
+        let mut i = 0usize;
+        for _ in 0..=self.nodes.len() {
+            match self.nodes.get(i) {
+                Some(Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                }) => {
+                    let f = *feature as usize;
+                    let (Some(&v), Some(o)) = (row.get(f), out.get_mut(f)) else {
+                        return;
+                    };
+                    *o += weight;
+                    i = if v <= *threshold { *left } else { *right } as usize;
+                }
+                _ => return,
+            }
+        }
+    }
+
     /// The class probabilities of one row.
     pub fn leaf(&self, row: &[f64]) -> &[f32] {
         let mut i = 0usize;
@@ -409,6 +433,12 @@ impl Classify for Tree {
         for (a, b) in out.iter_mut().zip(self.leaf(row)) {
             *a = f64::from(*b);
         }
+    }
+
+    /// The decision path: each column's part is the number of tests of it on the record's path
+    /// from the root to its leaf (whatever the class).
+    fn explain(&self, row: &[f64], _class: usize, out: &mut [f64]) {
+        self.path(row, 1.0, out);
     }
 
     fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String> {

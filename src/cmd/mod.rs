@@ -8,6 +8,7 @@ pub mod describe;
 pub mod evaluate;
 pub mod fetch;
 pub mod fit;
+pub mod live;
 pub mod models;
 pub mod pcap;
 pub mod report;
@@ -55,6 +56,9 @@ pub enum Command {
     Report(report::Args),
     /// Traffic summary, scans and KDD connection records of a packet capture (pcap, pcapng).
     Pcap(pcap::Args),
+    /// Connection records of live traffic (an interface, a pcap stream, a replayed capture) as
+    /// connections end, scored and explained, with alerts.
+    Live(live::Args),
     /// The KDD connection records of a Zeek conn.log (TSV or JSON lines), built by the same
     /// connection engine as for captures.
     Zeek(zeek::Args),
@@ -92,6 +96,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Pcap(args) => pcap::run(args),
+        Command::Live(args) => live::run(args),
         Command::Zeek(args) => zeek::run(args),
         Command::Completions(args) => {
             let mut out = Vec::new();

@@ -42,6 +42,8 @@ pub const HOST_COUNT_CAP: u64 = 255;
 pub struct Record {
     /// Start, seconds since the Unix epoch.
     pub start: f64,
+    /// Last packet, seconds since the Unix epoch.
+    pub end: f64,
     /// Originator address.
     pub src: IpAddr,
     /// Originator port (ICMP: code).
@@ -275,6 +277,7 @@ impl Windows {
 fn record_of(c: Finished, t: Traffic) -> Record {
     Record {
         start: c.start as f64 / 1e9,
+        end: c.start.saturating_add(c.duration) as f64 / 1e9,
         src: c.orig.0,
         sport: c.orig.1,
         dst: c.resp.0,
@@ -480,26 +483,36 @@ pub fn records_of(conns: Vec<Finished>) -> Vec<Record> {
 pub fn csv(records: &[Record], endpoints: bool) -> String {
     let mut out = String::with_capacity(records.len() * 160);
     if endpoints {
-        for f in FEATURES.iter() {
-            out.push_str(f.name);
-            out.push(',');
-        }
-        out.push_str(schema::LABEL);
-        out.push_str(",start_time,src_ip,src_port,dst_ip,dst_port\n");
+        csv_header(&mut out);
     }
     for r in records {
-        r.write_csv(&mut out);
-        out.pop();
-        if endpoints {
-            let _ = write!(
-                out,
-                ",{:.6},{},{},{},{}",
-                r.start, r.src, r.sport, r.dst, r.dport
-            );
-        }
-        out.push('\n');
+        write_csv_line(r, endpoints, &mut out);
     }
     out
+}
+
+/// The header line of the CSV form with endpoints.
+pub fn csv_header(out: &mut String) {
+    for f in FEATURES.iter() {
+        out.push_str(f.name);
+        out.push(',');
+    }
+    out.push_str(schema::LABEL);
+    out.push_str(",start_time,src_ip,src_port,dst_ip,dst_port\n");
+}
+
+/// Appends one record's line of [`csv`].
+pub fn write_csv_line(r: &Record, endpoints: bool, out: &mut String) {
+    r.write_csv(out);
+    out.pop();
+    if endpoints {
+        let _ = write!(
+            out,
+            ",{:.6},{},{},{},{}",
+            r.start, r.src, r.sport, r.dst, r.dport
+        );
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

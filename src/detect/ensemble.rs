@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{DetectorName, ECDF_POINTS, Fitted, Params as AnyParams, ecdf, quantiles_of};
 use crate::detect::encode::Transform;
 use crate::error::Result;
+use crate::model::explain::Contributions;
 use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 
 /// The ensemble's parameters: its members' own.
@@ -162,6 +163,23 @@ impl Detect for Ensemble {
         let k = self.members.len().max(1) as f64;
         total.iter_mut().for_each(|t| *t /= k);
         Ok(total)
+    }
+
+    /// The reasons of the member whose rank-normalised score of the row is the highest (the
+    /// member that finds it most unusual); the parts are that member's.
+    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+        let mut best: Option<(f64, usize)> = None;
+        for (i, m) in self.members.iter().enumerate() {
+            let scores = m.detector.score(data)?;
+            let rank = ecdf(&m.quantiles, scores.get(row).copied().unwrap_or(0.0));
+            if best.is_none_or(|(b, _)| rank > b) {
+                best = Some((rank, i));
+            }
+        }
+        match best {
+            Some((_, i)) => self.members[i].detector.explain(data, row),
+            None => Ok(Contributions::None),
+        }
     }
 
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::encode::Transform;
 use super::kmeans::KMeansDetector;
 use crate::error::{Error, Result};
+use crate::model::explain::Contributions;
 use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 
 /// Rows per block of the parallel sums.
@@ -473,6 +474,38 @@ impl Detect for Gmm {
 
     fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
         Gmm::score(self, data.encoded()?)
+    }
+
+    /// Each column's part is its term of the negative log-likelihood under the most responsible
+    /// component k (the largest `log w_k + log N(x | k)`): diagonal,
+    /// `((x_j - m_kj)^2 / v_kj + ln(2 pi v_kj)) / 2`; full, the column's share of the Mahalanobis
+    /// term, `(x_j - m_kj) (P_k (x - m_k))_j / 2`.
+    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+        let x = data.encoded()?;
+        let r = x.row(row);
+        let inv = self.inverse_variances();
+        let mut lp = vec![0.0; self.components];
+        self.component_log_densities(&inv, r, &mut lp);
+        let k = (0..self.components)
+            .max_by(|&a, &b| lp[a].total_cmp(&lp[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
+        let mean = &self.means[k];
+        let diff: Vec<f64> = r.iter().zip(mean).map(|(x, m)| x - m).collect();
+        let parts = match self.covariance {
+            Covariance::Diag => diff
+                .iter()
+                .zip(&self.spread[k])
+                .map(|(d, v)| 0.5 * (d * d / v + (LN_2PI + v.ln())))
+                .collect(),
+            Covariance::Full => {
+                let p = &self.spread[k];
+                let n = diff.len();
+                (0..n)
+                    .map(|i| 0.5 * diff[i] * (0..n).map(|j| p[i * n + j] * diff[j]).sum::<f64>())
+                    .collect()
+            }
+        };
+        Ok(Contributions::Columns(parts))
     }
 
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encode::Transform;
 use crate::error::{Error, Result};
+use crate::model::explain::Contributions;
 use crate::model::{self, Detect, FitData, Hyperparams, ScoreData};
 
 /// Which implementation fits the centroids.
@@ -192,6 +193,18 @@ impl Detect for KMeansDetector {
 
     fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
         KMeansDetector::score(self, data.encoded()?)
+    }
+
+    /// Each column's part is its term of the squared distance to the nearest centroid,
+    /// `(x_j - c_j)^2`.
+    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+        let x = data.encoded()?;
+        let r = x.row(row);
+        let (k, _) = self.nearest(r);
+        let c = &self.centroids[k];
+        Ok(Contributions::Columns(
+            r.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).collect(),
+        ))
     }
 
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {

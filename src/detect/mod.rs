@@ -133,6 +133,17 @@ macro_rules! detectors {
                     $(Fitted::$name(d) => Detect::check(d, width),)+
                 }
             }
+
+            /// Each input column's part in the score of one row.
+            pub fn explain(
+                &self,
+                data: &ScoreData<'_>,
+                row: usize,
+            ) -> Result<model::explain::Contributions> {
+                match self {
+                    $(Fitted::$name(d) => Detect::explain(d, data, row),)+
+                }
+            }
         }
     };
 }
@@ -148,6 +159,32 @@ detectors! {
     Iforest = "iforest": iforest::IsolationForest,
     /// Mean of the members' rank-normalised scores.
     Ensemble = "ensemble": ensemble::Ensemble,
+}
+
+/// The reasons of the scores of `rows` of `ds` (the `n` features with the largest parts), by
+/// the detector's definition ([`Detect::explain`]).
+pub fn explain(
+    model: &Model,
+    ds: &Dataset,
+    rows: &[usize],
+    n: usize,
+) -> Result<Vec<Vec<model::explain::Reason>>> {
+    // One row at a time: an ensemble scores its members on the row it explains.
+    rows.iter()
+        .map(|&r| {
+            let one = ds.take(&[r])?;
+            let encoded = match &model.encoder {
+                Some(e) => Some(e.transform(&one)?),
+                None => None,
+            };
+            let data = ScoreData {
+                ds: &one,
+                encoded: encoded.as_ref(),
+            };
+            let c = model.detector.explain(&data, 0)?;
+            model::explain::reasons(&c, model.encoder.as_ref(), &one, 0, n)
+        })
+        .collect()
 }
 
 /// Fits one detector, or a seed ensemble of it when its parameters ask for several seeds.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::encode::Transform;
 use crate::error::Result;
 use crate::load::Dataset;
+use crate::model::explain::Contributions;
 use crate::model::{Detect, FitData, Hyperparams, ScoreData};
 use crate::schema;
 use crate::stats::Distribution;
@@ -150,6 +151,17 @@ impl Detect for ZScore {
 
     fn score(&self, data: &ScoreData<'_>) -> Result<Vec<f64>> {
         ZScore::score(self, data.ds)
+    }
+
+    /// Each feature's part is its |z| = |x - centre| / scale (its term of the mean; with
+    /// `--aggregate max` the largest is the score, the others show how close they came).
+    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+        let mut parts = Vec::with_capacity(self.features.len());
+        for (name, centre, scale) in &self.features {
+            let v = data.ds.f64_values(name)?.get(row).copied().unwrap_or(0.0);
+            parts.push((name.clone(), ((v - centre) / scale).abs(), *centre));
+        }
+        Ok(Contributions::Features(parts))
     }
 
     fn check(&self, _: Option<usize>) -> std::result::Result<(), String> {

@@ -121,6 +121,34 @@ impl Dataset {
         self.frame.height()
     }
 
+    /// The rows at `rows`, in that order, as a dataset of their own.
+    pub fn take(&self, rows: &[usize]) -> Result<Dataset> {
+        let idx: Vec<polars::prelude::IdxSize> = rows
+            .iter()
+            .map(|&r| {
+                polars::prelude::IdxSize::try_from(r).unwrap_or(polars::prelude::IdxSize::MAX)
+            })
+            .collect();
+        let idx = polars::prelude::IdxCa::from_vec("idx".into(), idx);
+        let frame = self
+            .frame
+            .take(&idx)
+            .map_err(|e| Error::Internal(format!("{}: taking rows: {e}", self.name)))?;
+        Ok(Dataset {
+            name: self.name.clone(),
+            layout: self.layout.clone(),
+            frame,
+            lines: rows
+                .iter()
+                .map(|&r| self.lines.get(r).copied().unwrap_or(0))
+                .collect(),
+            unknown_labels: Vec::new(),
+            rejected: Vec::new(),
+            absent: self.absent.clone(),
+            dotted: 0,
+        })
+    }
+
     /// Warnings a person should see (one line each), such as labels of unknown category.
     pub fn warnings(&self) -> Vec<String> {
         unknown_label_warnings(&self.name, &self.unknown_labels)

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub mod encode;
+pub mod explain;
 
 use encode::Transform;
 
@@ -125,6 +126,13 @@ pub trait Detect: Sized {
     /// Checks a state read from a file against the encoding width (`None` without an encoder);
     /// the error says what is wrong.
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String>;
+
+    /// Each input column's part in the score of row `row` (the encoded columns, or the raw
+    /// features a detector reads without an encoder), by the definition in the detector's module
+    /// documentation; [`explain::Contributions::None`] when it has none.
+    fn explain(&self, _data: &ScoreData<'_>, _row: usize) -> Result<explain::Contributions> {
+        Ok(explain::Contributions::None)
+    }
 }
 
 /// The rows and classes a classifier is fitted on.
@@ -151,6 +159,11 @@ pub trait Classify: Sized {
 
     /// Checks a state read from a file against the encoding width and the number of classes.
     fn check(&self, width: usize, classes: usize) -> std::result::Result<(), String>;
+
+    /// Each encoded column's part in the probability of `class` for one encoded row, written into
+    /// `out` (by the definition in the classifier's module documentation; zeros when it has
+    /// none).
+    fn explain(&self, _row: &[f64], _class: usize, _out: &mut [f64]) {}
 }
 
 /// An [`Error::InvalidParameter`] for `name` with `value`, which should be `expected`.
