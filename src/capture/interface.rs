@@ -58,6 +58,8 @@ pub struct Interface {
     buf: Vec<u8>,
     /// Frames the kernel passed to the socket (read so far), and frames it dropped.
     pub kernel: (u64, u64),
+    /// Frames received from the socket (a loopback interface's sent copies included).
+    pub received: u64,
 }
 
 /// What one read gave.
@@ -150,6 +152,7 @@ impl Interface {
             loopback,
             buf: vec![0; SNAPLEN],
             kernel: (0, 0),
+            received: 0,
         })
     }
 
@@ -163,6 +166,7 @@ impl Interface {
             }
             Err(e) => return Err(capture_error(&self.name, format!("cannot read ({e})"))),
         };
+        self.received += 1;
         let Some(from) = from else {
             return Ok(Next::Nothing);
         };
@@ -174,12 +178,12 @@ impl Interface {
         Ok(Next::Frame(link, &self.buf[..kept], n as u32))
     }
 
-    /// Reads the kernel's counters (frames passed, frames dropped), adding them to
-    /// [`Interface::kernel`].
+    /// Reads the kernel's counters (frames that reached the socket, drops included, and frames
+    /// dropped), adding them to [`Interface::kernel`] (the kernel resets them at each read).
     pub fn read_counters(&mut self) -> (u64, u64) {
         if let Ok(s) = socket::getsockopt(&self.fd, PacketStatistics) {
             // tp_packets counts the drops too.
-            self.kernel.0 += u64::from(s.packets.saturating_sub(s.drops));
+            self.kernel.0 += u64::from(s.packets);
             self.kernel.1 += u64::from(s.drops);
         }
         self.kernel

@@ -209,6 +209,9 @@ pub struct TrafficSummary {
     pub port_scan_threshold: usize,
     /// Scans found, largest first.
     pub scans: Vec<Scan>,
+    /// Live capture only (`kddstat live`): what the run read, wrote and lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveFigures>,
 }
 
 /// Per-frame counters, filled while reading.
@@ -446,6 +449,34 @@ fn counts_of(map: &HashMap<&'static str, u64>) -> Vec<(String, u64)> {
     counts
 }
 
+/// The figures of a live run (`kddstat live`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveFigures {
+    /// Frames read (on a loopback interface, each packet once).
+    pub packets: u64,
+    /// Frames the socket received (on a loopback interface each packet twice: sent and
+    /// received); with the kernel's drops, the packets the interface carried while kddstat ran.
+    pub frames_received: u64,
+    /// Frames the kernel passed to kddstat's socket (its `PACKET_STATISTICS`).
+    pub kernel_packets: u64,
+    /// Frames the kernel dropped because kddstat read too slowly.
+    pub kernel_drops: u64,
+    /// Records written.
+    pub records: u64,
+    /// Alerts written (scans included).
+    pub alerts: u64,
+    /// Scans alerted.
+    pub scans: u64,
+    /// Frames of link types kddstat cannot decode.
+    pub unsupported_frames: u64,
+    /// Connections ended early (the flow table full, or too many records waiting).
+    pub evicted: u64,
+    /// How connections ended.
+    pub ended: super::flows::EndCounts,
+    /// Seconds the run lasted.
+    pub seconds: f64,
+}
+
 /// What the summary is made of.
 pub struct Parts<'a> {
     /// The capture's name.
@@ -589,5 +620,6 @@ pub fn summarise(p: &Parts<'_>) -> TrafficSummary {
         services: OrderedMap(services.into_iter().take(p.top).collect()),
         port_scan_threshold: p.threshold,
         scans: t.scans(p.threshold),
+        live: None,
     }
 }

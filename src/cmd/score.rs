@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::args::{ForceArg, InputArgs, QuietArg, Ui};
 use crate::error::{Error, Result};
 use crate::load::{self, Input, stream::Stream};
+use crate::model::explain::Reason;
 use crate::output::{self, Destination};
 use crate::render::{RecordFormat, exact};
 use crate::schema;
@@ -34,6 +35,10 @@ pub struct Args {
     /// Flag records scoring above this instead of the model's own threshold.
     #[arg(long, value_name = "SCORE", allow_negative_numbers = true, value_parser = super::finite_number)]
     pub threshold: Option<f64>,
+    /// Add each record's reasons: the N features that drive its score most (columns why_1 ..
+    /// why_N: `feature=value (typical T, share S)`; a `why` list in JSON). 3 when no N is given.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "3", value_parser = clap::value_parser!(u64).range(1..=41))]
+    pub explain: Option<u64>,
     /// How inputs are read.
     #[command(flatten)]
     pub input: InputArgs,
@@ -53,6 +58,45 @@ struct Scored<'a> {
     category: &'a str,
     score: f64,
     anomalous: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a [Reason]>,
+}
+
+/// The CSV header with `n` reason columns.
+fn header_with(base: &[&'static str], n: usize) -> Vec<String> {
+    let mut h: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    h.extend((1..=n).map(|i| format!("why_{i}")));
+    h
+}
+
+/// A reason as one CSV field: `feature=value (typical T, share S)`.
+fn reason_field(r: Option<&Reason>) -> String {
+    let show = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => crate::render::csv_safe(s),
+        other => other.to_string(),
+    };
+    r.map_or_else(String::new, |r| {
+        format!(
+            "{}={} (typical {}, share {})",
+            r.feature,
+            show(&r.value),
+            show(&r.typical),
+            r.share
+        )
+    })
+}
+
+/// The reasons of every row of `ds` (`n` = 0: none).
+fn reasons_of(
+    ds: &load::Dataset,
+    n: usize,
+    f: impl Fn(&load::Dataset, &[usize], usize) -> Result<Vec<Vec<Reason>>>,
+) -> Result<Vec<Vec<Reason>>> {
+    if n == 0 {
+        return Ok(vec![Vec::new(); ds.rows()]);
+    }
+    let rows: Vec<usize> = (0..ds.rows()).collect();
+    f(ds, &rows, n)
 }
 
 /// The JSON form's head: the model and the threshold used (the records, `rows` and `anomalous`
@@ -202,30 +246,44 @@ pub fn run(args: Args) -> Result<()> {
             parameters: model.parameters(),
             threshold,
         };
-        let header = ["line", "label", "category", "score", "anomalous"];
+        let n = explain_n(&args);
+        let header = header_with(&["line", "label", "category", "score", "anomalous"], n);
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut out = Writer::start(w, json, &header, &head)?;
         for_each_chunk(stream, &ui, |ds| {
             let scores = model.score(ds)?;
+            let why = reasons_of(ds, n, |ds, rows, n| {
+                crate::detect::explain(&model, ds, rows, n)
+            })?;
             let labels = ds.str_values(schema::LABEL)?;
             let categories = ds.str_values(schema::CATEGORY)?;
-            for (((&line, label), category), &score) in
-                ds.lines.iter().zip(labels).zip(categories).zip(&scores)
+            for ((((&line, label), category), &score), why) in ds
+                .lines
+                .iter()
+                .zip(labels)
+                .zip(categories)
+                .zip(&scores)
+                .zip(&why)
             {
                 let anomalous = score > threshold;
+                let mut fields: Vec<String> = vec![
+                    line.to_string(),
+                    crate::render::csv_safe(label),
+                    category.to_string(),
+                    exact(score),
+                    if anomalous { "1" } else { "0" }.to_string(),
+                ];
+                fields.extend((0..n).map(|i| reason_field(why.get(i))));
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
                 out.record(
-                    &[
-                        &line.to_string(),
-                        &crate::render::csv_safe(label),
-                        category,
-                        &exact(score),
-                        if anomalous { "1" } else { "0" },
-                    ],
+                    &fields,
                     &Scored {
                         line,
                         label,
                         category,
                         score,
                         anomalous,
+                        why: (n > 0).then_some(why.as_slice()),
                     },
                     anomalous,
                 )?;
@@ -245,6 +303,12 @@ struct Predicted<'a> {
     predicted: &'a str,
     attack_probability: f64,
     attack: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a [Reason]>,
+}
+
+fn explain_n(args: &Args) -> usize {
+    args.explain.map_or(0, |n| usize::try_from(n).unwrap_or(41))
 }
 
 /// `score` with a classifier: each record's predicted class and attack probability; a record is
@@ -267,40 +331,52 @@ fn classify(
             "parameters": c.parameters,
             "target": c.target.as_str(),
         });
-        let header = [
-            "line",
-            "label",
-            "category",
-            "predicted",
-            "attack_probability",
-            "attack",
-        ];
+        let n = explain_n(args);
+        let header = header_with(
+            &[
+                "line",
+                "label",
+                "category",
+                "predicted",
+                "attack_probability",
+                "attack",
+            ],
+            n,
+        );
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut out = Writer::start(w, json, &header, &head)?;
         for_each_chunk(stream, ui, |ds| {
             let proba = c.proba(ds)?;
             let p = c.attack_probability(&proba);
             let best = c.predict(&proba);
-            for (((&line, label), category), (&k, &prob)) in ds
+            let why = reasons_of(ds, n, |ds, rows, n| {
+                crate::classify::explain(c, ds, rows, n)
+            })?;
+            for ((((&line, label), category), (&k, &prob)), why) in ds
                 .lines
                 .iter()
                 .zip(ds.str_values(schema::LABEL)?)
                 .zip(ds.str_values(schema::CATEGORY)?)
                 .zip(best.iter().zip(&p))
+                .zip(&why)
             {
                 let predicted = c.classes[k].as_str();
                 let attack = match args.threshold {
                     Some(t) => prob > t,
                     None => predicted != "normal",
                 };
+                let mut fields: Vec<String> = vec![
+                    line.to_string(),
+                    crate::render::csv_safe(label),
+                    category.to_string(),
+                    crate::render::csv_safe(predicted),
+                    exact(prob),
+                    if attack { "1" } else { "0" }.to_string(),
+                ];
+                fields.extend((0..n).map(|i| reason_field(why.get(i))));
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
                 out.record(
-                    &[
-                        &line.to_string(),
-                        &crate::render::csv_safe(label),
-                        category,
-                        &crate::render::csv_safe(predicted),
-                        &exact(prob),
-                        if attack { "1" } else { "0" },
-                    ],
+                    &fields,
                     &Predicted {
                         line,
                         label,
@@ -308,6 +384,7 @@ fn classify(
                         predicted,
                         attack_probability: prob,
                         attack,
+                        why: (n > 0).then_some(why.as_slice()),
                     },
                     attack,
                 )?;

@@ -477,9 +477,10 @@ impl Detect for Gmm {
     }
 
     /// Each column's part is its term of the negative log-likelihood under the most responsible
-    /// component k (the largest `log w_k + log N(x | k)`): diagonal,
-    /// `((x_j - m_kj)^2 / v_kj + ln(2 pi v_kj)) / 2`; full, the column's share of the Mahalanobis
-    /// term, `(x_j - m_kj) (P_k (x - m_k))_j / 2`.
+    /// component k (the largest `log w_k + log N(x | k)`), without the normalising constant
+    /// (`ln(2 pi v_kj) / 2`, the same for every record, so it cannot tell why one is unusual):
+    /// diagonal, `(x_j - m_kj)^2 / (2 v_kj)`; full, the column's share of the Mahalanobis term,
+    /// `(x_j - m_kj) (P_k (x - m_k))_j / 2`.
     fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
         let x = data.encoded()?;
         let r = x.row(row);
@@ -495,7 +496,7 @@ impl Detect for Gmm {
             Covariance::Diag => diff
                 .iter()
                 .zip(&self.spread[k])
-                .map(|(d, v)| 0.5 * (d * d / v + (LN_2PI + v.ln())))
+                .map(|(d, v)| 0.5 * d * d / v)
                 .collect(),
             Covariance::Full => {
                 let p = &self.spread[k];

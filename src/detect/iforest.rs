@@ -53,7 +53,8 @@ pub struct IsolationForest {
     pub forest: Vec<Vec<Node>>,
 }
 
-const LEAF: u32 = u32::MAX;
+/// The `feature` of a leaf node.
+pub const LEAF: u32 = u32::MAX;
 const EULER_GAMMA: f64 = 0.577_215_664_9;
 
 /// Average path length of an unsuccessful search in a binary search tree of `n` nodes.

@@ -87,28 +87,8 @@ pub struct LiveResult {
     pub figures: Figures,
 }
 
-/// The live figures of a run (the status line's).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Figures {
-    /// Frames read.
-    pub packets: u64,
-    /// Records written.
-    pub records: u64,
-    /// Alerts written (scans included).
-    pub alerts: u64,
-    /// Scans alerted.
-    pub scans: u64,
-    /// Frames the kernel dropped (interfaces).
-    pub kernel_drops: u64,
-    /// Frames the kernel passed (interfaces).
-    pub kernel_packets: u64,
-    /// Frames of link types kddstat cannot decode.
-    pub unsupported_frames: u64,
-    /// Connections ended early (table full).
-    pub evicted: u64,
-    /// Seconds the run lasted.
-    pub seconds: f64,
-}
+/// The live figures of a run.
+pub use crate::capture::summary::LiveFigures as Figures;
 
 /// Why the loop stopped reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,8 +189,10 @@ impl<'a> Driver<'a> {
         Ok(if done { Stop::Yes } else { Stop::No })
     }
 
-    /// Kernel counters of an interface capture.
-    pub fn kernel(&mut self, packets: u64, drops: u64) {
+    /// Counters of an interface capture: frames the socket received (loopback copies
+    /// included), and the kernel's frames passed and dropped.
+    pub fn kernel(&mut self, received: u64, packets: u64, drops: u64) {
+        self.figures.frames_received = received;
         self.figures.kernel_packets = packets;
         self.figures.kernel_drops = drops;
     }
@@ -310,6 +292,7 @@ impl<'a> Driver<'a> {
         let (_, unsupported) = self.engine.unsupported();
         self.figures.unsupported_frames = unsupported;
         self.figures.evicted = self.engine.ends().evicted;
+        self.figures.ended = self.engine.ends();
         self.figures.seconds = self.started.elapsed().as_secs_f64();
         self.status(Some(()));
         let mut warnings = self.engine.warnings(name);
@@ -330,12 +313,13 @@ impl<'a> Driver<'a> {
                 self.figures.kernel_drops
             ));
         }
-        let summary = self.engine.summary(
+        let mut summary = self.engine.summary(
             name,
             info,
             self.options.port_scan_threshold,
             self.options.top,
         );
+        summary.live = Some(self.figures.clone());
         Ok(LiveResult {
             summary,
             records: self.kept,
@@ -359,8 +343,19 @@ pub fn run(
     outputs: Outputs,
 ) -> Result<LiveResult> {
     let mut driver = Driver::new(options, scorer, outputs);
-    let (name, info) = source::drive(source, options, &mut driver)?;
-    driver.finish(&name, &info)
+    match source::drive(source, options, &mut driver) {
+        Ok((name, info)) => driver.finish(&name, &info),
+        Err(e) => {
+            // The connections seen so far still end, are scored and written; then the error.
+            let name = match source {
+                LiveSource::Interface(n) | LiveSource::Stream(n) | LiveSource::Replay(n) => n,
+            };
+            if !matches!(e, Error::Output(_)) {
+                let _ = driver.finish(name, &ReadInfo::default());
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The scans as alerts are written; re-exported for the command's summary.

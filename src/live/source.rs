@@ -76,7 +76,7 @@ fn interface(name: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> 
         };
         if last_counters.elapsed() >= Duration::from_secs(1) || stop == Stop::Yes {
             let (p, d) = iface.read_counters();
-            driver.kernel(p, d);
+            driver.kernel(iface.received, p, d);
             last_counters = Instant::now();
         }
         let stop = if last_tick.elapsed() >= TICK || stop == Stop::Yes {
@@ -88,7 +88,7 @@ fn interface(name: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> 
         };
         if stop == Stop::Yes {
             let (p, d) = iface.read_counters();
-            driver.kernel(p, d);
+            driver.kernel(iface.received, p, d);
             return Ok((
                 name.to_string(),
                 ReadInfo {
@@ -167,7 +167,7 @@ fn stream(path: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> {
                         path: name,
                         message: format!(
                             "the stream ended inside a packet record at byte {}; the records and \
-                             alerts before it were written",
+                             alerts of the packets before it were written",
                             info.offset
                         ),
                     });

@@ -70,6 +70,25 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
         ),
         ("connection records", thousands(s.connections)),
         (
+            "live",
+            s.live.as_ref().map_or_else(String::new, |l| {
+                format!(
+                    "{} s; {} records, {} alerts ({} scans); {} frames received, {} passed and {} \
+                     dropped by the kernel; {} connections ended early; {} frames of unknown link \
+                     types",
+                    compact(l.seconds),
+                    thousands(l.records),
+                    thousands(l.alerts),
+                    thousands(l.scans),
+                    thousands(l.frames_received),
+                    thousands(l.kernel_packets),
+                    thousands(l.kernel_drops),
+                    thousands(l.evicted),
+                    thousands(l.unsupported_frames)
+                )
+            }),
+        ),
+        (
             "TCP connections",
             format!(
                 "{} ({} with an initial RTT)",
@@ -110,7 +129,10 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
         ),
     ];
     for (k, v) in rows {
-        head.push(vec![k.to_string(), v]);
+        // The live line is empty for a capture file.
+        if !v.is_empty() {
+            head.push(vec![k.to_string(), v]);
+        }
     }
     if markdown {
         let _ = write!(out, "## {}\n\n", s.file);
