@@ -356,6 +356,12 @@ fn fuzz_captures() {
         port_scan_threshold: 10,
         top: 5,
         timelines: true,
+        // Small tables, so that fuzzed captures end connections early too.
+        limits: capture::Limits {
+            max_flows: 16,
+            max_held: 8,
+            ..Default::default()
+        },
     };
     let runs = fuzz("capture", &seeds, |b| {
         if let Ok(a) = capture::analyse("fuzz.pcap", b, &options) {

@@ -157,7 +157,7 @@ impl Interface {
     }
 
     /// Reads the next frame, waiting at most the timeout.
-    pub fn next(&mut self) -> Result<Next<'_>> {
+    pub fn read_frame(&mut self) -> Result<Next<'_>> {
         let (n, from) = match socket::recvfrom::<LinkAddr>(self.fd.as_raw_fd(), &mut self.buf) {
             Ok(v) => v,
             Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Next::Nothing),

@@ -37,13 +37,14 @@ pub fn explain(
     let proba = c.proba_encoded(&x);
     let best = c.predict(&proba);
     let mut out = vec![0.0; x.ncols()];
+    let mut explainer = crate::model::explain::Explainer::new(Some(&c.encoder), &sub);
     (0..rows.len())
         .map(|i| {
             out.iter_mut().for_each(|v| *v = 0.0);
             let row: Vec<f64> = x.row(i).to_vec();
             c.fitted.explain(&row, best[i], &mut out);
             let contributions = crate::model::explain::Contributions::Columns(out.clone());
-            crate::model::explain::reasons(&contributions, Some(&c.encoder), &sub, i, n)
+            explainer.reasons(&contributions, i, n)
         })
         .collect()
 }

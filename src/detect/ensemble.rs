@@ -168,16 +168,23 @@ impl Detect for Ensemble {
     /// The reasons of the member whose rank-normalised score of the row is the highest (the
     /// member that finds it most unusual); the parts are that member's.
     fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+        // The row alone, so that the members score one row, not the batch.
+        let ds = data.ds.take(&[row])?;
+        let x = data.encoded.map(|x| x.select(ndarray::Axis(0), &[row]));
+        let one = ScoreData {
+            ds: &ds,
+            encoded: x.as_ref(),
+        };
         let mut best: Option<(f64, usize)> = None;
         for (i, m) in self.members.iter().enumerate() {
-            let scores = m.detector.score(data)?;
-            let rank = ecdf(&m.quantiles, scores.get(row).copied().unwrap_or(0.0));
+            let scores = m.detector.score(&one)?;
+            let rank = ecdf(&m.quantiles, scores.first().copied().unwrap_or(0.0));
             if best.is_none_or(|(b, _)| rank > b) {
                 best = Some((rank, i));
             }
         }
         match best {
-            Some((_, i)) => self.members[i].detector.explain(data, row),
+            Some((_, i)) => self.members[i].detector.explain(&one, 0),
             None => Ok(Contributions::None),
         }
     }

@@ -169,20 +169,20 @@ pub fn explain(
     rows: &[usize],
     n: usize,
 ) -> Result<Vec<Vec<model::explain::Reason>>> {
-    // One row at a time: an ensemble scores its members on the row it explains.
-    rows.iter()
-        .map(|&r| {
-            let one = ds.take(&[r])?;
-            let encoded = match &model.encoder {
-                Some(e) => Some(e.transform(&one)?),
-                None => None,
-            };
-            let data = ScoreData {
-                ds: &one,
-                encoded: encoded.as_ref(),
-            };
-            let c = model.detector.explain(&data, 0)?;
-            model::explain::reasons(&c, model.encoder.as_ref(), &one, 0, n)
+    let sub = ds.take(rows)?;
+    let encoded = match &model.encoder {
+        Some(e) => Some(e.transform(&sub)?),
+        None => None,
+    };
+    let data = ScoreData {
+        ds: &sub,
+        encoded: encoded.as_ref(),
+    };
+    let mut explainer = model::explain::Explainer::new(model.encoder.as_ref(), &sub);
+    (0..rows.len())
+        .map(|i| {
+            let c = model.detector.explain(&data, i)?;
+            explainer.reasons(&c, i, n)
         })
         .collect()
 }

@@ -62,7 +62,7 @@ fn interface(name: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> 
     let mut last_tick = Instant::now();
     let mut last_counters = Instant::now();
     loop {
-        let stop = match iface.next()? {
+        let stop = match iface.read_frame()? {
             Next::Frame(link, data, wire_len) => {
                 let f = Frame {
                     ts: wall_ns(),
@@ -226,7 +226,7 @@ fn replay(path: &str, speed: f64, driver: &mut Driver<'_>) -> Result<(String, Re
             }
             let stop = driver.frame(&f)?;
             frames += 1;
-            if frames.is_multiple_of(FRAMES_PER_TICK) && stop == Stop::No {
+            if frames % FRAMES_PER_TICK == 0 && stop == Stop::No {
                 return driver.tick(false);
             }
             Ok(stop)

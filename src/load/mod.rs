@@ -136,7 +136,7 @@ impl Dataset {
             .map_err(|e| Error::Internal(format!("{}: taking rows: {e}", self.name)))?;
         Ok(Dataset {
             name: self.name.clone(),
-            layout: self.layout.clone(),
+            layout: self.layout,
             frame,
             lines: rows
                 .iter()

@@ -46,14 +46,21 @@ pub struct Reason {
     pub member: Option<String>,
 }
 
+/// The features of an encoding: each column's feature, each feature's name and typical value.
+#[derive(Debug, Clone)]
+struct Columns {
+    of_column: Vec<usize>,
+    names: Vec<String>,
+    typical: Vec<serde_json::Value>,
+}
+
 /// The feature of each encoded column, and its typical value.
-fn columns(e: &Encoder) -> (Vec<(usize, bool)>, Vec<String>, Vec<serde_json::Value>) {
-    // (feature index, categorical) per column; feature names; typical values.
+fn columns(e: &Encoder) -> Columns {
     let mut of_column = Vec::with_capacity(e.width());
     let mut names = Vec::new();
     let mut typical = Vec::new();
     for (j, name) in e.numeric.iter().enumerate() {
-        of_column.push((names.len(), false));
+        of_column.push(names.len());
         let centre = e.mean.get(j).copied().unwrap_or(0.0);
         let t = if let Some(q) = e.quantiles.get(j).filter(|q| !q.is_empty()) {
             q[q.len() / 2]
@@ -69,7 +76,7 @@ fn columns(e: &Encoder) -> (Vec<(usize, bool)>, Vec<String>, Vec<serde_json::Val
     for (name, vocab) in &e.vocabulary {
         let mut best: Option<(f64, &str)> = None;
         for (k, v) in vocab.iter().enumerate() {
-            of_column.push((names.len(), true));
+            of_column.push(names.len());
             let m = e.mean.get(at + k).copied().unwrap_or(0.0);
             if best.is_none_or(|(b, _)| m > b) {
                 best = Some((m, v));
@@ -79,7 +86,11 @@ fn columns(e: &Encoder) -> (Vec<(usize, bool)>, Vec<String>, Vec<serde_json::Val
         names.push(name.clone());
         typical.push(best.map_or(serde_json::Value::Null, |(_, v)| v.into()));
     }
-    (of_column, names, typical)
+    Columns {
+        of_column,
+        names,
+        typical,
+    }
 }
 
 fn number(x: f64) -> serde_json::Value {
@@ -87,23 +98,87 @@ fn number(x: f64) -> serde_json::Value {
     serde_json::Number::from_f64(r).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
-fn value_of(ds: &Dataset, feature: &str, row: usize) -> Result<serde_json::Value> {
-    let categorical = crate::schema::FEATURES
-        .iter()
-        .any(|f| f.name == feature && f.kind == crate::schema::Kind::Categorical);
-    Ok(if categorical {
-        ds.str_values(feature)?
-            .nth(row)
-            .map_or(serde_json::Value::Null, |v| v.into())
-    } else {
-        ds.f64_values(feature)?
-            .get(row)
-            .map_or(serde_json::Value::Null, |&v| number(v))
-    })
+/// Builds the reasons of many rows of one dataset: the encoder's columns are read once, and
+/// each feature's values once, when a reason first names it.
+pub struct Explainer<'a> {
+    encoded: Option<Columns>,
+    ds: &'a Dataset,
+    values: std::collections::HashMap<String, Vec<serde_json::Value>>,
 }
 
-/// The `n` features with the largest parts in `c` (see the module documentation) for row `row` of
-/// `ds`.
+impl<'a> Explainer<'a> {
+    /// An explainer of rows of `ds` for a model with this encoder.
+    pub fn new(encoder: Option<&'a Encoder>, ds: &'a Dataset) -> Explainer<'a> {
+        Explainer {
+            encoded: encoder.map(columns),
+            ds,
+            values: Default::default(),
+        }
+    }
+
+    fn value(&mut self, feature: &str, row: usize) -> Result<serde_json::Value> {
+        if !self.values.contains_key(feature) {
+            let categorical = crate::schema::FEATURES
+                .iter()
+                .any(|f| f.name == feature && f.kind == crate::schema::Kind::Categorical);
+            let column: Vec<serde_json::Value> = if categorical {
+                self.ds.str_values(feature)?.map(|v| v.into()).collect()
+            } else {
+                self.ds
+                    .f64_values(feature)?
+                    .into_iter()
+                    .map(number)
+                    .collect()
+            };
+            self.values.insert(feature.to_string(), column);
+        }
+        Ok(self.values[feature]
+            .get(row)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The `n` features with the largest parts in `c` (see the module documentation) for row
+    /// `row`.
+    pub fn reasons(&mut self, c: &Contributions, row: usize, n: usize) -> Result<Vec<Reason>> {
+        let (parts, typical): (Vec<(String, f64)>, Vec<serde_json::Value>) =
+            match (c, &self.encoded) {
+                (Contributions::None, _) => return Ok(Vec::new()),
+                (Contributions::Features(f), _) => (
+                    f.iter().map(|(name, p, _)| (name.clone(), *p)).collect(),
+                    f.iter().map(|(_, _, t)| number(*t)).collect(),
+                ),
+                (Contributions::Columns(cols), Some(e)) => {
+                    let mut sums = vec![0.0; e.names.len()];
+                    for (j, &p) in cols.iter().enumerate() {
+                        if let Some(&f) = e.of_column.get(j) {
+                            sums[f] += p;
+                        }
+                    }
+                    (
+                        e.names.iter().cloned().zip(sums).collect(),
+                        e.typical.clone(),
+                    )
+                }
+                (Contributions::Columns(_), None) => return Ok(Vec::new()),
+            };
+        top(&parts, n)
+            .into_iter()
+            .map(|(i, share)| {
+                Ok(Reason {
+                    feature: parts[i].0.clone(),
+                    value: self.value(&parts[i].0, row)?,
+                    typical: typical[i].clone(),
+                    share: (share * 1e6).round() / 1e6,
+                    member: None,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The `n` features with the largest parts in `c` for row `row` of `ds` (one row; many rows:
+/// [`Explainer`]).
 pub fn reasons(
     c: &Contributions,
     encoder: Option<&Encoder>,
@@ -111,36 +186,7 @@ pub fn reasons(
     row: usize,
     n: usize,
 ) -> Result<Vec<Reason>> {
-    let (parts, typical): (Vec<(String, f64)>, Vec<serde_json::Value>) = match (c, encoder) {
-        (Contributions::None, _) => return Ok(Vec::new()),
-        (Contributions::Features(f), _) => (
-            f.iter().map(|(name, p, _)| (name.clone(), *p)).collect(),
-            f.iter().map(|(_, _, t)| number(*t)).collect(),
-        ),
-        (Contributions::Columns(cols), Some(e)) => {
-            let (of_column, names, typical) = columns(e);
-            let mut sums = vec![0.0; names.len()];
-            for (j, &p) in cols.iter().enumerate() {
-                if let Some(&(f, _)) = of_column.get(j) {
-                    sums[f] += p;
-                }
-            }
-            (names.into_iter().zip(sums).collect(), typical)
-        }
-        (Contributions::Columns(_), None) => return Ok(Vec::new()),
-    };
-    Ok(top(&parts, n)
-        .into_iter()
-        .map(|(i, share)| {
-            Ok(Reason {
-                feature: parts[i].0.clone(),
-                value: value_of(ds, &parts[i].0, row)?,
-                typical: typical[i].clone(),
-                share: (share * 1e6).round() / 1e6,
-                member: None,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?)
+    Explainer::new(encoder, ds).reasons(c, row, n)
 }
 
 /// The indices of the `n` largest parts by absolute value (ties: the first), with their shares.

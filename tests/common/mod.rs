@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod browser;
+pub mod traffic;
 
 use assert_cmd::Command;
 
