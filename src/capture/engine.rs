@@ -159,6 +159,14 @@ impl Engine {
                 decode::MAX_PENDING_BYTES
             ));
         }
+        let (pairs, scans) = (self.counters.untracked(), self.tally.untracked());
+        if pairs > 0 || scans > 0 {
+            w.push(format!(
+                "{name}: more than {} address pairs or scan candidates: the top lists leave out \
+                 {pairs} frames and the scan search {scans} connections (the totals are exact)",
+                super::summary::MAX_TRACKED
+            ));
+        }
         let evicted = self.flows.counts.evicted;
         if evicted > 0 {
             w.push(format!(

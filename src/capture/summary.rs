@@ -233,7 +233,14 @@ pub struct Counters {
     pairs: HashMap<(IpAddr, IpAddr, u8), (u64, u64)>,
     /// Per address: bytes sent, received, frames sent, received.
     hosts: HashMap<IpAddr, [u64; 4]>,
+    /// Frames of pairs past [`MAX_TRACKED`].
+    untracked: u64,
 }
+
+/// Address pairs, addresses, and scan candidates ((source, host) and (source, port)) each kept
+/// at most (about 100 bytes each): past it the totals stay exact, the top lists and scans cover
+/// those kept, and a warning says how much was left out.
+pub const MAX_TRACKED: usize = 262_144;
 
 impl Counters {
     /// Empty counters.
@@ -261,15 +268,38 @@ impl Counters {
         p.0 += 1;
         p.1 += w;
         let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
-        let e = self.pairs.entry((a, b, protocol)).or_default();
-        e.0 += 1;
-        e.1 += w;
-        let s = self.hosts.entry(src).or_default();
-        s[0] += w;
-        s[2] += 1;
-        let d = self.hosts.entry(dst).or_default();
-        d[1] += w;
-        d[3] += 1;
+        let full = self.pairs.len() >= MAX_TRACKED;
+        match self.pairs.get_mut(&(a, b, protocol)) {
+            Some(e) => {
+                e.0 += 1;
+                e.1 += w;
+            }
+            None if !full => {
+                self.pairs.insert((a, b, protocol), (1, w));
+            }
+            None => self.untracked += 1,
+        }
+        for (ip, bytes, packets) in [(src, 0, 2), (dst, 1, 3)] {
+            let full = self.hosts.len() >= MAX_TRACKED;
+            match self.hosts.get_mut(&ip) {
+                Some(h) => {
+                    h[bytes] += w;
+                    h[packets] += 1;
+                }
+                None if !full => {
+                    let mut h = [0; 4];
+                    h[bytes] = w;
+                    h[packets] = 1;
+                    self.hosts.insert(ip, h);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Frames whose address pair was not listed (past [`MAX_TRACKED`] pairs).
+    pub fn untracked(&self) -> u64 {
+        self.untracked
     }
 
     /// Counts a frame that is not IP.
@@ -339,6 +369,8 @@ pub struct ConnTally {
     reset: u64,
     vertical: HashMap<(IpAddr, IpAddr), (HashSet<u16>, Span)>,
     horizontal: HashMap<(IpAddr, u16), (HashSet<IpAddr>, Span)>,
+    /// Connections not looked at for scans (past [`MAX_TRACKED`] candidates).
+    untracked_scans: u64,
 }
 
 impl ConnTally {
@@ -350,6 +382,11 @@ impl ConnTally {
     /// Records counted.
     pub fn records(&self) -> u64 {
         self.records
+    }
+
+    /// Connections not looked at for scans (past [`MAX_TRACKED`] candidates).
+    pub fn untracked(&self) -> u64 {
+        self.untracked_scans
     }
 
     /// Counts an ended connection.
@@ -380,18 +417,31 @@ impl ConnTally {
         }
         if matches!(c.proto, proto::TCP | proto::UDP) {
             let widen = |s: &mut Span| *s = (s.0.min(c.start), s.1.max(c.start));
-            let v = self
-                .vertical
-                .entry((c.orig.0, c.resp.0))
-                .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
-            v.0.insert(c.resp.1);
-            widen(&mut v.1);
-            let h = self
-                .horizontal
-                .entry((c.orig.0, c.resp.1))
-                .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
-            h.0.insert(c.resp.0);
-            widen(&mut h.1);
+            let vk = (c.orig.0, c.resp.0);
+            if self.vertical.len() < MAX_TRACKED || self.vertical.contains_key(&vk) {
+                let v = self
+                    .vertical
+                    .entry(vk)
+                    .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
+                v.0.insert(c.resp.1);
+                widen(&mut v.1);
+            } else {
+                self.untracked_scans += 1;
+            }
+            let hk = (c.orig.0, c.resp.1);
+            if self.horizontal.len() < MAX_TRACKED || self.horizontal.contains_key(&hk) {
+                let h = self
+                    .horizontal
+                    .entry(hk)
+                    .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
+                // A horizontal scan needs only its count; the hosts of one are kept up to a cap.
+                if h.0.len() < MAX_TRACKED {
+                    h.0.insert(c.resp.0);
+                }
+                widen(&mut h.1);
+            } else {
+                self.untracked_scans += 1;
+            }
         }
     }
 
