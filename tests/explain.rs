@@ -57,7 +57,7 @@ fn zscore_parts_are_absolute_z_scores() {
         ds: &ds,
         encoded: None,
     };
-    let Contributions::Features(f) = z.explain(&data, 0).unwrap() else {
+    let Contributions::Features(f) = z.explain(&data, &[0]).unwrap().remove(0) else {
         panic!("features expected")
     };
     let parts: Vec<f64> = f.iter().map(|(_, p, _)| *p).collect();
@@ -87,7 +87,10 @@ fn kmeans_parts_are_squared_differences_to_the_nearest_centroid() {
         encoded: Some(&x),
     };
     // Nearest centroid (0, 0): parts 1 and 9 (distance^2 10).
-    close(&columns(k.explain(&data, 0).unwrap()), &[1.0, 9.0]);
+    close(
+        &columns(k.explain(&data, &[0]).unwrap().remove(0)),
+        &[1.0, 9.0],
+    );
 }
 
 #[test]
@@ -109,7 +112,10 @@ fn gmm_parts_are_terms_of_the_most_responsible_component() {
     };
     // Component 0: q = 1/1 + 4/4 = 2; component 1: q = 16 + 9 = 25: component 0 is responsible.
     // Parts (x - m)^2 / (2 v): 1/2 and 4/8.
-    close(&columns(g.explain(&data, 0).unwrap()), &[0.5, 0.5]);
+    close(
+        &columns(g.explain(&data, &[0]).unwrap().remove(0)),
+        &[0.5, 0.5],
+    );
 }
 
 #[test]
@@ -153,7 +159,10 @@ fn isolation_parts_are_splits_on_the_path_weighted_by_depth() {
     };
     // Column 0: 1/2 (tree 1, depth 2) + 1 (tree 2, depth 1) = 1.5, over 2 trees 0.75;
     // column 1: 1 (tree 1, depth 1), over 2 trees 0.5.
-    close(&columns(f.explain(&data, 0).unwrap()), &[0.75, 0.5]);
+    close(
+        &columns(f.explain(&data, &[0]).unwrap().remove(0)),
+        &[0.75, 0.5],
+    );
 }
 
 #[test]
@@ -191,7 +200,10 @@ fn an_ensemble_gives_the_reasons_of_its_most_surprised_member() {
         encoded: Some(&x),
     };
     // Far member: parts (1 - 4)^2 = 9 and (3 - 2)^2 = 1.
-    close(&columns(e.explain(&data, 0).unwrap()), &[9.0, 1.0]);
+    close(
+        &columns(e.explain(&data, &[0]).unwrap().remove(0)),
+        &[9.0, 1.0],
+    );
 }
 
 #[test]

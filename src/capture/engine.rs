@@ -29,6 +29,9 @@ pub struct Engine {
     unsupported: BTreeSet<i32>,
     unsupported_frames: u64,
     last_expiry: i64,
+    /// Records handed out per call at most (the caller asks for more with
+    /// [`Engine::release`]).
+    release_max: usize,
     /// Bytes per second, when asked for.
     pub timelines: Option<Timelines>,
 }
@@ -47,6 +50,7 @@ impl Engine {
             unsupported: BTreeSet::new(),
             unsupported_frames: 0,
             last_expiry: i64::MIN,
+            release_max: usize::MAX,
             timelines: timelines.then(Timelines::default),
         }
     }
@@ -111,7 +115,21 @@ impl Engine {
                 break;
             }
         }
-        self.order.release(self.flows.oldest_open(), out);
+        self.order
+            .release(self.flows.oldest_open(), self.release_max, out);
+    }
+
+    /// Hands out at most `n` records per call from now on (a caller that scores records in
+    /// batches keeps its batch bounded; the rest wait in the engine until [`Engine::release`]).
+    pub fn set_release_max(&mut self, n: usize) {
+        self.release_max = n.max(1);
+    }
+
+    /// Hands out more of the records that are final (at most the release maximum); returns how
+    /// many.
+    pub fn release(&mut self, out: &mut dyn FnMut(Record)) -> usize {
+        self.order
+            .release(self.flows.oldest_open(), self.release_max, out)
     }
 
     /// Open connections.

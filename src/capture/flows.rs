@@ -73,9 +73,9 @@ pub struct Limits {
 }
 
 /// The default [`Limits::max_flows`].
-pub const MAX_FLOWS: usize = 262_144;
+pub const MAX_FLOWS: usize = 131_072;
 /// The default [`Limits::max_held`].
-pub const MAX_HELD: usize = 1_048_576;
+pub const MAX_HELD: usize = 131_072;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -154,6 +154,16 @@ fn bucket(deadline: i64) -> i64 {
     deadline.div_euclid(NS).saturating_add(1)
 }
 
+/// A connection is looked at again at most this long after `now`, even when its deadline is
+/// later (then put back): an entry left behind by a connection that ended otherwise lives at most
+/// this long, so the timers hold about the open connections, not every connection of the last
+/// idle timeout.
+const LOOKAHEAD_NS: i64 = 10 * NS;
+
+fn timer_of(c: &Conn, t: &LimitsNs, now: i64) -> i64 {
+    bucket(deadline(c, t).min(now.saturating_add(LOOKAHEAD_NS)))
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Reason {
     Closed,
@@ -183,11 +193,17 @@ fn ns(seconds: u64) -> i64 {
 pub struct FlowTable {
     limits: Limits,
     t: LimitsNs,
-    open: HashMap<Key, Open>,
+    /// Key to slot in `slots` (a slot of 4 bytes in the map; the connections, 288 bytes each,
+    /// live in one vector whose free slots are reused, so the map's spare capacity stays small).
+    open: HashMap<Key, u32>,
+    slots: Vec<Option<Open>>,
+    free: Vec<u32>,
     /// Open connections by (start, sequence number).
     by_start: BTreeMap<(i64, u64), Key>,
     /// Timer buckets (second) to the connections to check then.
-    timers: BTreeMap<i64, Vec<(u64, Key)>>,
+    /// Entries (slot, sequence number): 16 bytes; an entry whose connection has ended or moved
+    /// to another bucket is skipped when its bucket comes.
+    timers: BTreeMap<i64, Vec<(u32, u64)>>,
     ended: Vec<Ended>,
     next_seq: u64,
     clock: i64,
@@ -210,6 +226,8 @@ impl FlowTable {
                 active: ns(o.active_s),
             },
             open: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
             by_start: BTreeMap::new(),
             timers: BTreeMap::new(),
             ended: Vec::new(),
@@ -218,6 +236,33 @@ impl FlowTable {
             counts: EndCounts::default(),
             icmp_unreachable: 0,
         }
+    }
+
+    fn get(&self, k: &Key) -> Option<&Open> {
+        let &i = self.open.get(k)?;
+        self.slots.get(i as usize)?.as_ref()
+    }
+
+    fn take(&mut self, k: &Key) -> Option<Open> {
+        let i = self.open.remove(k)?;
+        let o = self.slots.get_mut(i as usize)?.take();
+        self.free.push(i);
+        o
+    }
+
+    fn put(&mut self, k: Key, o: Open) -> u32 {
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(o);
+                i
+            }
+            None => {
+                self.slots.push(Some(o));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.open.insert(k, i);
+        i
     }
 
     /// Open connections.
@@ -252,31 +297,35 @@ impl FlowTable {
             if b.saturating_mul(NS) > now {
                 break;
             }
-            for (seq, k) in entry.remove() {
-                let Some(o) = self.open.get(&k) else { continue };
+            for (slot, seq) in entry.remove() {
+                let Some(Some(o)) = self.slots.get(slot as usize) else {
+                    continue;
+                };
                 if o.seq != seq || o.timer != b {
                     continue;
                 }
+                let k = key(o.conn.orig, o.conn.resp, o.conn.proto);
                 match reason(&o.conn, &self.t, now) {
                     Some(r) => self.end(&k, r),
                     None => {
-                        let nb = bucket(deadline(&o.conn, &self.t));
-                        self.schedule(k, seq, nb);
+                        let nb = timer_of(&o.conn, &self.t, now);
+                        self.schedule(slot, nb);
                     }
                 }
             }
         }
     }
 
-    fn schedule(&mut self, k: Key, seq: u64, b: i64) {
-        if let Some(o) = self.open.get_mut(&k) {
+    fn schedule(&mut self, slot: u32, b: i64) {
+        if let Some(Some(o)) = self.slots.get_mut(slot as usize) {
             o.timer = b;
+            let seq = o.seq;
+            self.timers.entry(b).or_default().push((slot, seq));
         }
-        self.timers.entry(b).or_default().push((seq, k));
     }
 
     fn end(&mut self, k: &Key, r: Reason) {
-        let Some(o) = self.open.remove(k) else {
+        let Some(o) = self.take(k) else {
             return;
         };
         self.by_start.remove(&(o.conn.start, o.seq));
@@ -307,7 +356,7 @@ impl FlowTable {
     /// Ends every open connection (the input ended), in start order.
     pub fn finish(&mut self) {
         while let Some((_, k)) = self.by_start.pop_first() {
-            if let Some(o) = self.open.remove(&k) {
+            if let Some(o) = self.take(&k) {
                 self.counts.open_at_end += 1;
                 self.ended.push(Ended {
                     seq: o.seq,
@@ -339,7 +388,7 @@ impl FlowTable {
         let k = key(a, b, ip.proto);
         let tcp = t.tcp;
         let bare_syn = tcp.is_some_and(|(_, _, f)| f & flags::SYN != 0 && f & flags::ACK == 0);
-        if let Some(o) = self.open.get(&k) {
+        if let Some(o) = self.get(&k) {
             let why = if bare_syn && o.conn.finished() {
                 Some(Reason::Closed)
             } else {
@@ -356,11 +405,15 @@ impl FlowTable {
             self.next_seq += 1;
             self.by_start.insert((ts, seq), k);
             let conn = Conn::new(ts, orig, resp, ip.proto);
-            let timer = bucket(deadline(&conn, &self.t));
-            self.open.insert(k, Open { conn, seq, timer });
-            self.timers.entry(timer).or_default().push((seq, k));
+            let timer = timer_of(&conn, &self.t, ts);
+            let slot = self.put(k, Open { conn, seq, timer });
+            self.timers.entry(timer).or_default().push((slot, seq));
         }
-        let Some(o) = self.open.get_mut(&k) else {
+        let limits = self.t;
+        let Some(&slot) = self.open.get(&k) else {
+            return;
+        };
+        let Some(Some(o)) = self.slots.get_mut(slot as usize) else {
             return;
         };
         let c = &mut o.conn;
@@ -368,10 +421,9 @@ impl FlowTable {
         if c.closed_at.is_none() && c.finished() {
             c.closed_at = Some(ts);
         }
-        let nb = bucket(deadline(c, &self.t));
+        let nb = timer_of(c, &limits, ts);
         if nb < o.timer {
-            let seq = o.seq;
-            self.schedule(k, seq, nb);
+            self.schedule(slot, nb);
         }
     }
 }

@@ -240,7 +240,7 @@ pub struct Counters {
 /// Address pairs, addresses, and scan candidates ((source, host) and (source, port)) each kept
 /// at most (about 100 bytes each): past it the totals stay exact, the top lists and scans cover
 /// those kept, and a warning says how much was left out.
-pub const MAX_TRACKED: usize = 262_144;
+pub const MAX_TRACKED: usize = 65_536;
 
 impl Counters {
     /// Empty counters.
@@ -368,7 +368,8 @@ pub struct ConnTally {
     rejected: u64,
     reset: u64,
     vertical: HashMap<(IpAddr, IpAddr), (HashSet<u16>, Span)>,
-    horizontal: HashMap<(IpAddr, u16), (HashSet<IpAddr>, Span)>,
+    /// Per (source, port): the hosts reached, each as [`host_key`].
+    horizontal: HashMap<(IpAddr, u16), (HashSet<u64>, Span)>,
     /// Connections not looked at for scans (past [`MAX_TRACKED`] candidates).
     untracked_scans: u64,
 }
@@ -436,7 +437,7 @@ impl ConnTally {
                     .or_insert_with(|| (HashSet::default(), (c.start, c.start)));
                 // A horizontal scan needs only its count; the hosts of one are kept up to a cap.
                 if h.0.len() < MAX_TRACKED {
-                    h.0.insert(c.resp.0);
+                    h.0.insert(host_key(c.resp.0));
                 }
                 widen(&mut h.1);
             } else {
@@ -490,6 +491,20 @@ impl ConnTally {
                 .then_with(|| a.port.cmp(&b.port))
         });
         out
+    }
+}
+
+/// A host as 8 bytes in the scan search: an IPv4 address exactly; an IPv6 address by a 64-bit
+/// hash of it (two of a scan's hosts collide with odds of about n^2 / 2^65: none in practice).
+fn host_key(ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(v4) => u64::from(u32::from(v4)),
+        IpAddr::V6(v6) => {
+            let x = u128::from(v6);
+            // Never equal to an IPv4 key (those are below 2^32).
+            (((x >> 64) as u64) ^ (x as u64).rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                | (1 << 63)
+        }
     }
 }
 

@@ -32,16 +32,27 @@ pub fn explain(
     rows: &[usize],
     n: usize,
 ) -> Result<Vec<Vec<crate::model::explain::Reason>>> {
-    let sub = ds.take(rows)?;
-    let x = c.encoder.transform(&sub)?;
-    let proba = c.proba_encoded(&x);
+    let x = c.encoder.transform(ds)?;
+    explain_encoded(c, ds, &x, rows, n)
+}
+
+/// [`explain`] given the rows of `ds` encoded by the classifier's encoder.
+pub fn explain_encoded(
+    c: &Classifier,
+    ds: &Dataset,
+    x: &ndarray::Array2<f64>,
+    rows: &[usize],
+    n: usize,
+) -> Result<Vec<Vec<crate::model::explain::Reason>>> {
+    let proba = c.proba_encoded(x);
     let best = c.predict(&proba);
     let mut out = vec![0.0; x.ncols()];
-    let mut explainer = crate::model::explain::Explainer::new(Some(&c.encoder), &sub);
-    (0..rows.len())
-        .map(|i| {
+    let mut row = vec![0.0; x.ncols()];
+    let mut explainer = crate::model::explain::Explainer::new(Some(&c.encoder), ds);
+    rows.iter()
+        .map(|&i| {
             out.iter_mut().for_each(|v| *v = 0.0);
-            let row: Vec<f64> = x.row(i).to_vec();
+            row.iter_mut().zip(x.row(i)).for_each(|(a, b)| *a = *b);
             c.fitted.explain(&row, best[i], &mut out);
             let contributions = crate::model::explain::Contributions::Columns(out.clone());
             explainer.reasons(&contributions, i, n)

@@ -36,14 +36,24 @@ impl InOrder {
 
     /// Builds the records of the held connections that are before `oldest_open` (the
     /// (start, sequence number) of the first open connection; `None`: none is open, every one is
-    /// released), in order, and hands them to `out`.
-    pub fn release(&mut self, oldest_open: Option<(i64, u64)>, out: &mut dyn FnMut(Record)) {
-        while let Some(entry) = self.held.first_entry() {
+    /// released), in order, at most `max` of them, and hands them to `out`; returns how many.
+    pub fn release(
+        &mut self,
+        oldest_open: Option<(i64, u64)>,
+        max: usize,
+        out: &mut dyn FnMut(Record),
+    ) -> usize {
+        let mut n = 0;
+        while n < max
+            && let Some(entry) = self.held.first_entry()
+        {
             if oldest_open.is_some_and(|o| *entry.key() > o) {
                 break;
             }
             let c = entry.remove();
             out(self.windows.record(c));
+            n += 1;
         }
+        n
     }
 }

@@ -167,26 +167,32 @@ impl Detect for Ensemble {
 
     /// The reasons of the member whose rank-normalised score of the row is the highest (the
     /// member that finds it most unusual); the parts are that member's.
-    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
-        // The row alone, so that the members score one row, not the batch.
-        let ds = data.ds.take(&[row])?;
-        let x = data.encoded.map(|x| x.select(ndarray::Axis(0), &[row]));
-        let one = ScoreData {
-            ds: &ds,
-            encoded: x.as_ref(),
-        };
-        let mut best: Option<(f64, usize)> = None;
+    fn explain(&self, data: &ScoreData<'_>, rows: &[usize]) -> Result<Vec<Contributions>> {
+        // Every member scores and explains the rows once; each row takes its most surprised
+        // member's parts.
+        let mut best: Vec<(f64, usize)> = vec![(f64::NEG_INFINITY, usize::MAX); rows.len()];
+        let mut parts = Vec::with_capacity(self.members.len());
         for (i, m) in self.members.iter().enumerate() {
-            let scores = m.detector.score(&one)?;
-            let rank = ecdf(&m.quantiles, scores.first().copied().unwrap_or(0.0));
-            if best.is_none_or(|(b, _)| rank > b) {
-                best = Some((rank, i));
+            let scores = m.detector.score(data)?;
+            for (b, &row) in best.iter_mut().zip(rows) {
+                let rank = ecdf(&m.quantiles, scores.get(row).copied().unwrap_or(0.0));
+                if b.1 == usize::MAX || rank > b.0 {
+                    *b = (rank, i);
+                }
             }
+            parts.push(m.detector.explain(data, rows)?);
         }
-        match best {
-            Some((_, i)) => self.members[i].detector.explain(&one, 0),
-            None => Ok(Contributions::None),
-        }
+        Ok(best
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, i))| {
+                parts
+                    .get(i)
+                    .and_then(|p| p.get(k))
+                    .cloned()
+                    .unwrap_or(Contributions::None)
+            })
+            .collect())
     }
 
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {

@@ -73,6 +73,41 @@ fn logsumexp(v: &[f64]) -> f64 {
 }
 
 impl Gmm {
+    /// The parts of one row (see [`Detect::explain`]).
+    fn explain_row(
+        &self,
+        inv: &[Vec<f64>],
+        r: ArrayView1<'_, f64>,
+        lp: &mut [f64],
+    ) -> Contributions {
+        self.component_log_densities(inv, r, lp);
+        let k = (0..self.components)
+            .max_by(|&a, &b| lp[a].total_cmp(&lp[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
+        let mean = &self.means[k];
+        if self.covariance == Covariance::Diag {
+            return Contributions::Columns(
+                r.iter()
+                    .zip(mean)
+                    .zip(&inv[k])
+                    .map(|((x, m), p)| 0.5 * (x - m) * (x - m) * p)
+                    .collect(),
+            );
+        }
+        let diff: Vec<f64> = r.iter().zip(mean).map(|(x, m)| x - m).collect();
+        let parts = match self.covariance {
+            Covariance::Diag => Vec::new(),
+            Covariance::Full => {
+                let p = &self.spread[k];
+                let n = diff.len();
+                (0..n)
+                    .map(|i| 0.5 * diff[i] * (0..n).map(|j| p[i * n + j] * diff[j]).sum::<f64>())
+                    .collect()
+            }
+        };
+        Contributions::Columns(parts)
+    }
+
     /// Inverse variances per component (diagonal), so that the densities multiply.
     fn inverse_variances(&self) -> Vec<Vec<f64>> {
         match self.covariance {
@@ -481,32 +516,17 @@ impl Detect for Gmm {
     /// (`ln(2 pi v_kj) / 2`, the same for every record, so it cannot tell why one is unusual):
     /// diagonal, `(x_j - m_kj)^2 / (2 v_kj)`; full, the column's share of the Mahalanobis term,
     /// `(x_j - m_kj) (P_k (x - m_k))_j / 2`.
-    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+    fn explain(&self, data: &ScoreData<'_>, rows: &[usize]) -> Result<Vec<Contributions>> {
         let x = data.encoded()?;
-        let r = x.row(row);
         let inv = self.inverse_variances();
-        let mut lp = vec![0.0; self.components];
-        self.component_log_densities(&inv, r, &mut lp);
-        let k = (0..self.components)
-            .max_by(|&a, &b| lp[a].total_cmp(&lp[b]).then(b.cmp(&a)))
-            .unwrap_or(0);
-        let mean = &self.means[k];
-        let diff: Vec<f64> = r.iter().zip(mean).map(|(x, m)| x - m).collect();
-        let parts = match self.covariance {
-            Covariance::Diag => diff
-                .iter()
-                .zip(&self.spread[k])
-                .map(|(d, v)| 0.5 * d * d / v)
-                .collect(),
-            Covariance::Full => {
-                let p = &self.spread[k];
-                let n = diff.len();
-                (0..n)
-                    .map(|i| 0.5 * diff[i] * (0..n).map(|j| p[i * n + j] * diff[j]).sum::<f64>())
-                    .collect()
-            }
-        };
-        Ok(Contributions::Columns(parts))
+        // Rows in parallel, collected in order: the same parts on any thread count.
+        Ok(rows
+            .par_iter()
+            .map_init(
+                || vec![0.0; self.components],
+                |lp, &row| self.explain_row(&inv, x.row(row), lp),
+            )
+            .collect())
     }
 
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {

@@ -269,9 +269,22 @@ impl Detect for IsolationForest {
     /// Anomaly Detection with DIFFI"): each column's part is the number of splits on it along
     /// the record's path in every tree, each split weighted by 1 / its depth (the first splits
     /// isolate the most), averaged over the trees.
-    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+    fn explain(&self, data: &ScoreData<'_>, rows: &[usize]) -> Result<Vec<Contributions>> {
         let x = data.encoded()?;
-        let r = x.row(row);
+        Ok(rows
+            .iter()
+            .map(|&row| self.explain_row(x.row(row)))
+            .collect())
+    }
+
+    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+        self.check_width(width)
+    }
+}
+
+impl IsolationForest {
+    /// The parts of one row (see [`Detect::explain`]).
+    fn explain_row(&self, r: ArrayView1<'_, f64>) -> Contributions {
         let mut parts = vec![0.0; self.width];
         for tree in &self.forest {
             let mut i = 0usize;
@@ -296,10 +309,10 @@ impl Detect for IsolationForest {
         }
         let n = self.forest.len().max(1) as f64;
         parts.iter_mut().for_each(|p| *p /= n);
-        Ok(Contributions::Columns(parts))
+        Contributions::Columns(parts)
     }
 
-    fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {
+    fn check_width(&self, width: Option<usize>) -> std::result::Result<(), String> {
         let w = width.ok_or("it has no encoder")?;
         // Children come after their parent, so no tree has a cycle.
         let ok = self.width == w

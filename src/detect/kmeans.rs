@@ -197,14 +197,17 @@ impl Detect for KMeansDetector {
 
     /// Each column's part is its term of the squared distance to the nearest centroid,
     /// `(x_j - c_j)^2`.
-    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
+    fn explain(&self, data: &ScoreData<'_>, rows: &[usize]) -> Result<Vec<Contributions>> {
         let x = data.encoded()?;
-        let r = x.row(row);
-        let (k, _) = self.nearest(r);
-        let c = &self.centroids[k];
-        Ok(Contributions::Columns(
-            r.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).collect(),
-        ))
+        Ok(rows
+            .iter()
+            .map(|&row| {
+                let r = x.row(row);
+                let (k, _) = self.nearest(r);
+                let c = &self.centroids[k];
+                Contributions::Columns(r.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).collect())
+            })
+            .collect())
     }
 
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String> {

@@ -134,14 +134,14 @@ macro_rules! detectors {
                 }
             }
 
-            /// Each input column's part in the score of one row.
+            /// Each input column's part in the score of each of `rows`.
             pub fn explain(
                 &self,
                 data: &ScoreData<'_>,
-                row: usize,
-            ) -> Result<model::explain::Contributions> {
+                rows: &[usize],
+            ) -> Result<Vec<model::explain::Contributions>> {
                 match self {
-                    $(Fitted::$name(d) => Detect::explain(d, data, row),)+
+                    $(Fitted::$name(d) => Detect::explain(d, data, rows),)+
                 }
             }
         }
@@ -169,21 +169,24 @@ pub fn explain(
     rows: &[usize],
     n: usize,
 ) -> Result<Vec<Vec<model::explain::Reason>>> {
-    let sub = ds.take(rows)?;
-    let encoded = match &model.encoder {
-        Some(e) => Some(e.transform(&sub)?),
-        None => None,
-    };
-    let data = ScoreData {
-        ds: &sub,
-        encoded: encoded.as_ref(),
-    };
-    let mut explainer = model::explain::Explainer::new(model.encoder.as_ref(), &sub);
-    (0..rows.len())
-        .map(|i| {
-            let c = model.detector.explain(&data, i)?;
-            explainer.reasons(&c, i, n)
-        })
+    let encoded = model.encode(ds)?;
+    explain_encoded(model, ds, encoded.as_ref(), rows, n)
+}
+
+/// [`explain`] given the rows of `ds` encoded by the model's encoder (`None` without one).
+pub fn explain_encoded(
+    model: &Model,
+    ds: &Dataset,
+    encoded: Option<&Array2<f64>>,
+    rows: &[usize],
+    n: usize,
+) -> Result<Vec<Vec<model::explain::Reason>>> {
+    let data = ScoreData { ds, encoded };
+    let parts = model.detector.explain(&data, rows)?;
+    let mut explainer = model::explain::Explainer::new(model.encoder.as_ref(), ds);
+    rows.iter()
+        .zip(&parts)
+        .map(|(&r, c)| explainer.reasons(c, r, n))
         .collect()
 }
 
@@ -602,6 +605,11 @@ impl Model {
             });
         }
         Ok(scores)
+    }
+
+    /// The rows of `ds` encoded by the model's encoder (`None` for a detector without one).
+    pub fn encode(&self, ds: &Dataset) -> Result<Option<Array2<f64>>> {
+        self.encoder.as_ref().map(|e| e.transform(ds)).transpose()
     }
 
     /// Scores every row of `ds` given its encoding by this model's encoder.

@@ -155,13 +155,27 @@ impl Detect for ZScore {
 
     /// Each feature's part is its |z| = |x - centre| / scale (its term of the mean; with
     /// `--aggregate max` the largest is the score, the others show how close they came).
-    fn explain(&self, data: &ScoreData<'_>, row: usize) -> Result<Contributions> {
-        let mut parts = Vec::with_capacity(self.features.len());
-        for (name, centre, scale) in &self.features {
-            let v = data.ds.f64_values(name)?.get(row).copied().unwrap_or(0.0);
-            parts.push((name.clone(), ((v - centre) / scale).abs(), *centre));
-        }
-        Ok(Contributions::Features(parts))
+    fn explain(&self, data: &ScoreData<'_>, rows: &[usize]) -> Result<Vec<Contributions>> {
+        let columns = self
+            .features
+            .iter()
+            .map(|(name, _, _)| data.ds.f64_values(name))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(rows
+            .iter()
+            .map(|&row| {
+                let parts = self
+                    .features
+                    .iter()
+                    .zip(&columns)
+                    .map(|((name, centre, scale), v)| {
+                        let v = v.get(row).copied().unwrap_or(0.0);
+                        (name.clone(), ((v - centre) / scale).abs(), *centre)
+                    })
+                    .collect();
+                Contributions::Features(parts)
+            })
+            .collect())
     }
 
     fn check(&self, _: Option<usize>) -> std::result::Result<(), String> {

@@ -12,8 +12,8 @@
 
 pub mod score;
 pub mod source;
+pub mod writer;
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::capture::engine::Engine;
@@ -22,8 +22,13 @@ use crate::capture::summary::{Scan, TrafficSummary};
 use crate::capture::{Limits, Timelines};
 use crate::connection::records::Record;
 use crate::error::{Error, Result};
-use score::{Alert, Scorer};
+use score::Scorer;
 pub use source::LiveSource;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::SyncSender;
+pub use writer::Outputs;
+use writer::{Message, Shared};
 
 /// Records scored at once (the status interval flushes smaller batches).
 pub const BATCH: usize = 4096;
@@ -64,14 +69,6 @@ pub struct LiveOptions {
     pub timelines: bool,
 }
 
-/// Where the outputs go.
-pub struct Outputs {
-    /// Every record.
-    pub records: Option<Box<dyn Write + Send>>,
-    /// The alerts.
-    pub alerts: Option<Box<dyn Write + Send>>,
-}
-
 /// What a run did.
 #[derive(Debug)]
 pub struct LiveResult {
@@ -103,10 +100,9 @@ pub enum Stop {
 pub struct Driver<'a> {
     engine: Engine,
     options: &'a LiveOptions,
-    scorer: Option<&'a Scorer>,
-    outputs: Outputs,
+    tx: Option<SyncSender<Message>>,
+    shared: Arc<Shared>,
     pending: Vec<Record>,
-    kept: Vec<Record>,
     alerted_scans: foldhash::HashSet<(String, String, Option<String>, Option<u16>)>,
     figures: Figures,
     started: Instant,
@@ -115,20 +111,20 @@ pub struct Driver<'a> {
     status_base: (u64, u64, Instant),
     /// Stream time of the last frame, and when it came.
     last_frame: Option<(i64, Instant)>,
-    line: String,
 }
 
 impl<'a> Driver<'a> {
-    /// A driver writing to `outputs`.
-    pub fn new(options: &'a LiveOptions, scorer: Option<&'a Scorer>, outputs: Outputs) -> Self {
+    /// A driver handing its records to the writer behind `tx`.
+    fn new(options: &'a LiveOptions, tx: SyncSender<Message>, shared: Arc<Shared>) -> Self {
         let now = Instant::now();
+        let mut engine = Engine::new(options.limits, options.timelines);
+        engine.set_release_max(BATCH);
         Driver {
-            engine: Engine::new(options.limits, options.timelines),
+            engine,
             options,
-            scorer,
-            outputs,
+            tx: Some(tx),
+            shared,
             pending: Vec::new(),
-            kept: Vec::new(),
             alerted_scans: Default::default(),
             figures: Figures::default(),
             started: now,
@@ -136,7 +132,6 @@ impl<'a> Driver<'a> {
             last_flush: now,
             status_base: (0, 0, now),
             last_frame: None,
-            line: String::with_capacity(1024),
         }
     }
 
@@ -146,10 +141,20 @@ impl<'a> Driver<'a> {
         self.engine.frame(f, &mut |r| pending.push(r));
         self.figures.packets += 1;
         self.last_frame = Some((f.ts, Instant::now()));
-        if self.pending.len() >= BATCH {
-            self.flush()?;
-        }
+        self.pump()?;
         self.check_stop()
+    }
+
+    /// While a whole batch waits: scores and writes it, and takes the next records that are
+    /// final (so at most one batch of records is held here, however many a connection's end
+    /// releases).
+    fn pump(&mut self) -> Result<()> {
+        while self.pending.len() >= BATCH {
+            self.flush()?;
+            let pending = &mut self.pending;
+            self.engine.release(&mut |r| pending.push(r));
+        }
+        Ok(())
     }
 
     /// Called while no frame comes (and every few thousand frames): moves the stream's time on
@@ -160,22 +165,35 @@ impl<'a> Driver<'a> {
             let now = ts.saturating_add(i64::try_from(at.elapsed().as_nanos()).unwrap_or(i64::MAX));
             let pending = &mut self.pending;
             self.engine.advance(now, &mut |r| pending.push(r));
+            self.pump()?;
         }
         if !self.pending.is_empty()
             && (live || self.last_flush.elapsed() > Duration::from_millis(200))
         {
-            self.flush()?;
+            self.drain_all()?;
         }
         self.status(None);
         self.check_stop()
+    }
+
+    /// Scores and writes every record that is final, a batch at a time.
+    fn drain_all(&mut self) -> Result<()> {
+        loop {
+            self.flush()?;
+            let pending = &mut self.pending;
+            if self.engine.release(&mut |r| pending.push(r)) == 0 {
+                return Ok(());
+            }
+        }
     }
 
     /// Moves the stream's time to `now` (a replay between two packets).
     pub fn advance_to(&mut self, now: i64) -> Result<()> {
         let pending = &mut self.pending;
         self.engine.advance(now, &mut |r| pending.push(r));
+        self.pump()?;
         if !self.pending.is_empty() {
-            self.flush()?;
+            self.drain_all()?;
         }
         self.status(None);
         Ok(())
@@ -184,6 +202,7 @@ impl<'a> Driver<'a> {
     fn check_stop(&self) -> Result<Stop> {
         let o = self.options;
         let done = crate::output::stop_requested()
+            || self.shared.failed.load(Ordering::SeqCst)
             || o.count.is_some_and(|c| self.figures.packets >= c)
             || o.duration.is_some_and(|d| self.started.elapsed() >= d);
         Ok(if done { Stop::Yes } else { Stop::No })
@@ -197,65 +216,34 @@ impl<'a> Driver<'a> {
         self.figures.kernel_drops = drops;
     }
 
-    /// Scores and writes the records waiting, then the new scans.
+    /// Hands the records waiting, then the new scans, to the writer.
     pub fn flush(&mut self) -> Result<()> {
         self.last_flush = Instant::now();
         let records = std::mem::take(&mut self.pending);
         if !records.is_empty() {
-            let verdicts = match self.scorer {
-                Some(s) => Some(s.judge(&records)?),
-                None => None,
-            };
-            for (i, r) in records.iter().enumerate() {
-                let v = verdicts.as_ref().map(|v| &v[i]);
-                if let Some(w) = &mut self.outputs.records {
-                    self.line.clear();
-                    match self.options.records_format {
-                        RecordsFormat::Csv => crate::connection::records::write_csv_line(
-                            r,
-                            self.options.endpoints,
-                            &mut self.line,
-                        ),
-                        RecordsFormat::Jsonl => score::record_json(r, v, &mut self.line),
-                    }
-                    w.write_all(self.line.as_bytes()).map_err(Error::Output)?;
-                }
-                if let (Some(v), Some(w)) = (v, &mut self.outputs.alerts)
-                    && v.flagged
-                {
-                    let a = Alert::of_record(r, v);
-                    write_json_line(w, &a)?;
-                    self.figures.alerts += 1;
-                }
-            }
-            self.figures.records += records.len() as u64;
-            if self.options.keep_records {
-                self.kept.extend(records);
+            self.send(Message::Records(records))?;
+        }
+        let mut new = Vec::new();
+        for s in self.engine.scans(self.options.port_scan_threshold) {
+            let key = (s.kind.to_string(), s.src.clone(), s.dst.clone(), s.port);
+            if self.alerted_scans.insert(key) {
+                new.push(s);
             }
         }
-        self.scans()?;
-        for w in [&mut self.outputs.records, &mut self.outputs.alerts]
-            .into_iter()
-            .flatten()
-        {
-            w.flush().map_err(Error::Output)?;
+        if !new.is_empty() {
+            self.send(Message::Scans(new))?;
         }
         Ok(())
     }
 
-    fn scans(&mut self) -> Result<()> {
-        let Some(w) = &mut self.outputs.alerts else {
-            return Ok(());
-        };
-        for s in self.engine.scans(self.options.port_scan_threshold) {
-            let key = (s.kind.to_string(), s.src.clone(), s.dst.clone(), s.port);
-            if self.alerted_scans.insert(key) {
-                write_json_line(w, &Alert::of_scan(&s))?;
-                self.figures.alerts += 1;
-                self.figures.scans += 1;
-            }
+    fn send(&mut self, m: Message) -> Result<()> {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(m).is_ok());
+        if sent && !self.shared.failed.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            // The writer failed: its own error is returned when it is joined.
+            Err(Error::Internal("the writer stopped".into()))
         }
-        Ok(())
     }
 
     /// Prints the status line when it is due (or now, with `force`).
@@ -267,6 +255,7 @@ impl<'a> Driver<'a> {
             return;
         }
         self.last_status = Instant::now();
+        self.sync_figures();
         let (p0, r0, t0) = self.status_base;
         let secs = t0.elapsed().as_secs_f64().max(1e-9);
         let f = &self.figures;
@@ -284,11 +273,28 @@ impl<'a> Driver<'a> {
         crate::output::stderr_write(&format!("{line}\n"));
     }
 
-    /// Ends every connection, scores and writes the rest, and returns the run's results.
-    pub fn finish(mut self, name: &str, info: &ReadInfo) -> Result<LiveResult> {
+    fn sync_figures(&mut self) {
+        let s = &self.shared;
+        self.figures.records = s.records.load(Ordering::Relaxed);
+        self.figures.alerts = s.alerts.load(Ordering::Relaxed);
+        self.figures.scans = s.scans.load(Ordering::Relaxed);
+    }
+
+    /// Ends every connection and hands the rest to the writer, then waits for it (`join`) and
+    /// returns the run's results.
+    fn finish(
+        mut self,
+        name: &str,
+        info: &ReadInfo,
+        join: impl FnOnce() -> Result<Vec<Record>>,
+    ) -> Result<LiveResult> {
         let pending = &mut self.pending;
         self.engine.finish(&mut |r| pending.push(r));
-        self.flush()?;
+        let drained = self.drain_all();
+        self.tx = None;
+        let kept = join()?;
+        drained?;
+        self.sync_figures();
         let (_, unsupported) = self.engine.unsupported();
         self.figures.unsupported_frames = unsupported;
         self.figures.evicted = self.engine.ends().evicted;
@@ -322,17 +328,12 @@ impl<'a> Driver<'a> {
         summary.live = Some(self.figures.clone());
         Ok(LiveResult {
             summary,
-            records: self.kept,
+            records: kept,
             timelines: self.engine.timelines.take().unwrap_or_default(),
             warnings,
             figures: self.figures,
         })
     }
-}
-
-fn write_json_line(w: &mut Box<dyn Write + Send>, value: &impl serde::Serialize) -> Result<()> {
-    serde_json::to_writer(&mut *w, value).map_err(|e| Error::Output(e.into()))?;
-    w.write_all(b"\n").map_err(Error::Output)
 }
 
 /// Runs a live capture to its end (the source ends, a stop condition holds, or SIGINT/SIGTERM).
@@ -342,20 +343,30 @@ pub fn run(
     scorer: Option<&Scorer>,
     outputs: Outputs,
 ) -> Result<LiveResult> {
-    let mut driver = Driver::new(options, scorer, outputs);
-    match source::drive(source, options, &mut driver) {
-        Ok((name, info)) => driver.finish(&name, &info),
-        Err(e) => {
-            // The connections seen so far still end, are scored and written; then the error.
-            let name = match source {
-                LiveSource::Interface(n) | LiveSource::Stream(n) | LiveSource::Replay(n) => n,
-            };
-            if !matches!(e, Error::Output(_)) {
-                let _ = driver.finish(name, &ReadInfo::default());
-            }
-            Err(e)
+    let shared = Arc::new(Shared::default());
+    let (tx, rx) = std::sync::mpsc::sync_channel(writer::QUEUE);
+    std::thread::scope(|scope| {
+        let writer = writer::Writer::new(options, scorer, outputs, shared.clone());
+        let handle = scope.spawn(move || writer.run(rx));
+        let join = move || {
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(Error::Internal("the writer panicked".into())))
+        };
+        let mut driver = Driver::new(options, tx, shared.clone());
+        let name = match source {
+            LiveSource::Interface(n) | LiveSource::Stream(n) | LiveSource::Replay(n) => n.clone(),
+        };
+        match source::drive(source, options, &mut driver) {
+            Ok((name, info)) => driver.finish(&name, &info, join),
+            // The writer's own error first (a closed output), else the source's: the
+            // connections seen so far still end and are written, then the error.
+            Err(e) => match driver.finish(&name, &ReadInfo::default(), join) {
+                Err(w) if shared.failed.load(Ordering::SeqCst) => Err(w),
+                _ => Err(e),
+            },
         }
-    }
+    })
 }
 
 /// The scans as alerts are written; re-exported for the command's summary.

@@ -97,8 +97,16 @@ impl Scorer {
             .collect();
         let hybrid = self.detector.is_some() && self.classifier.is_some();
         let mut by_classifier = vec![false; records.len()];
-        if let Some(c) = &self.classifier {
-            let proba = c.proba(&ds)?;
+        let classifier_x = match &self.classifier {
+            Some(c) => Some(c.encoder.transform(&ds)?),
+            None => None,
+        };
+        let detector_x = match &self.detector {
+            Some(d) => d.encode(&ds)?,
+            None => None,
+        };
+        if let (Some(c), Some(x)) = (&self.classifier, &classifier_x) {
+            let proba = c.proba_encoded(x);
             let p = c.attack_probability(&proba);
             let best = c.predict(&proba);
             for (i, v) in verdicts.iter_mut().enumerate() {
@@ -114,7 +122,7 @@ impl Scorer {
             }
         }
         if let Some(d) = &self.detector {
-            let scores = d.score(&ds)?;
+            let scores = d.score_encoded(&ds, detector_x.as_ref())?;
             let threshold = self.threshold.unwrap_or(d.threshold);
             for (v, &s) in verdicts.iter_mut().zip(&scores) {
                 v.score = s;
@@ -127,7 +135,8 @@ impl Scorer {
                 .filter(|&i| verdicts[i].flagged)
                 .collect();
             if !flagged.is_empty() {
-                self.explain_rows(&ds, &flagged, &by_classifier, &mut verdicts)?;
+                let encoded = (classifier_x.as_ref(), detector_x.as_ref());
+                self.explain_rows(&ds, encoded, &flagged, &by_classifier, &mut verdicts)?;
             }
         }
         Ok(verdicts)
@@ -136,25 +145,44 @@ impl Scorer {
     fn explain_rows(
         &self,
         ds: &crate::load::Dataset,
+        encoded: (Option<&ndarray::Array2<f64>>, Option<&ndarray::Array2<f64>>),
         rows: &[usize],
         by_classifier: &[bool],
         verdicts: &mut [Verdict],
     ) -> Result<()> {
         let hybrid = self.detector.is_some() && self.classifier.is_some();
+        // The detector explains the rows it flagged; the classifier those it flagged.
+        let theirs: Vec<usize> = rows.iter().copied().filter(|&i| by_classifier[i]).collect();
+        let mine: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| !by_classifier[i])
+            .collect();
         let from_detector = match &self.detector {
-            Some(d) => crate::detect::explain(d, ds, rows, self.explain)?,
+            Some(d) if self.classifier.is_none() => {
+                crate::detect::explain_encoded(d, ds, encoded.1, rows, self.explain)?
+            }
+            Some(d) => crate::detect::explain_encoded(d, ds, encoded.1, &mine, self.explain)?,
             None => Vec::new(),
         };
-        let from_classifier = match &self.classifier {
-            Some(c) => crate::classify::explain(c, ds, rows, self.explain)?,
-            None => Vec::new(),
+        let from_classifier = match (&self.classifier, encoded.0) {
+            (Some(c), Some(x)) => {
+                let which = if self.detector.is_none() {
+                    rows
+                } else {
+                    &theirs
+                };
+                crate::classify::explain_encoded(c, ds, x, which, self.explain)?
+            }
+            _ => Vec::new(),
         };
-        for (k, &i) in rows.iter().enumerate() {
+        let (mut d, mut c) = (from_detector.into_iter(), from_classifier.into_iter());
+        for &i in rows {
             let mut why =
                 if self.classifier.is_some() && (self.detector.is_none() || by_classifier[i]) {
-                    from_classifier.get(k).cloned().unwrap_or_default()
+                    c.next().unwrap_or_default()
                 } else {
-                    from_detector.get(k).cloned().unwrap_or_default()
+                    d.next().unwrap_or_default()
                 };
             if hybrid {
                 let member = if by_classifier[i] {
@@ -201,9 +229,18 @@ pub struct Alert<'a> {
     /// KDD flag.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<&'a str>,
-    /// The verdict (records).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<&'a Verdict>,
+    /// The score (records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Its percentile among the training scores (detectors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentile: Option<f64>,
+    /// The predicted class (classifiers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<&'a str>,
+    /// The reasons (records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<&'a [Reason]>,
     /// The scan (scans).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan: Option<&'a Scan>,
@@ -227,7 +264,10 @@ impl<'a> Alert<'a> {
             protocol: Some(r.protocol),
             service: Some(r.service),
             flag: Some(r.flag),
-            verdict: Some(v),
+            score: Some(v.score),
+            percentile: v.percentile,
+            predicted: v.predicted.as_deref(),
+            why: Some(&v.why),
             scan: None,
         }
     }
@@ -245,7 +285,10 @@ impl<'a> Alert<'a> {
             protocol: None,
             service: None,
             flag: None,
-            verdict: None,
+            score: None,
+            percentile: None,
+            predicted: None,
+            why: None,
             scan: Some(s),
         }
     }

@@ -141,34 +141,35 @@ impl<'a> Explainer<'a> {
     /// The `n` features with the largest parts in `c` (see the module documentation) for row
     /// `row`.
     pub fn reasons(&mut self, c: &Contributions, row: usize, n: usize) -> Result<Vec<Reason>> {
-        let (parts, typical): (Vec<(String, f64)>, Vec<serde_json::Value>) =
-            match (c, &self.encoded) {
-                (Contributions::None, _) => return Ok(Vec::new()),
-                (Contributions::Features(f), _) => (
-                    f.iter().map(|(name, p, _)| (name.clone(), *p)).collect(),
-                    f.iter().map(|(_, _, t)| number(*t)).collect(),
-                ),
-                (Contributions::Columns(cols), Some(e)) => {
-                    let mut sums = vec![0.0; e.names.len()];
-                    for (j, &p) in cols.iter().enumerate() {
-                        if let Some(&f) = e.of_column.get(j) {
-                            sums[f] += p;
-                        }
+        let picked: Vec<(String, serde_json::Value, f64)> = match (c, &self.encoded) {
+            (Contributions::None, _) | (Contributions::Columns(_), None) => return Ok(Vec::new()),
+            (Contributions::Features(f), _) => {
+                let parts: Vec<f64> = f.iter().map(|(_, p, _)| *p).collect();
+                top(&parts, n)
+                    .into_iter()
+                    .map(|(i, share)| (f[i].0.clone(), number(f[i].2), share))
+                    .collect()
+            }
+            (Contributions::Columns(cols), Some(e)) => {
+                let mut sums = vec![0.0; e.names.len()];
+                for (j, &p) in cols.iter().enumerate() {
+                    if let Some(&f) = e.of_column.get(j) {
+                        sums[f] += p;
                     }
-                    (
-                        e.names.iter().cloned().zip(sums).collect(),
-                        e.typical.clone(),
-                    )
                 }
-                (Contributions::Columns(_), None) => return Ok(Vec::new()),
-            };
-        top(&parts, n)
+                top(&sums, n)
+                    .into_iter()
+                    .map(|(i, share)| (e.names[i].clone(), e.typical[i].clone(), share))
+                    .collect()
+            }
+        };
+        picked
             .into_iter()
-            .map(|(i, share)| {
+            .map(|(feature, typical, share)| {
                 Ok(Reason {
-                    feature: parts[i].0.clone(),
-                    value: self.value(&parts[i].0, row)?,
-                    typical: typical[i].clone(),
+                    value: self.value(&feature, row)?,
+                    feature,
+                    typical,
                     share: (share * 1e6).round() / 1e6,
                     member: None,
                 })
@@ -190,25 +191,19 @@ pub fn reasons(
 }
 
 /// The indices of the `n` largest parts by absolute value (ties: the first), with their shares.
-pub fn top(parts: &[(String, f64)], n: usize) -> Vec<(usize, f64)> {
-    let total: f64 = parts.iter().map(|(_, p)| p.abs()).sum();
+pub fn top(parts: &[f64], n: usize) -> Vec<(usize, f64)> {
+    let total: f64 = parts.iter().map(|p| p.abs()).sum();
     if total <= 0.0 || !total.is_finite() {
         return Vec::new();
     }
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|&a, &b| {
-        parts[b]
-            .1
-            .abs()
-            .total_cmp(&parts[a].1.abs())
-            .then(a.cmp(&b))
-    });
-    order
-        .into_iter()
-        .take(n)
-        .filter(|&i| parts[i].1 != 0.0)
-        .map(|i| (i, parts[i].1 / total))
-        .collect()
+    let mut order: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] != 0.0).collect();
+    let by = |a: &usize, b: &usize| parts[*b].abs().total_cmp(&parts[*a].abs()).then(a.cmp(b));
+    if order.len() > n {
+        order.select_nth_unstable_by(n, by);
+        order.truncate(n);
+    }
+    order.sort_by(by);
+    order.into_iter().map(|i| (i, parts[i] / total)).collect()
 }
 
 #[cfg(test)]
@@ -218,12 +213,10 @@ mod tests {
     #[test]
     fn shares_are_parts_over_the_sum_of_absolute_parts() {
         // Hand-worked: parts 3, -1, 0, 6 -> total 10 -> 0.6, 0.3, -0.1.
-        let parts: Vec<(String, f64)> = [("a", 3.0), ("b", -1.0), ("c", 0.0), ("d", 6.0)]
-            .iter()
-            .map(|(n, p)| (n.to_string(), *p))
-            .collect();
+        let parts = [3.0, -1.0, 0.0, 6.0];
         assert_eq!(top(&parts, 3), vec![(3, 0.6), (0, 0.3), (1, -0.1)]);
+        assert_eq!(top(&parts, 2), vec![(3, 0.6), (0, 0.3)]);
         assert_eq!(top(&parts, 10).len(), 3, "a zero part is no reason");
-        assert!(top(&[("a".into(), 0.0)], 3).is_empty());
+        assert!(top(&[0.0], 3).is_empty());
     }
 }

@@ -127,11 +127,15 @@ pub trait Detect: Sized {
     /// the error says what is wrong.
     fn check(&self, width: Option<usize>) -> std::result::Result<(), String>;
 
-    /// Each input column's part in the score of row `row` (the encoded columns, or the raw
+    /// Each input column's part in the score of each of `rows` (the encoded columns, or the raw
     /// features a detector reads without an encoder), by the definition in the detector's module
     /// documentation; [`explain::Contributions::None`] when it has none.
-    fn explain(&self, _data: &ScoreData<'_>, _row: usize) -> Result<explain::Contributions> {
-        Ok(explain::Contributions::None)
+    fn explain(
+        &self,
+        _data: &ScoreData<'_>,
+        rows: &[usize],
+    ) -> Result<Vec<explain::Contributions>> {
+        Ok(vec![explain::Contributions::None; rows.len()])
     }
 }
 
