@@ -693,3 +693,105 @@ fn a_veth_pair_fed_by_tcpreplay() {
     let drops = l["kernel_drops"].as_u64().unwrap();
     assert_eq!(seen + drops, sent, "{l}");
 }
+
+#[test]
+fn sigint_ends_every_connection_and_writes_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = tmp.path().join("r.csv");
+    let mut child = Command::new(bin())
+        .args(["live", "-", "-q", "--format", "json", "--records"])
+        .arg(&records)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&stream_header()).unwrap();
+    stdin
+        .write_all(&stream_record(&udp(5353, 53, 1, 2)))
+        .unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    // The flow is still open (10 s idle): SIGINT ends it, writes it, prints the summary.
+    assert_eq!(lines(&records), 0);
+    let s = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["connections"], 1);
+    assert_eq!(v["live"]["ended"]["open_at_end"], 1);
+    assert_eq!(lines(&records), 1);
+}
+
+#[test]
+fn a_hybrid_names_its_members_and_the_report_is_written_at_exit() {
+    let Some(pdir) = pcaps() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(z) = zscore_model(tmp.path()) else {
+        return;
+    };
+    let data = common::data_dir(&["KDDTrain+.txt"]).unwrap();
+    let tree = tmp.path().join("tree.json");
+    run_ok(&[
+        "fit",
+        "--classifier",
+        "tree",
+        data.join("KDDTrain+.txt").to_str().unwrap(),
+        "-o",
+        tree.to_str().unwrap(),
+        "-q",
+    ]);
+    let alerts = tmp.path().join("a.jsonl");
+    let report = tmp.path().join("report");
+    run_ok(&[
+        "live",
+        "--replay",
+        pdir.join("zeek-ftp-bruteforce.pcap").to_str().unwrap(),
+        "--speed",
+        "0",
+        "-q",
+        "--model",
+        tree.to_str().unwrap(),
+        "--model",
+        z.to_str().unwrap(),
+        // The detector's threshold (a hybrid's classifier flags what it predicts as an attack).
+        "--threshold",
+        "0",
+        "--alerts",
+        alerts.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(report.join("index.html").is_file());
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!alerts.is_empty());
+    for a in &alerts {
+        // An attack when the tree says so, else an anomaly of the z-score detector.
+        let kind = if a["predicted"] == "normal" {
+            "anomaly"
+        } else {
+            "attack"
+        };
+        assert_eq!(a["kind"], kind, "{a}");
+        // The score and percentile are the detector's.
+        assert!(a["percentile"].is_number(), "{a}");
+        for w in a["why"].as_array().unwrap() {
+            let m = w["member"].as_str().unwrap();
+            assert!(m == "tree" || m == "zscore", "{a}");
+        }
+    }
+}

@@ -48,6 +48,9 @@ pub struct Verdict {
     pub predicted: Option<String>,
     /// Flagged.
     pub flagged: bool,
+    /// `attack` when the classifier flagged the record, `anomaly` when only the detector did.
+    #[serde(skip)]
+    pub kind: &'static str,
     /// The reasons (flagged records only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub why: Vec<Reason>,
@@ -92,6 +95,7 @@ impl Scorer {
                 percentile: None,
                 predicted: None,
                 flagged: false,
+                kind: "anomaly",
                 why: Vec::new(),
             })
             .collect();
@@ -118,6 +122,9 @@ impl Scorer {
                 v.score = p[i];
                 v.predicted = Some(predicted);
                 v.flagged = attack;
+                if attack {
+                    v.kind = "attack";
+                }
                 by_classifier[i] = attack;
             }
         }
@@ -250,11 +257,7 @@ impl<'a> Alert<'a> {
     /// The alert of a flagged record.
     pub fn of_record(r: &'a Record, v: &'a Verdict) -> Alert<'a> {
         Alert {
-            kind: if v.predicted.is_some() {
-                "attack"
-            } else {
-                "anomaly"
-            },
+            kind: v.kind,
             start: r.start,
             end: r.end,
             src: r.src.to_string(),
