@@ -7,29 +7,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
 
-use common::{fixture, kddstat, stdout_of};
+use common::{fixture, kddstat, pcaps, stdout_of};
 use serde_json::Value;
-
-/// The folder of the public captures: `KDDSTAT_PCAPS`, else `pcaps` two levels above
-/// `KDDSTAT_DATA` (`../shared/pcaps` beside `../shared/datasets/nsl-kdd`).
-fn pcaps() -> Option<PathBuf> {
-    let dir = std::env::var_os("KDDSTAT_PCAPS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("KDDSTAT_DATA").map(|d| PathBuf::from(d).join("../../pcaps")));
-    match dir {
-        Some(d) if d.join("zeek-tcp-syn.pcap").is_file() => Some(d),
-        _ => {
-            common::missing(
-                "the folder of public captures",
-                "set KDDSTAT_PCAPS to ../shared/pcaps",
-            );
-            None
-        }
-    }
-}
 
 /// A tool on the PATH, or a skip (a failure under CI).
 fn tool(name: &str) -> bool {

@@ -10,27 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{kddstat, missing, traffic};
+use common::{kddstat, missing, pcaps, traffic};
 use serde_json::Value;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_kddstat")
-}
-
-fn pcaps() -> Option<PathBuf> {
-    let dir = std::env::var_os("KDDSTAT_PCAPS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("KDDSTAT_DATA").map(|d| PathBuf::from(d).join("../../pcaps")));
-    match dir {
-        Some(d) if d.join("zeek-tcp-syn.pcap").is_file() => Some(d),
-        _ => {
-            missing(
-                "the shared captures",
-                "set KDDSTAT_PCAPS to ../shared/pcaps",
-            );
-            None
-        }
-    }
 }
 
 fn run_ok(args: &[&str]) -> std::process::Output {
@@ -147,25 +131,15 @@ fn stream_record(frame: &[u8]) -> Vec<u8> {
     r
 }
 
+/// An Ethernet/IPv4/UDP frame from 10.0.0.`src` to 10.0.0.`dst` with 12 bytes of payload.
 fn udp(sport: u16, dport: u16, src: u8, dst: u8) -> Vec<u8> {
-    let mut f = vec![0u8; 12];
-    f.extend([0x08, 0x00]);
-    let mut ip = vec![
-        0x45, 0, 0, 40, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, src, 10, 0, 0, dst,
-    ];
-    let sum: u32 = ip
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    f.extend(ip);
-    f.extend(sport.to_be_bytes());
-    f.extend(dport.to_be_bytes());
-    f.extend(20u16.to_be_bytes());
-    f.extend([0, 0]);
-    f.extend([7u8; 12]);
-    f
+    let mut u = Vec::new();
+    u.extend(sport.to_be_bytes());
+    u.extend(dport.to_be_bytes());
+    u.extend(20u16.to_be_bytes());
+    u.extend([0, 0]);
+    u.extend([7u8; 12]);
+    common::ipv4_frame_between(src, dst, 0, 0, 17, &u)
 }
 
 fn lines(path: &Path) -> usize {

@@ -372,3 +372,30 @@ impl FlowArgs {
         }
     }
 }
+
+/// The traffic summary of `pcap` and `live`: the scan rule, the top lists, the format.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SummaryArgs {
+    /// Distinct ports of one host (or hosts on one port) that one source must reach to be
+    /// reported as a scan.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub port_scan_threshold: u64,
+    /// Rows of the top lists (pairs, addresses, services).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: u64,
+    /// Format of the summary.
+    #[arg(long, value_enum, default_value_t = crate::render::TextFormat::Table)]
+    pub format: crate::render::TextFormat,
+}
+
+impl SummaryArgs {
+    /// The scan threshold.
+    pub fn threshold(&self) -> usize {
+        usize::try_from(self.port_scan_threshold).unwrap_or(usize::MAX)
+    }
+
+    /// Rows of the top lists.
+    pub fn top(&self) -> usize {
+        usize::try_from(self.top).unwrap_or(usize::MAX)
+    }
+}

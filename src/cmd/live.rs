@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::args::{FlowArgs, ForceArg, QuietArg, Ui};
+use super::args::{FlowArgs, ForceArg, QuietArg, SummaryArgs, Ui};
 use crate::classify::Saved;
 use crate::error::{Error, Result};
 use crate::live::score::Scorer;
 use crate::live::{self, LiveOptions, LiveSource, Outputs, RecordsFormat};
 use crate::output::{self, Destination};
-use crate::render::{self, TextFormat};
+use crate::render;
 
 /// Arguments of `kddstat live`.
 #[derive(Debug, clap::Args)]
@@ -64,16 +64,9 @@ pub struct Args {
     /// memory).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
-    /// Distinct ports of one host (or hosts on one port) that one source must reach to be
-    /// reported as a scan.
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-    pub port_scan_threshold: u64,
-    /// Rows of the summary's top lists.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    pub top: u64,
-    /// Format of the summary at exit.
-    #[arg(long, value_enum, default_value_t = TextFormat::Table)]
-    pub format: TextFormat,
+    /// The summary at exit.
+    #[command(flatten)]
+    pub summary: SummaryArgs,
     /// Timeouts and limits.
     #[command(flatten)]
     pub flows: FlowArgs,
@@ -172,8 +165,8 @@ pub fn run(args: Args) -> Result<()> {
     });
     let options = LiveOptions {
         limits: args.flows.limits(),
-        port_scan_threshold: usize::try_from(args.port_scan_threshold).unwrap_or(usize::MAX),
-        top: usize::try_from(args.top).unwrap_or(usize::MAX),
+        port_scan_threshold: args.summary.threshold(),
+        top: args.summary.top(),
         speed: args.speed,
         duration: args.duration.map(|d| seconds("duration", d)).transpose()?,
         count: args.count,
@@ -225,7 +218,7 @@ pub fn run(args: Args) -> Result<()> {
         let files = crate::report::capture::build(&analysis, detector)?;
         output::write_folder(dir, &files)?;
     }
-    let text = render::capture::render(&result.summary, args.format.into())?;
+    let text = render::capture::render(&result.summary, args.summary.format.into())?;
     let to_stdout = [&alerts, &records]
         .into_iter()
         .any(|d| d == &Some(Destination::Stdout));

@@ -2,13 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::args::{FlowArgs, ForceArg, QuietArg, Ui};
+use super::args::{FlowArgs, ForceArg, QuietArg, SummaryArgs, Ui};
 use crate::capture::{self, CaptureOptions};
 use crate::detect::Model;
 use crate::error::{Error, Result};
 use crate::load::Input;
 use crate::output::{self, Destination};
-use crate::render::{self, TextFormat};
+use crate::render;
 
 /// Arguments of `kddstat pcap`.
 #[derive(Debug, clap::Args)]
@@ -16,10 +16,6 @@ pub struct Args {
     /// The capture (pcap or pcapng, plain or .gz; `-` for standard input).
     #[arg(value_name = "CAPTURE")]
     pub capture: String,
-    /// Distinct ports of one host (or hosts on one port) that one source must reach to be
-    /// reported as a scan.
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-    pub port_scan_threshold: u64,
     /// Write the connection records (NSL-KDD layout, label `unknown`) to this CSV file; `-` for
     /// standard output (the summary then goes to standard error).
     #[arg(short, long, alias = "out", value_name = "conns.csv")]
@@ -34,12 +30,9 @@ pub struct Args {
     /// With --report: score the records with this model and show the scores.
     #[arg(long, value_name = "MODEL.json", requires = "report")]
     pub model: Option<PathBuf>,
-    /// Rows of the top lists (pairs, addresses, services).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    pub top: u64,
-    /// Format of the summary.
-    #[arg(long, value_enum, default_value_t = TextFormat::Table)]
-    pub format: TextFormat,
+    /// The summary.
+    #[command(flatten)]
+    pub summary: SummaryArgs,
     /// Timeouts and limits.
     #[command(flatten)]
     pub flows: FlowArgs,
@@ -71,8 +64,8 @@ pub fn run(args: Args) -> Result<()> {
     let model = args.model.as_deref().map(Model::read).transpose()?;
     let (name, source) = capture::read_capture(&args.capture)?;
     let options = CaptureOptions {
-        port_scan_threshold: usize::try_from(args.port_scan_threshold).unwrap_or(usize::MAX),
-        top: usize::try_from(args.top).unwrap_or(usize::MAX),
+        port_scan_threshold: args.summary.threshold(),
+        top: args.summary.top(),
         timelines: args.report.is_some(),
         limits: args.flows.limits(),
     };
@@ -92,7 +85,7 @@ pub fn run(args: Args) -> Result<()> {
     if let (Some(dir), Some(files)) = (&args.report, files) {
         output::write_folder(dir, &files)?;
     }
-    let text = render::capture::render(&analysis.summary, args.format.into())?;
+    let text = render::capture::render(&analysis.summary, args.summary.format.into())?;
     if out == Some(Destination::Stdout) {
         if !args.quiet.quiet {
             crate::output::stderr_write(&text);

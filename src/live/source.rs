@@ -57,6 +57,17 @@ fn wall_ns() -> i64 {
         .unwrap_or(0)
 }
 
+/// Ticks the driver when a tick is due or the loop stops (so the last records are flushed);
+/// stops when either says so.
+fn tick_when_due(driver: &mut Driver<'_>, last_tick: &mut Instant, stop: Stop) -> Result<Stop> {
+    if last_tick.elapsed() < TICK && stop == Stop::No {
+        return Ok(stop);
+    }
+    *last_tick = Instant::now();
+    let s = driver.tick(true)?;
+    Ok(if stop == Stop::Yes { Stop::Yes } else { s })
+}
+
 fn interface(name: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> {
     let mut iface = Interface::open(name, TICK)?;
     let mut last_tick = Instant::now();
@@ -79,13 +90,7 @@ fn interface(name: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> 
             driver.kernel(iface.received, p, d);
             last_counters = Instant::now();
         }
-        let stop = if last_tick.elapsed() >= TICK || stop == Stop::Yes {
-            last_tick = Instant::now();
-            let s = driver.tick(true)?;
-            if stop == Stop::Yes { Stop::Yes } else { s }
-        } else {
-            stop
-        };
+        let stop = tick_when_due(driver, &mut last_tick, stop)?;
         if stop == Stop::Yes {
             let (p, d) = iface.read_counters();
             driver.kernel(iface.received, p, d);
@@ -179,13 +184,7 @@ fn stream(path: &str, driver: &mut Driver<'_>) -> Result<(String, ReadInfo)> {
                 return Err(Error::Internal("the capture reader stopped".into()));
             }
         };
-        let stop = if last_tick.elapsed() >= TICK || stop == Stop::Yes {
-            last_tick = Instant::now();
-            let s = driver.tick(true)?;
-            if stop == Stop::Yes { Stop::Yes } else { s }
-        } else {
-            stop
-        };
+        let stop = tick_when_due(driver, &mut last_tick, stop)?;
         if stop == Stop::Yes {
             // The reader thread may be blocked on the pipe: it ends with the process.
             return Ok((

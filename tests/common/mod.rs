@@ -45,6 +45,25 @@ pub fn missing(what: &str, how: &str) {
     eprintln!("SKIPPED: {what} is missing ({how})");
 }
 
+/// The folder of the public captures: `KDDSTAT_PCAPS`, else `pcaps` two levels above
+/// `KDDSTAT_DATA` (`../shared/pcaps` beside `../shared/datasets/nsl-kdd`); missing, the test
+/// fails or is skipped as [`missing`] says.
+pub fn pcaps() -> Option<PathBuf> {
+    let dir = std::env::var_os("KDDSTAT_PCAPS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("KDDSTAT_DATA").map(|d| PathBuf::from(d).join("../../pcaps")));
+    match dir {
+        Some(d) if d.join("zeek-tcp-syn.pcap").is_file() => Some(d),
+        _ => {
+            missing(
+                "the folder of public captures",
+                "set KDDSTAT_PCAPS to ../shared/pcaps",
+            );
+            None
+        }
+    }
+}
+
 /// The folder of the real NSL-KDD files: `KDDSTAT_DATA`, else `datasets/` of the repository
 /// (where the README and `kddstat fetch` put them). With a file missing the test fails, naming
 /// it, unless skipping is allowed ([`missing`]).
@@ -138,11 +157,23 @@ pub fn pcap_file(packets: &[Vec<u8>]) -> Vec<u8> {
 
 /// An Ethernet frame holding an IPv4 packet (`flags_offset`: the flags and fragment offset).
 pub fn ipv4_frame(id: u16, flags_offset: u16, proto: u8, payload: &[u8]) -> Vec<u8> {
+    ipv4_frame_between(1, 2, id, flags_offset, proto, payload)
+}
+
+/// [`ipv4_frame`] from 10.0.0.`src` to 10.0.0.`dst`.
+pub fn ipv4_frame_between(
+    src: u8,
+    dst: u8,
+    id: u16,
+    flags_offset: u16,
+    proto: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut f = vec![0u8; 12];
     f.extend([0x08, 0x00]);
     let len = (20 + payload.len()) as u16;
     let mut ip = vec![
-        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, src, 10, 0, 0, dst,
     ];
     ip[2..4].copy_from_slice(&len.to_be_bytes());
     ip[4..6].copy_from_slice(&id.to_be_bytes());
