@@ -11,7 +11,7 @@
 //! - [`engine`]: frames to records as connections end, shared by `pcap` and `live`;
 //! - [`records`]: the 41 KDD features of each connection (time- and host-based windows included);
 //! - [`summary`]: totals, protocols, pairs, hosts, error rates, scans;
-//! - [`report`]: the report folder of a capture.
+//! - the report folder of a capture is built by `report::capture`, a higher layer.
 //!
 //! Each module's documentation states the definitions it chose and why.
 

@@ -1,7 +1,7 @@
 //! Cleaning stage: what is wrong with a dataset, and a cleaned copy of it.
 //!
 //! [`inspect`] finds exact duplicate rows, feature vectors that occur with different labels,
-//! constant columns and columns constant within the normal class; [`write`] writes the rows and
+//! constant columns and columns constant within the normal class; [`write`](mod@write) writes the rows and
 //! columns a [`Plan`] keeps, atomically, as CSV in the input's own layout or as Parquet.
 //!
 //! Definitions:

@@ -16,7 +16,7 @@ pub const DEFAULT_DETECTORS: &str = "zscore,kmeans,gmm,iforest";
 /// given for a detector that is not fitted is refused instead of silently ignored.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DetectorArgs {
-    /// Fit on the normal rows of the training file [default] or on all of them.
+    /// Fit on the normal rows of the training file \[default\] or on all of them.
     #[arg(long, value_enum, help_heading = "Detector parameters")]
     pub fit_on: Option<FitOn>,
     /// False-alarm rate the threshold is calibrated to on the fitting rows [default: 0.01].
@@ -25,7 +25,7 @@ pub struct DetectorArgs {
     /// Seed of every random choice (same seed, same bytes) [default: 42].
     #[arg(long, value_name = "N", help_heading = "Detector parameters")]
     pub seed: Option<u64>,
-    /// zscore: combine |z| by their mean [default] or their maximum.
+    /// zscore: combine |z| by their mean \[default\] or their maximum.
     #[arg(long, value_enum, help_heading = "Detector parameters")]
     pub agg: Option<zscore::Aggregate>,
     /// zscore: median and MAD (scaled by 1.4826) instead of mean and standard deviation.
@@ -38,7 +38,7 @@ pub struct DetectorArgs {
     /// (kmeans) or the highest training likelihood (gmm) kept [default: 1].
     #[arg(long, value_name = "N", help_heading = "Detector parameters")]
     pub n_init: Option<usize>,
-    /// kmeans: implementation (native [default] is the fast one; linfa is linfa-clustering's).
+    /// kmeans: implementation (native \[default\] is the fast one; linfa is linfa-clustering's).
     #[arg(long, value_enum, help_heading = "Detector parameters")]
     pub kmeans_engine: Option<kmeans::Engine>,
     /// gmm: number of components [default: 8].

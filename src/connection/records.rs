@@ -501,7 +501,7 @@ pub fn csv_header(out: &mut String) {
     out.push_str(",start_time,src_ip,src_port,dst_ip,dst_port\n");
 }
 
-/// Appends one record's line of [`csv`].
+/// Appends one record's line of [`csv()`].
 pub fn write_csv_line(r: &Record, endpoints: bool, out: &mut String) {
     r.write_csv(out);
     out.pop();

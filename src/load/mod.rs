@@ -8,7 +8,7 @@
 //!
 //! The frame has the 41 features in file order (`Int64` counts and indicators, `Float64` rates,
 //! `String` symbols), then `label`, `difficulty` (`Int64`, NSL-KDD files only) and the derived
-//! `category`. Every field is validated against the [`schema`](crate::schema); the first bad one stops
+//! `category`. Every field is validated against the [`schema`](crate::schema::FEATURES); the first bad one stops
 //! the load with its file, line and column ([`Error`]).
 
 pub mod parquet;

@@ -307,7 +307,7 @@ pub fn exact(v: f64) -> String {
     }
 }
 
-/// Writes a string to standard output, mapping failures to [`Error::Output`].
+/// Writes a string to standard output, mapping failures to [`Error::Output`](crate::Error::Output).
 pub fn print(text: &str) -> Result<()> {
     crate::output::stdout_write(text.as_bytes())
 }

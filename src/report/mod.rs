@@ -3,8 +3,8 @@
 //! `summary.json` (every figure shown, in the JSON conventions of the other commands).
 //!
 //! It reuses the other stages: [`clean::inspect`](crate::clean::inspect) for duplicates and
-//! conflicts, [`stats::analyse`](crate::stats::analyse) for profiles, correlations, relevance and
-//! alerts, [`stats::compare`](crate::stats::compare) for drift, [`detect`](crate::detect) and
+//! conflicts, [`stats::analysis::analyse`](crate::stats::analysis::analyse) for profiles, correlations, relevance and
+//! alerts, [`stats::drift::compare`](crate::stats::drift::compare) for drift, [`detect`](crate::detect) and
 //! [`evaluate`](crate::evaluate) for the detectors. Sections, in order: overview, features, train vs
 //! test, detectors. The same inputs and options (seed included) give the same bytes.
 

@@ -5,7 +5,7 @@
 //! second pass centres each numeric value (and its rank) and adds the products of every pair of
 //! columns to a [`DotAcc`], which sums them in the same blocks, lanes and order as the whole-file
 //! [`correlation::dot`], and counts (bin, category) pairs for the mutual information, the codes of
-//! text values given in order of first appearance as [`Dataset::str_codes`] gives them. So every
+//! text values given in order of first appearance as [`Dataset::str_codes`](crate::load::Dataset::str_codes) gives them. So every
 //! figure equals the whole-file one to the bit (`tests/stream.rs` compares the JSON). Memory: the
 //! describe state, 2 × 780 accumulators, and the contingency tables.
 

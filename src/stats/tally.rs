@@ -1,5 +1,5 @@
 //! Counting every column's values while the parser reads the records: [`Tally`] is a parse
-//! [`Sink`], so `describe` builds no frame at all.
+//! sink (`load::parse::Sink`), so `describe` builds no frame at all.
 //!
 //! Why our own code rather than a frame and a group-by: the parser already turns each field into
 //! a checked number, and adding one to a counter there costs less than writing the 44 columns of
