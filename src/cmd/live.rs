@@ -106,9 +106,8 @@ fn seconds(name: &str, s: f64) -> Result<Duration> {
         .ok_or_else(|| Error::Usage(format!("--{name} {s} is not a number of seconds above 0")))
 }
 
-/// Runs `kddstat live`.
-pub fn run(args: Args) -> Result<()> {
-    let ui = Ui::new(args.quiet.quiet);
+/// The source named by the arguments.
+fn source(args: &Args) -> Result<LiveSource> {
     if args.speed < 0.0 {
         return Err(Error::Usage(format!(
             "--speed {} is below 0 (0 replays as fast as possible)",
@@ -124,12 +123,17 @@ pub fn run(args: Args) -> Result<()> {
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
     }
-    let source = match (&args.interface, &args.replay, &args.stream) {
-        (Some(i), _, _) => LiveSource::Interface(i.clone()),
-        (_, Some(r), _) => LiveSource::Replay(r.clone()),
-        (_, _, Some(s)) => LiveSource::Stream(s.clone()),
-        _ => return Err(Error::Usage("give -i IFACE, --replay CAPTURE or -".into())),
-    };
+    match (&args.interface, &args.replay, &args.stream) {
+        (Some(i), _, _) => Ok(LiveSource::Interface(i.clone())),
+        (_, Some(r), _) => Ok(LiveSource::Replay(r.clone())),
+        (_, _, Some(s)) => Ok(LiveSource::Stream(s.clone())),
+        _ => Err(Error::Usage("give -i IFACE, --replay CAPTURE or -".into())),
+    }
+}
+
+/// Checks the outputs before anything is read: none is an input or replaces a file without
+/// --force, no two are the same, at most one goes to standard output. Returns (alerts, records).
+fn destinations(args: &Args) -> Result<(Option<Destination>, Option<Destination>)> {
     let mut inputs: Vec<&Path> = args.model.iter().map(PathBuf::as_path).collect();
     for s in [&args.replay, &args.stream].into_iter().flatten() {
         if s != "-" {
@@ -155,15 +159,16 @@ pub fn run(args: Args) -> Result<()> {
         files.push(dir.as_path());
     }
     output::check_distinct(&files)?;
-    let scorer = scorer(&args)?;
-    if scorer.is_some() && alerts.is_none() && records.is_none() {
-        ui.warn("a model is given but neither --alerts nor --records: the scores are not written");
-    }
+    Ok((alerts, records))
+}
+
+/// The run's options.
+fn options(args: &Args) -> Result<LiveOptions> {
     let jsonl = args.records.as_ref().is_some_and(|p| {
         let s = p.to_string_lossy();
         s.ends_with(".jsonl") || s.ends_with(".json")
     });
-    let options = LiveOptions {
+    Ok(LiveOptions {
         limits: args.flows.limits(),
         port_scan_threshold: args.summary.threshold(),
         top: args.summary.top(),
@@ -183,24 +188,46 @@ pub fn run(args: Args) -> Result<()> {
         endpoints: args.endpoints,
         keep_records: args.report.is_some(),
         timelines: args.report.is_some(),
-    };
+    })
+}
+
+/// Opens the outputs (appended as records come), the CSV header first when asked for.
+fn open_outputs(
+    args: &Args,
+    alerts: Option<&Destination>,
+    records: Option<&Destination>,
+    format: RecordsFormat,
+) -> Result<Outputs> {
+    let open =
+        |d: Option<&Destination>| d.map(|d| output::appender(d, args.force.force)).transpose();
     let mut outputs = Outputs {
-        records: records
-            .as_ref()
-            .map(|d| output::appender(d, args.force.force))
-            .transpose()?,
-        alerts: alerts
-            .as_ref()
-            .map(|d| output::appender(d, args.force.force))
-            .transpose()?,
+        records: open(records)?,
+        alerts: open(alerts)?,
     };
-    if let (Some(w), RecordsFormat::Csv, true) =
-        (&mut outputs.records, options.records_format, args.endpoints)
-    {
+    if let (Some(w), RecordsFormat::Csv, true) = (&mut outputs.records, format, args.endpoints) {
         let mut head = String::new();
         crate::connection::records::csv_header(&mut head);
         w.write_all(head.as_bytes()).map_err(Error::Output)?;
     }
+    Ok(outputs)
+}
+
+/// Runs `kddstat live`.
+pub fn run(args: Args) -> Result<()> {
+    let ui = Ui::new(args.quiet.quiet);
+    let source = source(&args)?;
+    let (alerts, records) = destinations(&args)?;
+    let scorer = scorer(&args)?;
+    if scorer.is_some() && alerts.is_none() && records.is_none() {
+        ui.warn("a model is given but neither --alerts nor --records: the scores are not written");
+    }
+    let options = options(&args)?;
+    let outputs = open_outputs(
+        &args,
+        alerts.as_ref(),
+        records.as_ref(),
+        options.records_format,
+    )?;
     output::stop_gracefully();
     let result = match live::run(&source, &options, scorer.as_ref(), outputs) {
         Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
