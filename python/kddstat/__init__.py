@@ -440,11 +440,15 @@ class Model:
         with open(path, "wb") as f:
             f.write(self._bytes)
 
-    def _score_rows(self, src: Any, threshold: Optional[float] = None) -> List[Dict[str, str]]:
+    def _score_rows(
+        self, src: Any, threshold: Optional[float] = None, explain: int = 0
+    ) -> List[Dict[str, str]]:
         with tempfile.TemporaryDirectory(prefix="kddstat-") as d, _Source(src) as path:
             m = os.path.join(d, "model.json")
             self.save(m)
             extra = ["--threshold", repr(float(threshold))] if threshold is not None else []
+            if explain:
+                extra += ["--explain", str(int(explain))]
             text = _run(["score", "--model", m, path, "-o", "-"] + extra).decode()
         return list(csv.DictReader(io.StringIO(text)))
 
@@ -462,9 +466,11 @@ class Model:
         key = "anomalous" if rows and "anomalous" in rows[0] else "attack"
         return _array([r.get(key) in ("1", "true", "True") for r in rows], bool)
 
-    def scores(self, src: Any) -> Table:
-        """Every column ``kddstat score`` writes (line, label, category, score, flag, ...)."""
-        return Table._from_rows(self._score_rows(src))
+    def scores(self, src: Any, explain: int = 0) -> Table:
+        """Every column ``kddstat score`` writes (line, label, category, score, flag, ...); with
+        ``explain=N`` the reasons ``why_1`` .. ``why_N`` of ``kddstat score --explain N``
+        (``feature=value (typical T, share S)``)."""
+        return Table._from_rows(self._score_rows(src, explain=explain))
 
     def __repr__(self) -> str:
         label = self._doc.get("label") or self._doc.get("parameters", {}).get("detector") or self.kind

@@ -123,9 +123,12 @@ def describe(
 
 def score(df: Any, model: Union["_k.Model", str], explain: int = 0) -> Any:
     """The DataFrame with a ``score`` (double) and a ``flagged`` (boolean) column, computed batch
-    by batch on the executors with the model's own threshold."""
-    if explain:
-        raise _k.UsageError("explanations arrive with `kddstat live`; score without explain")
+    by batch on the executors with the model's own threshold; with ``explain=N``, string columns
+    ``why_1`` .. ``why_N``: the features behind each score, as ``kddstat score --explain N``
+    writes them."""
+    explain = int(explain)
+    if explain < 0 or explain > 41:
+        raise _k.UsageError(f"explain={explain}: between 0 and 41 reasons")
     if isinstance(model, str):
         model = _k.load_model(model)
     data = model.to_bytes()
@@ -139,19 +142,24 @@ def score(df: Any, model: Union["_k.Model", str], explain: int = 0) -> Any:
             if batch.num_rows == 0:
                 continue
             table = pa.Table.from_batches([batch])
-            rows = m._score_rows(table)
+            rows = m._score_rows(table, explain=explain)
             key = "score" if rows and "score" in rows[0] else "attack_probability"
             flag = "anomalous" if rows and "anomalous" in rows[0] else "attack"
             scores = pa.array([float(r[key]) for r in rows], pa.float64())
             flagged = pa.array([r.get(flag) in ("1", "true") for r in rows], pa.bool_())
+            why = [pa.array([r.get(w, "") for r in rows], pa.string()) for w in whys]
             yield pa.RecordBatch.from_arrays(
-                list(batch.columns) + [scores, flagged], names=names + ["score", "flagged"]
+                list(batch.columns) + [scores, flagged] + why,
+                names=names + ["score", "flagged"] + whys,
             )
 
-    from pyspark.sql.types import BooleanType, DoubleType, StructField, StructType
+    from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
 
+    whys = [f"why_{i}" for i in range(1, explain + 1)]
     schema = StructType(
-        list(df.schema.fields) + [StructField("score", DoubleType()), StructField("flagged", BooleanType())]
+        list(df.schema.fields)
+        + [StructField("score", DoubleType()), StructField("flagged", BooleanType())]
+        + [StructField(w, StringType()) for w in whys]
     )
     return df.mapInArrow(run, schema)
 

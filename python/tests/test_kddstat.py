@@ -139,6 +139,12 @@ def test_models_are_the_cli_models(tmp_path):
     assert flagged.sum() > 0
     again = kddstat.load_model(py_model)
     assert again.params == m.params and "zscore" in repr(again)
+    # The reasons: the CLI's `score --explain 3` columns.
+    why = m.scores(TEST, explain=3).to_pandas()
+    cli_why = cli("score", "--model", py_model, TEST, "--explain", "3", "-o", "-").stdout.decode()
+    first = cli_why.splitlines()[1]
+    assert list(why.columns)[-3:] == ["why_1", "why_2", "why_3"]
+    assert str(why["why_1"][0]) in first
     # Scoring a DataFrame gives the file's scores.
     pl = pytest.importorskip("polars")
     assert list(m.score(pl.read_parquet(__import__("io").BytesIO(kddstat.read(TEST)._parquet())))) == list(scores)

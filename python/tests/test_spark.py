@@ -119,6 +119,13 @@ def test_scores_and_models_equal_the_cli(spark, tmp_path):
     scored = kddstat.spark.score(df, model).select("score", "flagged").collect()
     assert [r.score for r in scored] == list(model.score(TEST))
     assert [r.flagged for r in scored] == list(model.flag(TEST))
+    # The reasons of each score, as `kddstat score --explain 2` gives them, in 8 partitions (the
+    # shuffle reorders the rows: the same multiset of scores and reasons).
+    why = kddstat.spark.score(frame(spark, TEST, 8), model, explain=2)
+    got = sorted((r.score, r.why_1, r.why_2) for r in why.select("score", "why_1", "why_2").collect())
+    want = model.scores(TEST, explain=2).to_pandas()
+    assert got == sorted(zip(map(float, want["score"]), want["why_1"], want["why_2"]))
+    assert got[0][1].split("=")[0] in kddstat.spark.NAMES
     # Every row, in the file's order: the model of the CLI's fit of the file (but the training
     # file's name and checksum, which name what was read).
     fitted = json.loads(kddstat.spark.fit(frame(spark, TRAIN, None), detector="zscore", seed=3).to_bytes())
