@@ -67,17 +67,37 @@ def _fault_injection() -> None:
         raise RuntimeError("kddstat: a failure injected by the fault test")
 
 
+# Rows of a partition described at once on an executor: the partition's Arrow batches are
+# gathered up to this many rows, described, and the states merged (exactly), so a Python worker's
+# memory does not grow with its partition.
+_ROWS_AT_ONCE = 65_536
+
+
 def _states_of_batches(by: Optional[str], columns: Optional[Sequence[str]]):
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
         _fault_injection()
-        batches = list(batches)
-        if not batches or sum(b.num_rows for b in batches) == 0:
-            return
-        table = pa.Table.from_batches(batches)
-        state = _k.DescribeState(by=by, columns=columns).update(table)
-        yield pa.RecordBatch.from_pydict({"state": [state.to_bytes()]})
+        state = None
+        pending: List[Any] = []
+        rows = 0
+
+        def described(pending: List[Any], state: Any) -> Any:
+            part = _k.DescribeState(by=by, columns=columns).update(pa.Table.from_batches(pending))
+            return part if state is None else state.merge(part)
+
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= _ROWS_AT_ONCE:
+                state = described(pending, state)
+                pending, rows = [], 0
+        if pending:
+            state = described(pending, state)
+        if state is not None:
+            yield pa.RecordBatch.from_pydict({"state": [state.to_bytes()]})
 
     return run
 
