@@ -50,6 +50,17 @@ fn block(out: &mut String, title: &str, table: &Table, markdown: bool) {
 
 fn text(s: &TrafficSummary, markdown: bool) -> String {
     let mut out = String::new();
+    head(&mut out, s, markdown);
+    protocols(&mut out, s, markdown);
+    pairs(&mut out, s, markdown);
+    hosts(&mut out, s, markdown);
+    flags_and_services(&mut out, s, markdown);
+    scans(&mut out, s, markdown);
+    out
+}
+
+/// The totals, rates and TCP figures, as a two-column list.
+fn head(out: &mut String, s: &TrafficSummary, markdown: bool) {
     let mut head = Table::new(&[("", Align::Left), ("", Align::Left)]);
     let t = &s.tcp;
     let rows = [
@@ -142,7 +153,10 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
     } else {
         out.push_str(&head.to_text_without_header(0));
     }
+}
 
+/// Frames and bytes per protocol.
+fn protocols(out: &mut String, s: &TrafficSummary, markdown: bool) {
     let mut protocols = Table::new(&[
         ("protocol", Align::Left),
         ("packets", Align::Right),
@@ -157,8 +171,11 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
             thousands(p.bytes),
         ]);
     }
-    block(&mut out, "protocols", &protocols, markdown);
+    block(out, "protocols", &protocols, markdown);
+}
 
+/// The busiest IP pairs.
+fn pairs(out: &mut String, s: &TrafficSummary, markdown: bool) {
     let mut pairs = Table::new(&[
         ("address", Align::Left),
         ("address", Align::Left),
@@ -185,8 +202,11 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
             split,
         ]);
     }
-    block(&mut out, "top IP pairs (by bytes)", &pairs, markdown);
+    block(out, "top IP pairs (by bytes)", &pairs, markdown);
+}
 
+/// The busiest addresses.
+fn hosts(out: &mut String, s: &TrafficSummary, markdown: bool) {
     let mut hosts = Table::new(&[
         ("address", Align::Left),
         ("bytes sent", Align::Right),
@@ -203,19 +223,25 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
             thousands(h.packets_received),
         ]);
     }
-    block(&mut out, "top addresses (by bytes)", &hosts, markdown);
+    block(out, "top addresses (by bytes)", &hosts, markdown);
+}
 
+/// Records per flag and per service.
+fn flags_and_services(out: &mut String, s: &TrafficSummary, markdown: bool) {
     let mut flags = Table::new(&[("flag", Align::Left), ("records", Align::Right)]);
     for (f, n) in s.flags.iter() {
         flags.push(vec![f.to_string(), thousands(*n)]);
     }
-    block(&mut out, "connection flags", &flags, markdown);
+    block(out, "connection flags", &flags, markdown);
     let mut services = Table::new(&[("service", Align::Left), ("records", Align::Right)]);
     for (f, n) in s.services.iter() {
         services.push(vec![f.to_string(), thousands(*n)]);
     }
-    block(&mut out, "services", &services, markdown);
+    block(out, "services", &services, markdown);
+}
 
+/// The scans found.
+fn scans(out: &mut String, s: &TrafficSummary, markdown: bool) {
     let mut scans = Table::new(&[
         ("scan", Align::Left),
         ("source", Align::Left),
@@ -251,7 +277,6 @@ fn text(s: &TrafficSummary, markdown: bool) -> String {
     if scans.is_empty() {
         let _ = write!(out, "\n{title}: none\n");
     } else {
-        block(&mut out, &title, &scans, markdown);
+        block(out, &title, &scans, markdown);
     }
-    out
 }
