@@ -20,8 +20,12 @@ pub const RUN_CONNECTIONS: usize = 1 << 18;
 
 /// Gathers connections, then yields them in start order ([`Sorter::finish`]).
 pub struct Sorter {
-    run: Vec<(i64, u64, Finished)>,
+    /// (start, input order, name indices, connection).
+    run: Vec<(i64, u64, [u16; 3], Finished)>,
     spilled: Vec<std::fs::File>,
+    /// The run being sorted and written on a thread of its own while the next one fills (at most
+    /// one: two runs in memory at once).
+    writing: Option<std::thread::JoinHandle<std::io::Result<std::fs::File>>>,
     seq: u64,
     /// The `&'static str` names (protocols, services, flags), by index in the files.
     names: Vec<&'static str>,
@@ -44,6 +48,7 @@ impl Sorter {
         Sorter {
             run: Vec::new(),
             spilled: Vec::new(),
+            writing: None,
             seq: 0,
             names: Vec::new(),
             run_size: run_size.max(1),
@@ -52,7 +57,12 @@ impl Sorter {
 
     /// Adds a connection.
     pub fn push(&mut self, c: Finished) -> Result<()> {
-        self.run.push((c.start, self.seq, c));
+        let idx = [
+            self.name_index(c.protocol),
+            self.name_index(c.service),
+            self.name_index(c.flag),
+        ];
+        self.run.push((c.start, self.seq, idx, c));
         self.seq += 1;
         if self.run.len() >= self.run_size {
             self.spill()?;
@@ -70,41 +80,42 @@ impl Sorter {
         }
     }
 
-    /// The run's positions in (start, input order): the keys are sorted, not the connections.
-    fn order(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.run.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| {
-            let (start, seq, _) = &self.run[i as usize];
-            (*start, *seq)
-        });
-        order
+    /// Waits for the run being written, if any.
+    fn written(&mut self) -> Result<()> {
+        if let Some(h) = self.writing.take() {
+            let file = h
+                .join()
+                .map_err(|_| Error::Internal("writing a sorted run failed".into()))?
+                .map_err(io)?;
+            self.spilled.push(file);
+        }
+        Ok(())
     }
 
+    /// Sorts the run and writes it to an unnamed temporary file, on a thread, while the next run
+    /// fills.
     fn spill(&mut self) -> Result<()> {
-        let order = self.order();
-        let file = tempfile::tempfile().map_err(io)?;
-        let mut w = BufWriter::with_capacity(1 << 16, file);
+        self.written()?;
         let run = std::mem::take(&mut self.run);
-        for (_, seq, c) in order.iter().map(|&i| &run[i as usize]) {
-            let idx = [
-                self.name_index(c.protocol),
-                self.name_index(c.service),
-                self.name_index(c.flag),
-            ];
-            write_one(&mut w, *seq, c, idx).map_err(io)?;
-        }
-        let mut file = w.into_inner().map_err(|e| io(e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        self.spilled.push(file);
+        self.writing = Some(std::thread::spawn(move || {
+            let file = tempfile::tempfile()?;
+            let mut w = BufWriter::with_capacity(1 << 16, file);
+            for (_, seq, idx, c) in order(&run).iter().map(|&i| &run[i as usize]) {
+                write_one(&mut w, *seq, c, *idx)?;
+            }
+            let mut file = w.into_inner().map_err(|e| e.into_error())?;
+            file.seek(SeekFrom::Start(0))?;
+            Ok(file)
+        }));
         Ok(())
     }
 
     /// The connections in start order.
     pub fn finish(mut self) -> Result<Sorted> {
-        if self.spilled.is_empty() {
-            let order = self.order();
+        if self.spilled.is_empty() && self.writing.is_none() {
+            let order = order(&self.run);
             let mut run: Vec<Option<Finished>> =
-                self.run.into_iter().map(|(_, _, c)| Some(c)).collect();
+                self.run.into_iter().map(|(_, _, _, c)| Some(c)).collect();
             let sorted: Vec<Finished> = order
                 .iter()
                 .filter_map(|&i| run[i as usize].take())
@@ -114,6 +125,7 @@ impl Sorter {
         if !self.run.is_empty() {
             self.spill()?;
         }
+        self.written()?;
         let mut runs: Vec<BufReader<std::fs::File>> = self
             .spilled
             .into_iter()
@@ -135,6 +147,16 @@ impl Sorter {
             names: self.names,
         }))
     }
+}
+
+/// A run's positions in (start, input order): the keys are sorted, not the connections.
+fn order(run: &[(i64, u64, [u16; 3], Finished)]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..run.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let (start, seq, _, _) = &run[i as usize];
+        (*start, *seq)
+    });
+    order
 }
 
 /// Connections in start order: from memory, or merged from runs on disk.
