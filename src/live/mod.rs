@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::engine::Engine;
 use crate::capture::read::{Frame, ReadInfo};
-use crate::capture::summary::{Scan, TrafficSummary};
+use crate::capture::summary::TrafficSummary;
 use crate::capture::{Limits, Timelines};
 use crate::connection::records::Record;
 use crate::error::{Error, Result};
@@ -368,6 +368,3 @@ pub fn run(
         }
     })
 }
-
-/// The scans as alerts are written; re-exported for the command's summary.
-pub type ScanFigures = Scan;
