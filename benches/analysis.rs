@@ -28,7 +28,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| inspect(black_box(&train)).expect("inspect"))
     });
     g.bench_function("stats", |b| {
-        b.iter(|| analyse(black_box(&train), &StatsOptions::default(), 0, 31).expect("stats"))
+        b.iter(|| analyse(black_box(&train), &StatsOptions::default()).expect("stats"))
     });
     g.bench_function("compare with KDDTest+", |b| {
         b.iter(|| compare(black_box(&train), black_box(&test)).expect("compare"))

@@ -12,13 +12,13 @@
 use std::io::Write;
 
 use foldhash::HashMap;
-use rayon::prelude::*;
 
 use super::Findings;
 use crate::error::{Error, Result};
 use crate::load::stream::Stream;
 use crate::load::{self, Dataset, Input, LoadOptions, RejectedLine};
 use crate::schema::{self, Category, FEATURES, Kind};
+use crate::stats::duplicates::row_keys;
 
 /// What the first pass found.
 #[derive(Debug, Default)]
@@ -43,75 +43,6 @@ pub struct Inspected {
     pub rejected: usize,
     /// Labels of unknown category, with their rows.
     pub unknown: Vec<(String, usize)>,
-}
-
-const LANES: [u64; 2] = [0x9e37_79b9_7f4a_7c15, 0xc2b2_ae3d_27d4_eb4f];
-
-fn mix(h: u64, k: u64) -> u64 {
-    let mut z = (h ^ k).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn text_key(s: &str, lane: usize) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(LANES[lane]).hash_one(s)
-}
-
-/// Each row's key over `columns` (two lanes), continuing from `start` when given.
-fn keys(ds: &Dataset, columns: &[&str], start: Option<&[u128]>) -> Result<Vec<u128>> {
-    let n = ds.rows();
-    let mut lanes: Vec<[u64; 2]> = match start {
-        Some(s) => s.iter().map(|k| [(*k >> 64) as u64, *k as u64]).collect(),
-        None => vec![LANES; n],
-    };
-    for (c, name) in columns.iter().enumerate() {
-        let kind = schema::feature(name).map(|f| f.kind);
-        let salt = c as u64 + 1;
-        match kind {
-            Some(Kind::Rate) => {
-                let v = ds.f64_values(name)?;
-                lanes.par_iter_mut().zip(&v).for_each(|(l, x)| {
-                    let k = (x + 0.0).to_bits() ^ salt;
-                    *l = [mix(l[0], k), mix(l[1], k.rotate_left(17))];
-                });
-            }
-            Some(Kind::Categorical) | None if *name != schema::DIFFICULTY => {
-                let v: Vec<&str> = ds.str_values(name)?.collect();
-                lanes.par_iter_mut().zip(&v).for_each(|(l, s)| {
-                    *l = [
-                        mix(l[0], text_key(s, 0) ^ salt),
-                        mix(l[1], text_key(s, 1) ^ salt),
-                    ];
-                });
-            }
-            _ => {
-                let chunks = ds.i64_chunks(name)?;
-                let v: Vec<i64> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
-                lanes.par_iter_mut().zip(&v).for_each(|(l, x)| {
-                    let k = (*x as u64) ^ salt;
-                    *l = [mix(l[0], k), mix(l[1], k.rotate_left(17))];
-                });
-            }
-        }
-    }
-    Ok(lanes
-        .into_iter()
-        .map(|[a, b]| (u128::from(a) << 64) | u128::from(b))
-        .collect())
-}
-
-/// The keys of each row's feature vector and of its whole record.
-fn row_keys(ds: &Dataset) -> Result<(Vec<u128>, Vec<u128>)> {
-    let features: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-    let vectors = keys(ds, &features, None)?;
-    let mut rest = vec![schema::LABEL];
-    if ds.layout.difficulty {
-        rest.push(schema::DIFFICULTY);
-    }
-    let records = keys(ds, &rest, Some(&vectors))?;
-    Ok((vectors, records))
 }
 
 /// A feature's value as a comparable key (exact: numbers by their bits, text itself).

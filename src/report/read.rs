@@ -17,7 +17,7 @@ use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
 use crate::stats::analysis::{StatsOptions, StatsReport};
 use crate::stats::describe::{DescribeOptions, DescribeState, GroupBy};
-use crate::stats::streamed;
+use crate::stats::state as streamed;
 
 /// One file as the report keeps it.
 #[derive(Debug, Clone)]

@@ -1,15 +1,17 @@
 //! `stats`: per-class profiles, correlations, feature relevance, skewness and data-quality alerts.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
-use super::correlation::{self, Matrix};
-use super::describe::{DescribeOptions, GroupBy, describe};
-use super::relevance::{self, Relevance};
-use super::{Distribution, OrderedMap, value_counts};
+use super::accumulate::Accumulator;
+use super::correlation::Matrix;
+use super::describe::GroupBy;
+use super::pairs::PairSums;
+use super::relevance::Relevance;
+use super::state::FirstPass;
+use super::{Distribution, OrderedMap};
 use crate::error::Result;
 use crate::load::Dataset;
-use crate::schema::{self, Kind};
+use crate::schema;
 
 /// Options of [`analyse`].
 #[derive(Debug, Clone)]
@@ -168,55 +170,14 @@ pub(crate) struct Parts {
     pub categories: Vec<(String, u64)>,
 }
 
-/// Analyses a dataset. `duplicates` and `conflicts` (rows) come from the cleaning stage.
-pub fn analyse(
-    ds: &Dataset,
-    options: &StatsOptions,
-    duplicates: usize,
-    conflicts: usize,
-) -> Result<StatsReport> {
-    let numeric: Vec<(&'static str, Kind)> = schema::numeric_features()
-        .map(|f| (f.name, f.kind))
-        .collect();
-    let names: Vec<String> = numeric.iter().map(|(n, _)| n.to_string()).collect();
-    let columns: Vec<Vec<f64>> = numeric
-        .par_iter()
-        .map(|&(n, _)| ds.f64_values(n))
-        .collect::<Result<_>>()?;
-    let dists: Vec<Distribution> = columns
-        .par_iter()
-        .map(|c| Distribution::from_f64(&[c.as_slice()]))
-        .collect();
-    // Profile: describe per group, keeping the mean and the median.
-    let described = describe(
-        ds,
-        &DescribeOptions {
-            columns: Some(names.clone()),
-            by: Some(options.by),
-            max_distinct: None,
-        },
-    )?;
-    let (spearman, pearson) = rayon::join(
-        || correlation::spearman(&names, &columns, &dists),
-        || correlation::pearson(&names, &columns, &dists),
-    );
-    let relevance = relevance_ranking(ds, &numeric, &columns, &dists, options.bins)?;
-    let categorical_distinct = schema::categorical_features()
-        .map(|f| Ok((f.name, value_counts(ds.str_values(f.name)?).len())))
-        .collect::<Result<Vec<_>>>()?;
-    let parts = Parts {
-        path: ds.name.clone(),
-        rows: ds.rows(),
-        names,
-        dists,
-        groups: described.groups.unwrap_or_default(),
-        pearson,
-        spearman,
-        relevance,
-        categorical_distinct,
-        categories: value_counts(ds.str_values(schema::CATEGORY)?),
-    };
-    Ok(assemble(parts, options, duplicates, conflicts))
+/// Analyses a dataset in memory: the two passes of [`super::state`] over its one chunk.
+pub fn analyse(ds: &Dataset, options: &StatsOptions) -> Result<StatsReport> {
+    let mut first = FirstPass::new(ds, options.by)?;
+    first.update(ds)?;
+    let plan = std::sync::Arc::new(first.plan(options.bins)?);
+    let mut second = PairSums::new(plan);
+    second.update(ds)?;
+    super::state::report(&first, &second, options)
 }
 
 /// The report from its parts.
@@ -315,51 +276,6 @@ pub(crate) fn assemble(
         skewness: OrderedMap(skewness),
         alerts,
     }
-}
-
-fn relevance_ranking(
-    ds: &Dataset,
-    numeric: &[(&'static str, Kind)],
-    columns: &[Vec<f64>],
-    dists: &[Distribution],
-    bins: usize,
-) -> Result<Vec<Relevance>> {
-    let target = ds.str_codes(schema::CATEGORY)?;
-    let mut out: Vec<Relevance> = numeric
-        .par_iter()
-        .zip(columns.par_iter().zip(dists.par_iter()))
-        .map(|(&(name, _), (c, d))| {
-            let edges = relevance::bin_edges(d, bins);
-            let x: Vec<u32> = c
-                .iter()
-                .map(|&v| relevance::bin_of(&edges, v) as u32)
-                .collect();
-            let used = {
-                let mut seen = vec![false; edges.len() + 1];
-                x.iter().for_each(|&b| seen[b as usize] = true);
-                seen.iter().filter(|s| **s).count()
-            };
-            let (mi, gr) = relevance::mutual_information(&x, &target);
-            Relevance {
-                feature: name.to_string(),
-                mutual_information: mi,
-                gain_ratio: gr,
-                bins: used,
-            }
-        })
-        .collect();
-    for f in schema::categorical_features() {
-        let x = ds.str_codes(f.name)?;
-        let bins = x.iter().copied().max().map_or(0, |m| m as usize + 1);
-        let (mi, gr) = relevance::mutual_information(&x, &target);
-        out.push(Relevance {
-            feature: f.name.to_string(),
-            mutual_information: mi,
-            gain_ratio: gr,
-            bins,
-        });
-    }
-    Ok(out)
 }
 
 /// A share as a percentage with two decimals, more where two would round a share below 1 up to

@@ -1,15 +1,16 @@
 //! Pearson and Spearman correlation matrices, as pandas' `DataFrame.corr()` and
 //! `DataFrame.corr(method="spearman")`.
 //!
-//! Pearson's r of two columns is `Σ(x−x̄)(y−ȳ) / √(Σ(x−x̄)² Σ(y−ȳ)²)`, with exact means and sums
-//! accumulated in blocks whose partial sums are added with compensation, so the result is accurate
-//! to about 1e-15. Spearman's ρ is Pearson's r of the average ranks (ties share the mean of their
+//! Pearson's r of two columns is `Σ(x−x̄)(y−ȳ) / √(Σ(x−x̄)² Σ(y−ȳ)²)`: the exact mean, each
+//! centred value rounded once, the products and their sum exact ([`ExactSum`]: the sum is
+//! rounded once), so the result does not depend on the order or the split of the rows. Spearman's ρ is Pearson's r of the average ranks (ties share the mean of their
 //! positions). A column with zero variance has no correlation with anything: its entries are `NaN`
 //! (`null` in JSON), as in pandas, and it is listed among the constant columns.
 
 use rayon::prelude::*;
 
 use super::Distribution;
+use super::exact::ExactSum;
 
 /// A square matrix of correlations between named columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,22 +26,6 @@ impl Matrix {
     pub fn get(&self, i: usize, j: usize) -> f64 {
         self.values[i * self.names.len() + j]
     }
-}
-
-/// Centred columns and their sums of squares.
-struct Centred {
-    columns: Vec<Vec<f64>>,
-    squares: Vec<f64>,
-}
-
-fn centre(columns: &[Vec<f64>], means: &[f64]) -> Centred {
-    let columns: Vec<Vec<f64>> = columns
-        .par_iter()
-        .zip(means.par_iter())
-        .map(|(c, &m)| c.iter().map(|v| v - m).collect())
-        .collect();
-    let squares = columns.par_iter().map(|c| dot(c, c)).collect();
-    Centred { columns, squares }
 }
 
 /// An accurate dot product: blocks of 1024 terms summed in four lanes, the block sums added with
@@ -69,88 +54,6 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
         sum = t;
     }
     sum + comp
-}
-
-/// [`dot`] of columns given in pieces, to the same bit: the same blocks of 1024 terms counted
-/// from the columns' first row, the same four lanes, the last incomplete group of four added
-/// after the lanes, the block sums added with the same compensation.
-#[derive(Debug, Clone, Default)]
-pub struct DotAcc {
-    sum: f64,
-    comp: f64,
-    lanes: [f64; 4],
-    /// Products of the group of four being filled.
-    group: [f64; 4],
-    in_group: usize,
-    /// Terms of the current block so far.
-    in_block: usize,
-}
-
-impl DotAcc {
-    fn close_block(&mut self, remainder: &[f64]) {
-        let l = self.lanes;
-        let mut block = (l[0] + l[1]) + (l[2] + l[3]);
-        for p in remainder {
-            block += p;
-        }
-        let t = self.sum + block;
-        if self.sum.abs() >= block.abs() {
-            self.comp += (self.sum - t) + block;
-        } else {
-            self.comp += (block - t) + self.sum;
-        }
-        self.sum = t;
-        self.lanes = [0.0; 4];
-        self.in_block = 0;
-    }
-
-    /// Adds the next terms `a[i] * b[i]`.
-    pub fn add(&mut self, a: &[f64], b: &[f64]) {
-        let n = a.len().min(b.len());
-        let (mut a, mut b) = (&a[..n], &b[..n]);
-        while !a.is_empty() {
-            // Whole groups of four up to the block's end, as `dot` adds them.
-            let whole = if self.in_group == 0 {
-                ((1024 - self.in_block).min(a.len()) / 4) * 4
-            } else {
-                0
-            };
-            if whole > 0 {
-                for (x, y) in a[..whole].chunks_exact(4).zip(b[..whole].chunks_exact(4)) {
-                    for k in 0..4 {
-                        self.lanes[k] += x[k] * y[k];
-                    }
-                }
-                self.in_block += whole;
-                (a, b) = (&a[whole..], &b[whole..]);
-            } else {
-                // One term of a group that a piece boundary split.
-                self.group[self.in_group] = a[0] * b[0];
-                self.in_group += 1;
-                self.in_block += 1;
-                if self.in_group == 4 {
-                    for k in 0..4 {
-                        self.lanes[k] += self.group[k];
-                    }
-                    self.in_group = 0;
-                }
-                (a, b) = (&a[1..], &b[1..]);
-            }
-            if self.in_block == 1024 && self.in_group == 0 {
-                self.close_block(&[]);
-            }
-        }
-    }
-
-    /// The dot product of every term added.
-    pub fn total(&self) -> f64 {
-        let mut last = self.clone();
-        if last.in_block > 0 {
-            let group = last.group;
-            last.close_block(&group[..last.in_group]);
-        }
-        last.sum + last.comp
-    }
 }
 
 /// A correlation matrix from the sums of squares of centred columns and their dot products
@@ -186,14 +89,28 @@ pub fn matrix_of(
     }
 }
 
-fn matrix(names: &[String], c: &Centred) -> Matrix {
-    matrix_of(names, &c.squares, |i, j| dot(&c.columns[i], &c.columns[j]))
+/// The matrix of the exact sums of products of centred columns.
+fn matrix(names: &[String], columns: &[Vec<f64>], means: &[f64]) -> Matrix {
+    let centred: Vec<Vec<f64>> = columns
+        .par_iter()
+        .zip(means.par_iter())
+        .map(|(c, &m)| c.iter().map(|v| v - m).collect())
+        .collect();
+    let sum = |i: usize, j: usize| {
+        let mut s = ExactSum::default();
+        for (&a, &b) in centred[i].iter().zip(&centred[j]) {
+            s.add_product(a, b);
+        }
+        s.value()
+    };
+    let squares: Vec<f64> = (0..centred.len()).map(|i| sum(i, i)).collect();
+    matrix_of(names, &squares, sum)
 }
 
 /// Pearson's matrix of the columns (each given whole, as `f64`) with their distributions.
 pub fn pearson(names: &[String], columns: &[Vec<f64>], dists: &[Distribution]) -> Matrix {
     let means: Vec<f64> = dists.iter().map(Distribution::mean).collect();
-    matrix(names, &centre(columns, &means))
+    matrix(names, columns, &means)
 }
 
 /// Spearman's matrix: Pearson's on the average ranks.
@@ -213,7 +130,7 @@ pub fn spearman(names: &[String], columns: &[Vec<f64>], dists: &[Distribution]) 
         .iter()
         .map(|d| (d.count() as f64 + 1.0) / 2.0)
         .collect();
-    matrix(names, &centre(&ranked, &means))
+    matrix(names, &ranked, &means)
 }
 
 #[cfg(test)]
@@ -254,30 +171,6 @@ mod tests {
         assert!((s.get(0, 1) - 4.5 / 22.5f64.sqrt()).abs() < 1e-15);
         let p = pearson(&names, &[x, y, c], &dists);
         assert!(p.get(0, 2).is_nan() && p.get(2, 2).is_nan());
-    }
-
-    #[test]
-    fn dot_in_pieces_is_dot_to_the_bit() {
-        let a: Vec<f64> = (0..5000)
-            .map(|i| ((i * 7919) % 1000) as f64 * 0.37 - 150.0)
-            .collect();
-        let b: Vec<f64> = (0..5000)
-            .map(|i| ((i * 104_729) % 997) as f64 * 1.3e-3)
-            .collect();
-        for n in [0, 1, 3, 4, 1023, 1024, 1025, 2051, 5000] {
-            let whole = dot(&a[..n], &b[..n]);
-            for piece in [1, 3, 5, 1000, 1024, 4096] {
-                let mut acc = DotAcc::default();
-                for (x, y) in a[..n].chunks(piece).zip(b[..n].chunks(piece)) {
-                    acc.add(x, y);
-                }
-                assert_eq!(
-                    acc.total().to_bits(),
-                    whole.to_bits(),
-                    "n {n}, pieces of {piece}"
-                );
-            }
-        }
     }
 
     #[test]

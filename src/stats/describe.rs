@@ -442,6 +442,13 @@ impl DescribeState {
         self.by
     }
 
+    /// Every column described, in order.
+    pub fn columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.cols.iter().map(|c| match *c {
+            Col::Numeric(n, _) | Col::Categorical(n) => n,
+        })
+    }
+
     /// The numeric columns described, in order.
     pub fn numeric_columns(&self) -> Vec<&'static str> {
         numeric_of(&self.cols).iter().map(|(n, _)| *n).collect()
@@ -1029,6 +1036,44 @@ fn describe_groups(
             (name, rows[g], ds)
         })
         .collect())
+}
+
+impl crate::stats::Accumulator for DescribeState {
+    type Batch = Dataset;
+    type Figures = FileSummary;
+    type Saved = SavedState;
+
+    fn update(&mut self, ds: &Dataset) -> Result<()> {
+        DescribeState::update(self, ds)
+    }
+
+    fn merge(&mut self, other: DescribeState) -> Result<()> {
+        DescribeState::merge(self, other)
+    }
+
+    fn finish(&self) -> Result<FileSummary> {
+        Ok(DescribeState::finish(self))
+    }
+
+    fn save(&self) -> SavedState {
+        DescribeState::save(self)
+    }
+
+    fn memory(&self) -> usize {
+        // About 50 bytes a distinct numeric value, 100 plus the text a categorical one.
+        let numeric: usize = self.numeric.iter().map(|d| d.distinct() * 50).sum();
+        let groups: usize = self
+            .groups
+            .values()
+            .flat_map(|(_, ds)| ds.iter().map(|d| d.distinct() * 50))
+            .sum();
+        let categorical: usize = self
+            .categorical
+            .iter()
+            .flat_map(|c| c.keys().map(|k| 100 + k.len()))
+            .sum();
+        numeric + groups + categorical
+    }
 }
 
 /// Parses a saved state, refusing it as soon as it brings more than `max` distinct values (numeric

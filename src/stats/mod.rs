@@ -3,19 +3,24 @@
 //! Every figure is defined as its pandas / numpy counterpart (named in each item's docs) and tested
 //! against values computed independently.
 
+pub mod accumulate;
 pub mod analysis;
 pub mod correlation;
 pub mod describe;
 pub mod distribution;
 pub mod drift;
+pub mod duplicates;
+pub mod exact;
 pub mod metrics;
+pub mod pairs;
 pub mod relevance;
-pub mod streamed;
+pub mod state;
 pub mod tally;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+pub use accumulate::Accumulator;
 pub use describe::{DescribeOptions, FileSummary, GroupBy, NumericSummary, describe};
 pub use distribution::Distribution;
 

@@ -12,10 +12,14 @@
 //! - gain ratio `I(X; Y) / H(X)`, with `H(X)` the entropy of the binned feature (C4.5's split
 //!   information); 0 when `H(X)` is 0.
 
+use std::borrow::Borrow;
+use std::hash::Hash;
+
 use foldhash::HashMap;
 use serde::Serialize;
 
 use super::Distribution;
+use super::exact::ExactSum;
 
 /// Relevance of one feature.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,64 +48,105 @@ pub fn bin_of(edges: &[f64], v: f64) -> usize {
     edges.partition_point(|&e| e < v)
 }
 
-/// Mutual information and gain ratio of a discrete feature (codes) and a discrete target (codes).
+/// Mutual information and gain ratio of a discrete feature (codes) and a discrete target (codes
+/// below [`CLASSES`]).
 pub fn mutual_information(x: &[u32], y: &[u32]) -> (f64, f64) {
-    let mut t = Contingency::default();
+    let mut t = Table::default();
     for (&a, &b) in x.iter().zip(y) {
-        t.add(a, b);
+        t.add(&a, b as usize);
     }
-    t.finish()
+    t.figures()
 }
 
-/// The counts of (feature code, target code) pairs, added row by row or chunk by chunk: the
-/// figures depend only on the counts.
-#[derive(Debug, Clone, Default)]
-pub struct Contingency {
-    joint: HashMap<(u32, u32), u64>,
-    px: HashMap<u32, u64>,
-    py: HashMap<u32, u64>,
-    n: u64,
+/// The target classes a [`Table`] counts: the attack categories.
+pub const CLASSES: usize = crate::schema::Category::ALL.len();
+
+/// The rows of each (feature value, target class) pair, added row by row or chunk by chunk and
+/// merged from parts: the figures depend only on the counts, and their sums are exact
+/// ([`ExactSum`]), so they do not depend on the order the values were met in either.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table<K: Eq + Hash> {
+    cells: HashMap<K, [u64; CLASSES]>,
 }
 
-impl Contingency {
-    /// Counts one row.
-    pub fn add(&mut self, a: u32, b: u32) {
-        *self.joint.entry((a, b)).or_insert(0) += 1;
-        *self.px.entry(a).or_insert(0) += 1;
-        *self.py.entry(b).or_insert(0) += 1;
-        self.n += 1;
+impl<K: Eq + Hash> Default for Table<K> {
+    fn default() -> Self {
+        Table {
+            cells: HashMap::default(),
+        }
+    }
+}
+
+impl<K: Eq + Hash> Table<K> {
+    /// Counts one row of value `x` and class `class` (below [`CLASSES`]).
+    pub fn add<Q>(&mut self, x: &Q, class: usize)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        match self.cells.get_mut(x) {
+            Some(c) => c[class] += 1,
+            None => {
+                let mut c = [0; CLASSES];
+                c[class] = 1;
+                self.cells.insert(x.to_owned(), c);
+            }
+        }
     }
 
-    /// Distinct feature codes seen.
+    /// Adds the counts of another table.
+    pub fn merge(&mut self, other: Table<K>) {
+        for (k, c) in other.cells {
+            let e = self.cells.entry(k).or_insert([0; CLASSES]);
+            for (a, b) in e.iter_mut().zip(c) {
+                *a += b;
+            }
+        }
+    }
+
+    /// Distinct feature values seen.
     pub fn distinct(&self) -> usize {
-        self.px.len()
+        self.cells.len()
+    }
+
+    /// The cells: each value with its rows per class.
+    pub fn cells(&self) -> impl Iterator<Item = (&K, &[u64; CLASSES])> {
+        self.cells.iter()
+    }
+
+    /// A table of these cells (each value once).
+    pub fn from_cells(cells: impl IntoIterator<Item = (K, [u64; CLASSES])>) -> Self {
+        Table {
+            cells: cells.into_iter().collect(),
+        }
     }
 
     /// Mutual information and gain ratio.
-    pub fn finish(&self) -> (f64, f64) {
-        if self.n == 0 {
+    pub fn figures(&self) -> (f64, f64) {
+        let mut per_class = [0u64; CLASSES];
+        for c in self.cells.values() {
+            for (t, v) in per_class.iter_mut().zip(c) {
+                *t += v;
+            }
+        }
+        let n: u64 = per_class.iter().sum();
+        if n == 0 {
             return (0.0, 0.0);
         }
-        let n = self.n as f64;
-        // Sum in a fixed order so that the result does not depend on hash-map order.
-        let mut cells: Vec<((u32, u32), u64)> = self.joint.iter().map(|(k, c)| (*k, *c)).collect();
-        cells.sort_unstable();
-        let mut mi = 0.0;
-        for ((a, b), c) in cells {
-            let pxy = c as f64 / n;
-            let (ca, cb) = (self.px[&a] as f64, self.py[&b] as f64);
-            mi += pxy * ((c as f64 * n) / (ca * cb)).ln();
+        let n = n as f64;
+        let (mut mi, mut hx) = (ExactSum::default(), ExactSum::default());
+        for c in self.cells.values() {
+            let ca = c.iter().sum::<u64>() as f64;
+            for (&count, &cb) in c.iter().zip(&per_class) {
+                if count > 0 {
+                    let pxy = count as f64 / n;
+                    mi.add(pxy * ((count as f64 * n) / (ca * cb as f64)).ln());
+                }
+            }
+            let p = ca / n;
+            hx.add(-p * p.ln());
         }
-        let mut margins: Vec<(u32, u64)> = self.px.iter().map(|(k, c)| (*k, *c)).collect();
-        margins.sort_unstable();
-        let hx: f64 = margins
-            .iter()
-            .map(|&(_, c)| {
-                let p = c as f64 / n;
-                -p * p.ln()
-            })
-            .sum();
-        let mi = mi.max(0.0);
+        let (mi, hx) = (mi.value().max(0.0), hx.value());
         let ratio = if hx > 0.0 { mi / hx } else { 0.0 };
         (mi, ratio)
     }
@@ -117,7 +162,7 @@ mod tests {
         let (mi, gr) = mutual_information(&[0, 0, 1, 1], &[0, 1, 0, 1]);
         assert!(mi.abs() < 1e-15 && gr.abs() < 1e-15);
         // y = x, two equally likely values: I = H(X) = ln 2, ratio 1.
-        let (mi, gr) = mutual_information(&[0, 0, 1, 1], &[5, 5, 7, 7]);
+        let (mi, gr) = mutual_information(&[0, 0, 1, 1], &[2, 2, 4, 4]);
         assert!((mi - 2f64.ln()).abs() < 1e-15 && (gr - 1.0).abs() < 1e-15);
     }
 
