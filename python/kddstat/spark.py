@@ -5,6 +5,11 @@ partitioning and the order of the partitions.
 
 - :func:`describe` (a DataFrame whose columns carry the NSL-KDD names, or paths read by kddstat
   itself on the executors, with its exact parsing and line-numbered errors);
+- :func:`stats` (the same inputs): two jobs, as the CLI's ``--state-out``/``--first-pass`` do
+  for parts: the first passes of the partitions merged, then each partition's second pass with
+  that merged first pass (broadcast), the second passes merged;
+- :func:`evaluate` (the same inputs, a detector model): each partition's scores counted per label
+  (the CLI's ``evaluate --state-out``), the counts merged into the figures of the whole;
 - :func:`score` adds ``score`` and ``flagged`` columns, batch by batch;
 - :func:`fit` gathers a sample that does not depend on the partitioning (the rows whose seeded
   hash of their content is smallest; all rows, in the DataFrame's order, when there are no more
@@ -17,11 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 import kddstat as _k
 
-__all__ = ["NAMES", "describe", "score", "fit"]
+__all__ = ["NAMES", "describe", "stats", "evaluate", "score", "fit"]
 
 #: The 43 NSL-KDD column names (41 features, label, difficulty), for ``df.toDF(*NAMES)``.
 NAMES = [
@@ -139,6 +144,251 @@ def describe(
     doc = _k.DescribeState.from_bytes(merged).finish().to_dict()
     doc["files"][0]["path"] = shown
     return _k.Describe(doc)
+
+
+def _stats_state(args: List[str], first: Optional[bytes]) -> bytes:
+    """Runs ``kddstat stats ARGS --state-out - --state-only -q`` (with the first pass ``first``
+    when given) and returns the state it writes."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
+        if first is not None:
+            path = os.path.join(d, "first.json")
+            with open(path, "wb") as f:
+                f.write(first)
+            args = args + ["--first-pass", path]
+        return _k._run(["stats"] + args + ["--state-out", "-", "--state-only", "-q"])
+
+
+def _stats_merge(first: Optional[bytes]):
+    """Merges two stats states (first passes, or second passes made with ``first``)."""
+
+    def merge(a: Optional[bytes], b: Optional[bytes]) -> Optional[bytes]:
+        import os
+        import tempfile
+
+        if a is None:
+            return b
+        if b is None:
+            return a
+        with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
+            paths = []
+            for name, data in (("a.json", a), ("b.json", b)):
+                paths += ["--state-in", os.path.join(d, name)]
+                with open(paths[-1], "wb") as f:
+                    f.write(data)
+            return _stats_state(paths, first)
+
+    return merge
+
+
+def _stats_of_batches(by: Optional[str], first: Optional[bytes]):
+    """A partition's stats state (a first pass, or a second with ``first``), its rows taken
+    :data:`_ROWS_AT_ONCE` at a time and the states merged."""
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        _fault_injection()
+        merge = _stats_merge(first)
+        state: Optional[bytes] = None
+        pending: List[Any] = []
+        rows = 0
+
+        def flush(pending: List[Any], state: Optional[bytes]) -> Optional[bytes]:
+            with _k._Source(pa.Table.from_batches(pending)) as path:
+                extra = ["--by", by] if (by and first is None) else []
+                part = _stats_state([path] + extra, first)
+            return merge(state, part)
+
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= _ROWS_AT_ONCE:
+                state = flush(pending, state)
+                pending, rows = [], 0
+        if pending:
+            state = flush(pending, state)
+        if state is not None:
+            yield pa.RecordBatch.from_pydict({"state": [state]})
+
+    return run
+
+
+def stats(
+    paths_or_df: Union[str, Sequence[str], Any],
+    by: Optional[str] = None,
+    min_r: Optional[float] = None,
+    spark: Any = None,
+    depth: int = 2,
+) -> Dict[str, Any]:
+    """The figures of ``kddstat stats --format json`` of a DataFrame or of files read by kddstat
+    on the executors, equal to the single-machine ones for the same rows: two jobs (first passes,
+    then second passes with the merged first pass), each tree-aggregated."""
+    import os
+    import tempfile
+
+    def job(first: Optional[bytes]) -> Optional[bytes]:
+        merge = _stats_merge(first)
+        if paths is not None:
+            extra = ["--by", by] if (by and first is None) else []
+            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(
+                lambda p: _stats_state([p] + extra, first)
+            )
+        else:
+            states = paths_or_df.mapInArrow(_stats_of_batches(by, first), "state binary")
+            rdd = states.rdd.map(lambda row: bytes(row.state))
+        return rdd.treeReduce(merge, depth=depth) if not rdd.isEmpty() else None
+
+    paths: Optional[List[str]] = None
+    if isinstance(paths_or_df, (str, list, tuple)):
+        paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
+        if spark is None:
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.builder.getOrCreate()
+        shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+    else:
+        shown = "<DataFrame>"
+    try:
+        first = job(None)
+        if first is None:
+            raise _k.InputError("no rows: the DataFrame or files hold no record")
+        second = job(first)
+    except Exception as e:  # a kddstat error on an executor: the same on the driver
+        if type(e).__module__.startswith("kddstat"):
+            raise
+        _raise_kddstat(e)
+        raise
+    with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
+        f, s = os.path.join(d, "first.json"), os.path.join(d, "second.json")
+        with open(f, "wb") as out:
+            out.write(first)
+        with open(s, "wb") as out:
+            out.write(second or b"")
+        args = ["stats", "--first-pass", f, "--state-in", s, "--format", "json"]
+        if min_r is not None:
+            args += ["--min-r", str(min_r)]
+        doc = _k._run_json(args)
+    doc["path"] = shown
+    return doc
+
+
+def _evaluate_state(model: bytes, args: List[str]) -> bytes:
+    """Runs ``kddstat evaluate --model MODEL ARGS --state-out - --state-only -q``."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
+        path = os.path.join(d, "model.json")
+        with open(path, "wb") as f:
+            f.write(model)
+        return _k._run(["evaluate", "--model", path] + args + ["--state-out", "-", "--state-only", "-q"])
+
+
+def _evaluate_merge(model: bytes):
+    def merge(a: Optional[bytes], b: Optional[bytes]) -> Optional[bytes]:
+        import os
+        import tempfile
+
+        if a is None:
+            return b
+        if b is None:
+            return a
+        with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
+            args = []
+            for name, data in (("a.json", a), ("b.json", b)):
+                args += ["--state-in", os.path.join(d, name)]
+                with open(args[-1], "wb") as f:
+                    f.write(data)
+            return _evaluate_state(model, args)
+
+    return merge
+
+
+def _evaluate_batches(model: bytes):
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        _fault_injection()
+        merge = _evaluate_merge(model)
+        state: Optional[bytes] = None
+        pending: List[Any] = []
+        rows = 0
+
+        def flush(pending: List[Any], state: Optional[bytes]) -> Optional[bytes]:
+            with _k._Source(pa.Table.from_batches(pending)) as path:
+                part = _evaluate_state(model, ["--test", path])
+            return merge(state, part)
+
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= _ROWS_AT_ONCE:
+                state = flush(pending, state)
+                pending, rows = [], 0
+        if pending:
+            state = flush(pending, state)
+        if state is not None:
+            yield pa.RecordBatch.from_pydict({"state": [state]})
+
+    return run
+
+
+def evaluate(
+    paths_or_df: Union[str, Sequence[str], Any],
+    model: Union["_k.Model", str],
+    spark: Any = None,
+    depth: int = 2,
+) -> Dict[str, Any]:
+    """The ``evaluate --model MODEL --test TEST --format json`` document of a detector model on a
+    DataFrame or on files read by kddstat on the executors: each partition's scores counted per
+    label and merged, equal to the single-machine figures of the same rows."""
+    import os
+    import tempfile
+
+    if isinstance(model, str):
+        model = _k.load_model(model)
+    data = model.to_bytes()
+    merge = _evaluate_merge(data)
+    try:
+        if isinstance(paths_or_df, (str, list, tuple)):
+            paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
+            if spark is None:
+                from pyspark.sql import SparkSession
+
+                spark = SparkSession.builder.getOrCreate()
+            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(
+                lambda p: _evaluate_state(data, ["--test", p])
+            )
+            shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+        else:
+            states = paths_or_df.mapInArrow(_evaluate_batches(data), "state binary")
+            rdd = states.rdd.map(lambda row: bytes(row.state))
+            shown = "<DataFrame>"
+        merged = rdd.treeReduce(merge, depth=depth) if not rdd.isEmpty() else None
+    except Exception as e:  # a kddstat error on an executor: the same on the driver
+        if type(e).__module__.startswith("kddstat"):
+            raise
+        _raise_kddstat(e)
+        raise
+    if merged is None:
+        raise _k.InputError("no rows: the DataFrame or files hold no record")
+    with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
+        m, s = os.path.join(d, "model.json"), os.path.join(d, "state.json")
+        for path, content in ((m, data), (s, merged)):
+            with open(path, "wb") as out:
+                out.write(content)
+        doc = _k._run_json(["evaluate", "--model", m, "--state-in", s, "--format", "json"])
+    for det in doc["detectors"]:
+        for t in det["tests"]:
+            t["file"] = shown
+    return doc
 
 
 def score(df: Any, model: Union["_k.Model", str], explain: int = 0) -> Any:

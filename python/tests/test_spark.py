@@ -113,6 +113,50 @@ def test_describe_of_paths_reads_them_on_the_executors(spark, tmp_path):
     assert "bad.txt:6: column 'src_bytes'" in str(e.value)
 
 
+def test_stats_equals_the_cli(spark, tmp_path):
+    """stats of a DataFrame in 8 partitions and of 8 files read on the executors: the CLI's JSON
+    of the whole file to the bit (every float compared by equality), both profiles."""
+    want = cli_json("stats", TRAIN, "--format", "json")
+    got = kddstat.spark.stats(frame(spark, TRAIN, 8))
+    assert got["path"] == "<DataFrame>"
+    got["path"] = want["path"]
+    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+    lines = open(TEST, "rb").read().splitlines(keepends=True)
+    parts = []
+    for i in range(8):
+        p = tmp_path / f"part{i}.txt"
+        p.write_bytes(b"".join(lines[i::8]))
+        parts.append(str(p))
+    want = cli_json("stats", TEST, "--by", "label", "--min-r", "0.8", "--format", "json")
+    got = kddstat.spark.stats(parts, by="label", min_r=0.8)
+    got["path"] = want["path"]
+    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+
+
+def test_evaluate_equals_the_cli(spark, tmp_path):
+    """evaluate of a detector on KDDTest+ as a DataFrame in 8 partitions and as 8 files: the
+    CLI's figures of the whole file to the bit."""
+    model = tmp_path / "gmm.json"
+    subprocess.run([BIN, "fit", "--train", TRAIN, "--detectors", "gmm", "-o", str(model), "-q"], check=True, capture_output=True)
+    want = cli_json("evaluate", "--model", model, "--test", TEST, "--format", "json")
+    for det in want["detectors"]:
+        for t in det["tests"]:
+            t["file"] = "<DataFrame>"
+    got = kddstat.spark.evaluate(frame(spark, TEST, 8), str(model))
+    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+    lines = open(TEST, "rb").read().splitlines(keepends=True)
+    parts = []
+    for i in range(8):
+        p = tmp_path / f"part{i}.txt"
+        p.write_bytes(b"".join(lines[i::8]))
+        parts.append(str(p))
+    got = kddstat.spark.evaluate(parts, kddstat.load_model(str(model)))
+    for det in got["detectors"]:
+        for t in det["tests"]:
+            t["file"] = "<DataFrame>"
+    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+
+
 def test_scores_and_models_equal_the_cli(spark, tmp_path):
     model = kddstat.fit(TRAIN, detector="zscore", seed=3)
     df = frame(spark, TEST, None)

@@ -54,6 +54,21 @@ pub struct Args {
     /// Evaluate saved models instead of fitting (repeat for several).
     #[arg(long, value_name = "MODEL.json", conflicts_with_all = ["train", "detectors"])]
     pub model: Vec<PathBuf>,
+    /// With --model and one --test: write the exact state of the test file's scores (per label,
+    /// each distinct score with its rows) to FILE; the states of the parts of a test file merge
+    /// (--state-in) into the figures of the whole.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    pub state_out: Option<PathBuf>,
+    /// Add a state written by --state-out with the same --model files (repeatable).
+    #[arg(long, value_name = "FILE", requires = "model")]
+    pub state_in: Vec<PathBuf>,
+    /// Write the --state-out state only, without the figures: for engines that merge the states
+    /// of many parts.
+    #[arg(long, requires = "state_out")]
+    pub state_only: bool,
+    /// Replace an existing --state-out file.
+    #[arg(long, requires = "state_out")]
+    pub force: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -97,6 +112,9 @@ pub fn run(args: Args) -> Result<()> {
         return Err(Error::Usage(
             "classifiers are fitted on --train; they do not combine with --model".into(),
         ));
+    }
+    if args.state_out.is_some() || !args.state_in.is_empty() {
+        return run_states(&args, &ui);
     }
     let fitting = args.model.is_empty();
     let (train, test_args) = if fitting {
@@ -287,4 +305,83 @@ fn test_input(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<(Held, String
     }
     let sha = held.sha256()?;
     Ok((held, sha))
+}
+
+/// `evaluate --model M... [--test PART] [--state-in S...] [--state-out S]`: the counts of the
+/// models' scores on a test file in parts, merged, and their figures.
+fn run_states(args: &Args, ui: &Ui) -> Result<()> {
+    use crate::output::{self, Destination};
+    use crate::stats::Accumulator;
+    if args.data.tests.len() > 1 {
+        return Err(Error::Usage(
+            "--state-out and --state-in hold the scores of one test file: give one --test".into(),
+        ));
+    }
+    let state_out = args.state_out.as_ref().map(|p| Destination::from_arg(p));
+    if let Some(out) = &state_out {
+        let inputs: Vec<PathBuf> = args
+            .data
+            .tests
+            .iter()
+            .map(PathBuf::from)
+            .chain(args.state_in.iter().cloned())
+            .chain(args.model.iter().cloned())
+            .collect();
+        let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+        output::check_destination(out, &inputs, args.force)?;
+    }
+    let models = args
+        .model
+        .iter()
+        .map(|p| Model::read(p))
+        .collect::<Result<Vec<Model>>>()?;
+    let mut state = match args.data.tests.first() {
+        Some(t) => {
+            let (held, _) = test_input(t, &args.input.options(false), ui)?;
+            Some(evaluate::count_scores(&models, held.rows())?)
+        }
+        None => None,
+    };
+    for path in &args.state_in {
+        let (shown, bytes) = crate::detect::read_model_file(path)?;
+        let saved = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
+            path: shown.clone(),
+            message: format!("not an evaluate state ({e})"),
+        })?;
+        let other = evaluate::counts::ScoreCounts::from_saved(&shown, saved)?;
+        let keys = models
+            .iter()
+            .map(evaluate::model_key)
+            .collect::<Result<Vec<_>>>()?;
+        if other.models() != keys.as_slice() {
+            return Err(Error::Model {
+                path: shown,
+                message: "the state holds the scores of other models than --model (the same \
+                          model files, in the same order, are needed)"
+                    .into(),
+            });
+        }
+        match &mut state {
+            Some(s) => s.merge(other)?,
+            None => state = Some(other),
+        }
+    }
+    let state = state.ok_or_else(|| Error::Usage("give --test or --state-in".into()))?;
+    if let Some(out) = &state_out {
+        let json = serde_json::to_vec(&state.save())
+            .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
+        output::write(out, args.force, |w| {
+            w.write_all(&json).map_err(Error::Output)
+        })?;
+    }
+    if args.state_only {
+        return Ok(());
+    }
+    let e = evaluate::evaluate_counts(&models[0].training.file, &models, &state)?;
+    let text = render::evaluate::render(&e, args.format)?;
+    if state_out == Some(Destination::Stdout) {
+        output::stderr_write(&text);
+        return Ok(());
+    }
+    render::print(&text)
 }

@@ -48,6 +48,10 @@ pub struct Args {
     /// second pass, which needs the whole dataset's means, ranks and bins.
     #[arg(long, value_name = "STATE")]
     pub first_pass: Option<PathBuf>,
+    /// Write the --state-out state only, without the figures (and without the second pass of a
+    /// FILE analysed whole): for engines that merge the states of many parts.
+    #[arg(long, requires = "state_out")]
+    pub state_only: bool,
     /// Replace an existing --state-out file.
     #[arg(long)]
     pub force: bool,
@@ -110,7 +114,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut report = None;
     let mut held = match (&args.file, &plan) {
         (Some(file), None) => {
-            let (first, r) = analyse_file(file, &args, &options, &ui)?;
+            let (first, r) = analyse_file(file, &args, &options, &ui, args.state_only)?;
             report = r;
             Some(Held::First(Box::new(first)))
         }
@@ -133,6 +137,9 @@ pub fn run(args: Args) -> Result<()> {
         output::write(out, args.force, |w| {
             w.write_all(&json).map_err(Error::Output)
         })?;
+    }
+    if args.state_only {
+        return Ok(());
     }
     let report = match (&held, &first) {
         (Held::First(_), _) if report.is_some() => report,
@@ -212,6 +219,7 @@ fn analyse_file(
     args: &Args,
     options: &StatsOptions,
     ui: &Ui,
+    first_only: bool,
 ) -> Result<(FirstPass, Option<crate::stats::analysis::StatsReport>)> {
     let with_rows = |rows: Rows, warn: bool| {
         let open = || rows.open();
@@ -220,6 +228,9 @@ fn analyse_file(
             for w in load::unknown_label_warnings(first.describe.path(), &unknown) {
                 ui.warn(&w);
             }
+        }
+        if first_only {
+            return Ok((first, None));
         }
         let plan = Arc::new(first.plan(options.bins)?);
         let second = state::second_pass(&open, plan)?;

@@ -2,6 +2,7 @@
 //! per category and per label, and how their scores spread across attack classes.
 
 pub mod classifiers;
+pub mod counts;
 /// The ranking metrics live with the statistics; their old path stays.
 pub use crate::stats::metrics;
 pub mod truth;
@@ -319,15 +320,61 @@ pub fn evaluate_scores(
             .zip(per_model)
             .map(|(test, s)| figures(test, s, m.threshold))
             .collect::<Result<Vec<_>>>()?;
-        detectors.push(DetectorFigures {
-            id: m.id().to_string(),
-            label: m.label(),
-            parameters: m.parameters(),
-            threshold: m.threshold,
-            fit_rows: m.training.fit_rows,
-            tests: per_test,
-        });
+        detectors.push(detector_figures(m, per_test));
     }
+    Ok(Evaluation {
+        train: train.to_string(),
+        detectors,
+        classifiers: Vec::new(),
+    })
+}
+
+fn detector_figures(m: &Model, tests: Vec<TestFigures>) -> DetectorFigures {
+    DetectorFigures {
+        id: m.id().to_string(),
+        label: m.label(),
+        parameters: m.parameters(),
+        threshold: m.threshold,
+        fit_rows: m.training.fit_rows,
+        tests,
+    }
+}
+
+/// What the evaluate state knows of a model: the first 32 hex digits of the SHA-256 of its JSON,
+/// and its threshold.
+pub fn model_key(m: &Model) -> Result<counts::ModelKey> {
+    let json = serde_json::to_vec(m)
+        .map_err(|e| crate::error::Error::Internal(format!("serialising a model: {e}")))?;
+    let digest = crate::output::sha256_hex(&json)[..32].to_string();
+    Ok(counts::ModelKey {
+        digest,
+        threshold: m.threshold,
+    })
+}
+
+/// The scores of every model on the rows of one test file, counted (the mergeable state).
+pub fn count_scores(models: &[Model], rows: Rows) -> Result<counts::ScoreCounts> {
+    use crate::stats::Accumulator;
+    let keys = models.iter().map(model_key).collect::<Result<Vec<_>>>()?;
+    let (truth, scores) = score_rows(models, rows)?;
+    let mut state = counts::ScoreCounts::new(truth.name(), keys);
+    state.update(&counts::Scored { truth, scores })?;
+    Ok(state)
+}
+
+/// The evaluation of the models from the counts of their scores on one test file (the states of
+/// its parts merged).
+pub fn evaluate_counts(
+    train: &str,
+    models: &[Model],
+    state: &counts::ScoreCounts,
+) -> Result<Evaluation> {
+    use crate::stats::Accumulator;
+    let detectors = models
+        .iter()
+        .zip(state.finish()?)
+        .map(|(m, f)| detector_figures(m, vec![f]))
+        .collect();
     Ok(Evaluation {
         train: train.to_string(),
         detectors,

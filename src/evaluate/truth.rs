@@ -27,6 +27,21 @@ impl Truth {
         Ok(t)
     }
 
+    /// The truth of rows given by their codes into `labels` (label, category).
+    pub fn from_rows(name: &str, labels: Vec<(String, String)>, codes: Vec<u32>) -> Truth {
+        let index = labels
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (l.clone(), i as u32))
+            .collect();
+        Truth {
+            name: name.to_string(),
+            labels,
+            index,
+            codes,
+        }
+    }
+
     /// Checks that rows can be evaluated: labels and every feature (`what` names the command).
     pub fn check(ds: &Dataset, what: &str) -> Result<()> {
         if !ds.layout.label {

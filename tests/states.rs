@@ -1,4 +1,4 @@
-//! `stats --state-out / --state-in / --first-pass`: a dataset in parts gives the figures of the
+//! Mergeable states of `stats` (`--state-out / --state-in / --first-pass`) and `evaluate`: a dataset in parts gives the figures of the
 //! whole, to the bit, on one thread and on all; states are checked when read.
 
 mod common;
@@ -326,4 +326,117 @@ fn stats_states_are_checked() {
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["format"], "kddstat-stats-state");
     assert_eq!(v["pass"], 1);
+}
+
+/// `evaluate --model`: KDDTest+ in 3 interleaved parts, each part's score counts saved and merged in
+/// another order: the JSON of the whole file (two models at once); states of other models refused.
+#[test]
+fn evaluate_states_of_parts_give_the_figures_of_the_whole() {
+    let Some(data) = common::data_dir(&["KDDTrain+.txt", "KDDTest+.txt"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = data.join("KDDTrain+.txt").display().to_string();
+    let test = data.join("KDDTest+.txt").display().to_string();
+    for det in ["gmm", "zscore"] {
+        let out = format!("{det}.json");
+        run(
+            d,
+            &[
+                "fit",
+                "--train",
+                &train,
+                "--detectors",
+                det,
+                "-o",
+                &out,
+                "-q",
+            ],
+            None,
+        );
+    }
+    let lines: Vec<String> = std::fs::read_to_string(&test)
+        .unwrap()
+        .lines()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for i in 0..3 {
+        let part: String = lines.iter().skip(i).step_by(3).cloned().collect();
+        std::fs::write(d.join(format!("p{i}.txt")), part).unwrap();
+        let (p, s) = (format!("p{i}.txt"), format!("s{i}.json"));
+        run(
+            d,
+            &[
+                "evaluate",
+                "--model",
+                "gmm.json",
+                "--model",
+                "zscore.json",
+                "--test",
+                &p,
+                "--state-out",
+                &s,
+                "-q",
+            ],
+            None,
+        );
+    }
+    let blank = |mut v: serde_json::Value| {
+        for det in v["detectors"].as_array_mut().unwrap() {
+            for t in det["tests"].as_array_mut().unwrap() {
+                t["file"] = "".into();
+            }
+        }
+        v
+    };
+    let whole = blank(figures(
+        d,
+        &[
+            "evaluate",
+            "--model",
+            "gmm.json",
+            "--model",
+            "zscore.json",
+            "--test",
+            &test,
+            "--format",
+            "json",
+        ],
+        None,
+    ));
+    let merged = blank(figures(
+        d,
+        &[
+            "evaluate",
+            "--model",
+            "gmm.json",
+            "--model",
+            "zscore.json",
+            "--state-in",
+            "s2.json",
+            "--state-in",
+            "s0.json",
+            "--state-in",
+            "s1.json",
+            "--format",
+            "json",
+        ],
+        None,
+    ));
+    assert!(
+        whole == merged,
+        "merged evaluate states differ from the whole file"
+    );
+    let out = kddstat()
+        .args(["evaluate", "--model", "gmm.json", "--state-in", "s0.json"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("s0.json") && err.contains("other models"),
+        "{err}"
+    );
 }
