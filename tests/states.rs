@@ -80,7 +80,7 @@ fn merged_figures(
     for s in seconds.iter().rev() {
         last.extend(["--state-in", s.as_str()]);
     }
-    last.extend(extra);
+    // The grouping comes from the first pass: no --by needed to finish.
     figures(dir, &last, threads)
 }
 

@@ -101,7 +101,12 @@ pub fn run(args: Args) -> Result<()> {
         None => 10,
     };
     let options = StatsOptions {
-        by: args.by.map_or(GroupBy::Category, GroupBy::from),
+        // The profile's grouping: asked for, or the first pass's.
+        by: args
+            .by
+            .map(GroupBy::from)
+            .or_else(|| first.as_ref().and_then(|(_, f)| f.by()))
+            .unwrap_or(GroupBy::Category),
         min_r: args.min_r,
         bins,
         ..StatsOptions::default()
