@@ -277,7 +277,7 @@ fn stats_states_are_checked() {
     );
     let s2 = std::fs::read_to_string(d.join("a2.json")).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&s2).unwrap();
-    v["pairs"]["pearson"][3]["limbs"] = serde_json::json!([1, -5]);
+    v["pairs"]["products"]["pairs"][0][3] = "12x".into();
     std::fs::write(d.join("bad3.json"), v.to_string()).unwrap();
     fail(
         &[
@@ -439,4 +439,47 @@ fn evaluate_states_of_parts_give_the_figures_of_the_whole() {
         err.contains("s0.json") && err.contains("other models"),
         "{err}"
     );
+}
+
+/// Values off the integer grid (a rate of 0.333) take the exact sums of centred products: the
+/// states of two parts still give the figures of the whole to the bit.
+#[test]
+fn off_grid_values_merge_exactly_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(fixture_path("report_train.txt")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            if i % 3 == 0 {
+                f[24] = "0.333";
+                f[0] = "7";
+            }
+            f.join(",") + "\n"
+        })
+        .collect();
+    let half = lines.len() / 2;
+    std::fs::write(d.join("all.txt"), lines.concat()).unwrap();
+    std::fs::write(d.join("a.txt"), lines[..half].concat()).unwrap();
+    std::fs::write(d.join("b.txt"), lines[half..].concat()).unwrap();
+    let whole = figures(d, &["stats", "all.txt", "--format", "json"], None);
+    let merged = merged_figures(d, &["a.txt".into(), "b.txt".into()], &[], None);
+    assert!(whole == merged);
+    let out = stdout_of(
+        kddstat()
+            .args([
+                "stats",
+                "a.txt",
+                "--first-pass",
+                "first.json",
+                "--state-out",
+                "-",
+                "-q",
+            ])
+            .current_dir(d),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["pairs"]["products"]["way"], "exact");
 }

@@ -71,6 +71,69 @@ impl ExactSum {
         }
     }
 
+    /// Adds the exact product of two integers.
+    pub fn add_integer_product(&mut self, a: i128, b: i128) {
+        let negative = (a < 0) != (b < 0);
+        let digits = |x: u128| [0, 32, 64, 96].map(|s| ((x >> s) & 0xffff_ffff) as i64);
+        let (da, db) = (digits(a.unsigned_abs()), digits(b.unsigned_abs()));
+        // The integer 1 is bit 2148 of the accumulator: limb 67, bit 4.
+        const ONE: u32 = (-BASE_EXP) as u32;
+        self.carry();
+        for (i, x) in da.iter().enumerate() {
+            for (j, y) in db.iter().enumerate() {
+                let p = (*x as u128) * (*y as u128);
+                // p × 2^(32 (i + j)) in the accumulator's unit, as two 32-bit pieces.
+                for (k, piece) in [(0u32, p & 0xffff_ffff), (32, p >> 32)] {
+                    let at = ONE + 32 * (i + j) as u32 + k;
+                    let wide = piece << (at % 32);
+                    let limb = (at / 32) as usize;
+                    for (l, q) in [wide & 0xffff_ffff, wide >> 32].iter().enumerate() {
+                        let q = *q as i64;
+                        self.limbs[limb + l] += if negative { -q } else { q };
+                    }
+                }
+            }
+            self.carry();
+        }
+    }
+
+    /// Adds the exact products `a[i] × b[i]` of factors split beforehand ([`Factor::of`]): the
+    /// fast way to add many products of the same values (each value split once, not once per
+    /// product; no branch on the signs).
+    pub fn add_factor_products(&mut self, a: &[Factor], b: &[Factor]) {
+        let n = a.len().min(b.len());
+        for (ca, cb) in a[..n].chunks(1 << 28).zip(b[..n].chunks(1 << 28)) {
+            if self.pending > 0 {
+                self.carry();
+            }
+            for (x, y) in ca.iter().zip(cb) {
+                if x.special || y.special {
+                    self.add_special(x.value * y.value);
+                    continue;
+                }
+                let m = u128::from(x.m) * u128::from(y.m);
+                let at = (x.e + y.e - BASE_EXP) as u32;
+                let negative = -i64::from(x.negative ^ y.negative);
+                let (limb, shift) = ((at / 32) as usize, at % 32);
+                let low = (m & u128::from(u64::MAX)) << shift;
+                let high = (m >> 64) << shift;
+                let pieces = [
+                    (low & 0xffff_ffff) as i64,
+                    ((low >> 32) & 0xffff_ffff) as i64,
+                    ((low >> 64) + (high & 0xffff_ffff)) as i64,
+                    ((high >> 32) & 0xffff_ffff) as i64,
+                    (high >> 64) as i64,
+                ];
+                for (l, p) in self.limbs[limb..limb + 5].iter_mut().zip(pieces) {
+                    // p, or -p when the product is negative (no branch).
+                    *l += (p ^ negative) - negative;
+                }
+            }
+            self.pending = 1 << 28;
+            self.carry();
+        }
+    }
+
     fn add_special(&mut self, x: f64) {
         self.special |= if x.is_nan() {
             4
@@ -197,6 +260,36 @@ impl ExactSum {
             return Err("an exact sum has a digit out of range".into());
         }
         Ok(s)
+    }
+}
+
+/// A double split for [`ExactSum::add_factor_products`]: |x| = m × 2^e.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Factor {
+    m: u64,
+    e: i32,
+    negative: bool,
+    /// An infinity or NaN (then `value` is used).
+    special: bool,
+    value: f64,
+}
+
+impl Factor {
+    /// The factor of a double.
+    #[inline]
+    pub fn of(x: f64) -> Factor {
+        let (m, e, negative, special) = match decompose(x) {
+            Parts::Zero => (0, 0, false, false),
+            Parts::Special => (0, 0, false, true),
+            Parts::Finite(m, e, negative) => (m, e, negative, false),
+        };
+        Factor {
+            m,
+            e,
+            negative,
+            special,
+            value: x,
+        }
     }
 }
 
@@ -367,6 +460,46 @@ mod tests {
         assert_eq!(s.value(), f64::MAX);
         s.add_product(f64::INFINITY, 0.0);
         assert!(s.value().is_nan());
+    }
+
+    #[test]
+    fn integer_products_are_exact() {
+        // (2^100 + 1)(2^100 - 1) - 2^200 = -1, and products past 2^128.
+        let mut s = ExactSum::default();
+        s.add_integer_product((1 << 100) + 1, (1 << 100) - 1);
+        s.add_integer_product(-(1 << 100), 1 << 100);
+        assert_eq!(s.value(), -1.0);
+        let mut s = ExactSum::default();
+        s.add_integer_product(i128::MAX, i128::MIN);
+        assert_eq!(s.value(), -(2f64.powi(254)));
+        s.add_integer_product(-3, 7);
+        s.add_integer_product(i128::MAX, i128::MAX);
+        s.add_integer_product(i128::MAX, 1);
+        // -2^254 + 2^127 - 21 + (2^127 - 1)^2 + 2^127 - 1 = -21.
+        assert_eq!(s.value(), -21.0);
+    }
+
+    #[test]
+    fn factor_products_equal_products() {
+        let xs: Vec<f64> = (0..5000)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.37 - 150.0 + 1e-9 * i as f64)
+            .collect();
+        let ys: Vec<f64> = (0..5000)
+            .map(|i| ((i * 104_729) % 997) as f64 * -1.3e-3)
+            .collect();
+        let mut one = ExactSum::default();
+        for (&x, &y) in xs.iter().zip(&ys) {
+            one.add_product(x, y);
+        }
+        let fx: Vec<Factor> = xs.iter().map(|&x| Factor::of(x)).collect();
+        let fy: Vec<Factor> = ys.iter().map(|&y| Factor::of(y)).collect();
+        let mut two = ExactSum::default();
+        two.add_factor_products(&fx[..1234], &fy[..1234]);
+        two.add_factor_products(&fx[1234..], &fy[1234..]);
+        assert_eq!(one.value().to_bits(), two.value().to_bits());
+        let mut s = ExactSum::default();
+        s.add_factor_products(&[Factor::of(f64::INFINITY)], &[Factor::of(2.0)]);
+        assert_eq!(s.value(), f64::INFINITY);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod duplicates;
 pub mod exact;
 pub mod metrics;
 pub mod pairs;
+pub mod products;
 pub mod relevance;
 pub mod state;
 pub mod tally;

@@ -1,12 +1,12 @@
 //! The second pass of `stats`: what needs the first pass's figures (means, ranks, bin edges).
 //!
-//! [`PairSums`] adds, for every pair of numeric features, the products of their centred values
-//! (Pearson) and of their centred average ranks (Spearman), the products and their sum exact
-//! ([`ExactSum`]), and counts the rows of each (bin, category) and
+//! [`PairSums`] adds, for every pair of numeric features, the sums behind Pearson's r of their
+//! values and Spearman's ρ of their average ranks, exactly ([`Products`]: integer sums, or exact
+//! sums of exact products of centred values), and counts the rows of each (bin, category) and
 //! (categorical value, category) pair for the mutual information ([`Table`]). So the state of a
-//! file's parts, merged in any order, finishes into the figures of the whole file to the bit, and
-//! the figures are the correctly rounded sums of their definitions. Memory: 2 × 741 sums of
-//! 1.1 KB, and the tables (the distinct categorical values and bins).
+//! file's parts, merged in any order, finishes into the figures of the whole file to the bit.
+//! Memory: 2 × 741 sums (16 bytes each as integers, 1.1 KB as exact sums) and the tables (the
+//! distinct categorical values and bins).
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use super::Distribution;
 use super::accumulate::Accumulator;
 use super::correlation::{self, Matrix};
 use super::describe::DescribeState;
-use super::exact::{ExactSum, SavedSum};
+use super::products::{Column, Products, SavedProducts, Way, pair_index};
 use super::relevance::{self, CLASSES, Relevance, Table};
 use crate::error::{Error, Result};
 use crate::load::Dataset;
@@ -45,6 +45,8 @@ pub struct Plan {
     pub first: String,
     /// The dataset's name, for messages.
     pub path: String,
+    /// How the products are summed.
+    pub way: Way,
 }
 
 impl Plan {
@@ -58,6 +60,7 @@ impl Plan {
             .map(|n| state.distribution(n).cloned())
             .collect::<Result<_>>()?;
         Ok(Plan {
+            way: Way::of(&dists, state.rows()),
             means: dists.iter().map(Distribution::mean).collect(),
             ranks: dists.iter().map(Distribution::average_ranks).collect(),
             // The mean rank of n values is (n + 1) / 2 exactly.
@@ -79,16 +82,16 @@ impl Plan {
         })
     }
 
-    fn pairs(&self) -> usize {
-        let k = self.names.len();
-        k * (k + 1) / 2
+    fn columns(&self) -> Vec<Column<'_>> {
+        (0..self.names.len())
+            .map(|i| Column {
+                dist: &self.dists[i],
+                mean: self.means[i],
+                ranks: &self.ranks[i],
+                rank_mean: self.rank_means[i],
+            })
+            .collect()
     }
-}
-
-/// The index of pair (i, j), i ≤ j, among the pairs of k features listed row by row.
-fn pair_index(k: usize, i: usize, j: usize) -> usize {
-    let (i, j) = (i.min(j), i.max(j));
-    i * k - i * (i + 1) / 2 + j
 }
 
 /// The second-pass state of `stats`.
@@ -96,8 +99,7 @@ fn pair_index(k: usize, i: usize, j: usize) -> usize {
 pub struct PairSums {
     plan: Arc<Plan>,
     rows: u64,
-    pearson: Vec<ExactSum>,
-    spearman: Vec<ExactSum>,
+    products: Products,
     numeric: Vec<Table<u32>>,
     text: Vec<Table<String>>,
 }
@@ -118,10 +120,8 @@ pub struct PairFigures {
 pub struct SavedPairs {
     /// Rows added.
     pub rows: u64,
-    /// Exact sums of centred products, pair by pair (row by row of the upper triangle).
-    pub pearson: Vec<SavedSum>,
-    /// Exact sums of centred rank products.
-    pub spearman: Vec<SavedSum>,
+    /// The sums behind the correlations.
+    pub products: SavedProducts,
     /// Per numeric feature: (bin, rows per category), sorted by bin.
     pub numeric: Vec<Vec<(u32, [u64; CLASSES])>>,
     /// Per categorical feature: (value, rows per category), sorted by value.
@@ -140,8 +140,7 @@ impl PairSums {
     pub fn new(plan: Arc<Plan>) -> PairSums {
         PairSums {
             rows: 0,
-            pearson: vec![ExactSum::default(); plan.pairs()],
-            spearman: vec![ExactSum::default(); plan.pairs()],
+            products: Products::new(&plan.way, plan.names.len()),
             numeric: vec![Table::default(); plan.names.len()],
             text: vec![Table::default(); plan.categorical.len()],
             plan,
@@ -161,11 +160,7 @@ impl PairSums {
     /// A state read back for `plan`, checked.
     pub fn from_saved(plan: Arc<Plan>, s: SavedPairs) -> std::result::Result<PairSums, String> {
         let (k, t) = (plan.names.len(), plan.categorical.len());
-        if s.pearson.len() != plan.pairs()
-            || s.spearman.len() != plan.pairs()
-            || s.numeric.len() != k
-            || s.text.len() != t
-        {
+        if s.numeric.len() != k || s.text.len() != t {
             return Err("the second pass holds other features than the first".into());
         }
         if s.rows > plan.rows {
@@ -174,13 +169,7 @@ impl PairSums {
                 s.rows, plan.rows
             ));
         }
-        let sums = |v: &[SavedSum]| v.iter().map(ExactSum::from_saved).collect::<Vec<_>>();
-        let pearson = sums(&s.pearson)
-            .into_iter()
-            .collect::<std::result::Result<_, _>>()?;
-        let spearman = sums(&s.spearman)
-            .into_iter()
-            .collect::<std::result::Result<_, _>>()?;
+        let products = Products::from_saved(&plan.way, k, &s.products)?;
         let mut numeric = Vec::with_capacity(k);
         for (i, cells) in s.numeric.into_iter().enumerate() {
             let most = plan.edges[i].len() as u32;
@@ -193,8 +182,7 @@ impl PairSums {
         Ok(PairSums {
             plan,
             rows: s.rows,
-            pearson,
-            spearman,
+            products,
             numeric,
             text,
         })
@@ -239,35 +227,7 @@ impl Accumulator for PairSums {
             .par_iter()
             .map(|n| ds.f64_values(n))
             .collect::<Result<_>>()?;
-        let centred: Vec<Vec<f64>> = values
-            .par_iter()
-            .zip(plan.means.par_iter())
-            .map(|(c, &m)| c.iter().map(|v| v - m).collect())
-            .collect();
-        let ranked: Vec<Vec<f64>> = (0..values.len())
-            .into_par_iter()
-            .map(|i| {
-                let (d, r, m) = (&plan.dists[i], &plan.ranks[i], plan.rank_means[i]);
-                values[i]
-                    .iter()
-                    .map(|&v| d.index_of(v).map_or(f64::NAN, |x| r[x]) - m)
-                    .collect()
-            })
-            .collect();
-        let k = plan.names.len();
-        let pairs: Vec<(usize, usize)> = (0..k).flat_map(|i| (i..k).map(move |j| (i, j))).collect();
-        self.pearson
-            .par_iter_mut()
-            .zip(self.spearman.par_iter_mut())
-            .zip(pairs.par_iter())
-            .for_each(|((p, s), &(i, j))| {
-                for (&a, &b) in centred[i].iter().zip(&centred[j]) {
-                    p.add_product(a, b);
-                }
-                for (&a, &b) in ranked[i].iter().zip(&ranked[j]) {
-                    s.add_product(a, b);
-                }
-            });
+        self.products.add(&plan.way, &plan.columns(), &values);
         let classes: Vec<usize> = ds
             .str_values(schema::CATEGORY)?
             .map(class_of)
@@ -298,12 +258,10 @@ impl Accumulator for PairSums {
                 "second passes of different first passes cannot merge".into(),
             ));
         }
-        for (a, b) in self.pearson.iter_mut().zip(&other.pearson) {
-            a.merge(b);
+        if other.plan.way != self.plan.way {
+            return Err(super::products::mismatch());
         }
-        for (a, b) in self.spearman.iter_mut().zip(&other.spearman) {
-            a.merge(b);
-        }
+        self.products.merge(&other.products);
         for (a, b) in self.numeric.iter_mut().zip(other.numeric) {
             a.merge(b);
         }
@@ -317,13 +275,11 @@ impl Accumulator for PairSums {
     fn finish(&self) -> Result<PairFigures> {
         let plan = &self.plan;
         let k = plan.names.len();
-        let total = |sums: &[ExactSum], i: usize, j: usize| sums[pair_index(k, i, j)].value();
-        let squares: Vec<f64> = (0..k).map(|i| total(&self.pearson, i, i)).collect();
-        let rank_squares: Vec<f64> = (0..k).map(|i| total(&self.spearman, i, i)).collect();
+        let [(squares, dots), (rank_squares, rank_dots)] = self.products.figures(self.rows);
         let pearson =
-            correlation::matrix_of(&plan.names, &squares, |i, j| total(&self.pearson, i, j));
+            correlation::matrix_of(&plan.names, &squares, |i, j| dots[pair_index(k, i, j)]);
         let spearman = correlation::matrix_of(&plan.names, &rank_squares, |i, j| {
-            total(&self.spearman, i, j)
+            rank_dots[pair_index(k, i, j)]
         });
         let mut relevance: Vec<Relevance> = plan
             .names
@@ -353,15 +309,14 @@ impl Accumulator for PairSums {
         }
         SavedPairs {
             rows: self.rows,
-            pearson: self.pearson.iter().map(ExactSum::to_saved).collect(),
-            spearman: self.spearman.iter().map(ExactSum::to_saved).collect(),
+            products: self.products.save(),
             numeric: self.numeric.iter().map(sorted).collect(),
             text: self.text.iter().map(sorted).collect(),
         }
     }
 
     fn memory(&self) -> usize {
-        let sums = (self.pearson.len() + self.spearman.len()) * std::mem::size_of::<ExactSum>();
+        let sums = self.products.memory();
         let cells = |n: usize, key: usize| n * (key + 8 * CLASSES) * 8 / 7;
         let numeric: usize = self.numeric.iter().map(|t| cells(t.distinct(), 4)).sum();
         let text: usize = self
@@ -380,21 +335,5 @@ fn relevance_of<K: Eq + std::hash::Hash>(name: &str, t: &Table<K>) -> Relevance 
         mutual_information: mi,
         gain_ratio: gr,
         bins: t.distinct(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pair_index;
-
-    #[test]
-    fn pairs_are_indexed_row_by_row() {
-        let k = 5;
-        let listed: Vec<(usize, usize)> =
-            (0..k).flat_map(|i| (i..k).map(move |j| (i, j))).collect();
-        for (n, &(i, j)) in listed.iter().enumerate() {
-            assert_eq!(pair_index(k, i, j), n);
-            assert_eq!(pair_index(k, j, i), n);
-        }
     }
 }
