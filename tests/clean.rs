@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{fixture, fixture_path, kddstat};
-use kddstat::clean::{Plan, inspect};
+use kddstat::clean::{Selection, inspect};
 use kddstat::load::load_path;
 
 // dups_conflicts.txt holds rows A B A C C' A D B, where C' has C's 41 features with another label:
@@ -28,7 +28,7 @@ fn findings_worked_out_by_hand() {
     // The two normal rows differ in protocol, service, duration, bytes, count, rates ...
     assert!(f.constant_in_normal.contains(&"flag".to_string()));
     assert!(!f.constant_in_normal.contains(&"protocol_type".to_string()));
-    let plan = Plan::new(&ds, &f, true, true, false);
+    let plan = Selection::new(&ds, &f, true, true, false);
     assert_eq!(plan.rows_kept(), 3); // A B D
 }
 

@@ -2,7 +2,7 @@
 //!
 //! [`inspect`] finds exact duplicate rows, feature vectors that occur with different labels,
 //! constant columns and columns constant within the normal class; [`write`](mod@write) writes the rows and
-//! columns a [`Plan`] keeps, atomically, as CSV in the input's own layout or as Parquet.
+//! columns a [`Selection`] keeps, atomically, as CSV in the input's own layout or as Parquet.
 //!
 //! Definitions:
 //! - a *duplicate* is a row equal to an earlier one in every field as read (the 41 features, the
@@ -126,14 +126,14 @@ fn constant_columns(ds: &Dataset) -> Result<(Vec<String>, Vec<String>)> {
 
 /// Which rows and columns a cleaned copy keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub struct Selection {
     /// Whether each row (frame order) is kept.
     pub keep_row: Vec<bool>,
     /// Features left out.
     pub dropped_columns: Vec<String>,
 }
 
-impl Plan {
+impl Selection {
     /// The plan for the options: drop duplicates (keeping the first of each group), rows with
     /// conflicting vectors, constant columns.
     pub fn new(
@@ -142,7 +142,7 @@ impl Plan {
         drop_duplicates: bool,
         drop_conflicts: bool,
         drop_constant: bool,
-    ) -> Plan {
+    ) -> Selection {
         let mut keep_row = vec![true; ds.rows()];
         if drop_duplicates {
             findings
@@ -161,7 +161,7 @@ impl Plan {
         } else {
             Vec::new()
         };
-        Plan {
+        Selection {
             keep_row,
             dropped_columns,
         }
@@ -174,7 +174,7 @@ impl Plan {
 }
 
 /// Category shares of the kept rows, most frequent first (for the summary).
-pub fn kept_categories(ds: &Dataset, plan: &Plan) -> Result<Vec<(String, u64)>> {
+pub fn kept_categories(ds: &Dataset, plan: &Selection) -> Result<Vec<(String, u64)>> {
     Ok(value_counts(
         ds.str_values(schema::CATEGORY)?
             .zip(&plan.keep_row)

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::Plan;
+use super::Selection;
 use crate::error::{Error, Result};
 use crate::load::{Dataset, RejectedLine};
 use crate::schema::{self, FEATURES};
@@ -41,7 +41,7 @@ impl OutputFormat {
 /// input text (so numbers keep their spelling and labels their dots), the header line kept if the
 /// input had one. With dropped columns the layout changes, so the output gets a header naming the
 /// columns it keeps.
-pub fn write_csv(w: &mut dyn Write, ds: &Dataset, text: &[u8], plan: &Plan) -> Result<()> {
+pub fn write_csv(w: &mut dyn Write, ds: &Dataset, text: &[u8], plan: &Selection) -> Result<()> {
     let out = |e: std::io::Error| Error::Output(e);
     let lines = line_starts(text);
     let line = |n: usize| -> &[u8] {
@@ -139,7 +139,7 @@ fn line_starts(text: &[u8]) -> Vec<usize> {
 }
 
 /// Writes the kept rows and columns (the derived `category` included) as Parquet.
-pub fn write_parquet(w: &mut dyn Write, ds: &Dataset, plan: &Plan) -> Result<()> {
+pub fn write_parquet(w: &mut dyn Write, ds: &Dataset, plan: &Selection) -> Result<()> {
     let internal = |e: PolarsError| Error::Internal(format!("writing Parquet: {e}"));
     let mask = BooleanChunked::from_slice(PlSmallStr::EMPTY, &plan.keep_row);
     let mut df = ds.frame.filter(&mask).map_err(internal)?;

@@ -12,7 +12,7 @@ use crate::data::{self, Location};
 use crate::error::{Error, Result};
 use crate::fetch;
 use crate::load::source::{DEFAULT_MAX_DECOMPRESSED, Limits};
-use crate::load::{self, Dataset, Input, LoadOptions, source::Raw, stream, stream::Stream};
+use crate::load::{self, Dataset, Input, LoadOptions, source::SourceText, stream, stream::Stream};
 use crate::output;
 use crate::stats::describe::{self, DescribeOptions, DescribeState};
 
@@ -60,7 +60,7 @@ impl InputArgs {
         arg: &str,
         set_aside_invalid: bool,
         ui: &Ui,
-    ) -> Result<(Dataset, Raw)> {
+    ) -> Result<(Dataset, SourceText)> {
         let (ds, raw) =
             load::load_with_source(&Input::from_arg(arg), &self.options(set_aside_invalid))?;
         ui.warnings(&ds);

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::args::{ForceArg, InputArgs, QuietArg, Ui};
-use crate::clean::{self, Plan, Summary, write};
+use crate::clean::{self, Selection, Summary, write};
 use crate::error::{Error, Result};
 use crate::load::Input;
 use crate::output::{self, Destination};
@@ -84,7 +84,7 @@ pub fn run(args: Args) -> Result<()> {
             .load_with_source(&args.input_file, args.quarantine.is_some(), &ui)?;
     ds.require_all_features("clean")?;
     let findings = clean::inspect(&ds)?;
-    let plan = Plan::new(
+    let plan = Selection::new(
         &ds,
         &findings,
         args.drop_duplicates,

@@ -10,7 +10,7 @@ use crate::classify::{Classifier, ClassifierName, Params, Target};
 use crate::detect::{self, DetectorName, FitOptions, Model};
 use crate::error::{Error, Result};
 use crate::evaluate::{self, Truth};
-use crate::load::rows::{Held, Rows};
+use crate::load::rows::{HeldInput, Rows};
 use crate::load::stream::Stream;
 use crate::load::{Input, LoadOptions};
 use crate::render::{self, Format};
@@ -136,13 +136,13 @@ pub fn run(args: Args) -> Result<()> {
         // A test file larger than a block is scored in chunks (read once per model family);
         // smaller ones, standard input and archive members are held whole.
         let load_options = args.input.options(false);
-        let (held, test_shas): (Vec<Held>, Vec<String>) = test_args
+        let (held, test_shas): (Vec<HeldInput>, Vec<String>) = test_args
             .iter()
             .map(|t| test_input(t, &load_options, &ui))
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .unzip();
-        let tests: Vec<Rows<'_>> = held.iter().map(Held::rows).collect();
+        let tests: Vec<Rows<'_>> = held.iter().map(HeldInput::rows).collect();
         let mut classifiers = Vec::new();
         let (train_name, models) = if fitting {
             // A training file of more than `fit --sample`'s default rows is read in chunks and
@@ -289,9 +289,9 @@ fn classify_all(
 
 /// A test file of `evaluate`, held (whole when it fits one block) and checked before anything is
 /// fitted (its first chunk when it is read in chunks), with the SHA-256 of its text.
-fn test_input(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<(Held, String)> {
+fn test_input(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<(HeldInput, String)> {
     let input = Input::from_arg(arg);
-    let held = Held::read(&input, options)?;
+    let held = HeldInput::read(&input, options)?;
     match held.whole() {
         Some(ds) => {
             ui.warnings(ds);

@@ -9,7 +9,7 @@ use super::models::{DEFAULT_SAMPLE, DetectorArgs};
 use crate::detect::{self, DetectorName};
 use crate::error::Error;
 use crate::error::Result;
-use crate::load::rows::{Held, Rows};
+use crate::load::rows::{HeldInput, Rows};
 use crate::load::{Input, LoadOptions, sample};
 use crate::output;
 use crate::render;
@@ -170,13 +170,13 @@ fn read_inputs(
     let (train_input, test_inputs) = inputs
         .split_first()
         .ok_or_else(|| Error::Internal("no training file".into()))?;
-    let (train, stats, fit, sampled, sha256) = match Held::read(train_input, options)? {
-        Held::Whole(ds, sha) => {
+    let (train, stats, fit, sampled, sha256) = match HeldInput::read(train_input, options)? {
+        HeldInput::Whole(ds, sha) => {
             ui.warnings(&ds);
             let (p, stats) = read::read_train(Rows::Frame(&ds))?;
             (p, stats, models.then_some(ds), None, sha)
         }
-        Held::File(..) => {
+        HeldInput::File(..) => {
             chunked(train_input, "profile and statistics");
             let (p, stats) = read::read_train(Rows::File(train_input, options))?;
             for w in &p.warnings {
@@ -200,7 +200,7 @@ fn read_inputs(
     let mut test_rows = Vec::new();
     let mut test_sha256 = Vec::new();
     for input in test_inputs {
-        let held = Held::read(input, options)?;
+        let held = HeldInput::read(input, options)?;
         match held.whole() {
             Some(ds) => ui.warnings(ds),
             None => chunked(input, "profile"),

@@ -13,7 +13,7 @@ use crate::render::{self, Format};
 use crate::stats::Accumulator;
 use crate::stats::analysis::StatsOptions;
 use crate::stats::describe::GroupBy;
-use crate::stats::pairs::{PairSums, Plan};
+use crate::stats::pairs::{FirstPassFigures, PairSums};
 use crate::stats::state::{self, FirstPass, SavedStats};
 
 /// Arguments of `kddstat stats`.
@@ -67,7 +67,7 @@ pub struct Args {
 }
 
 /// The two kinds of state a run may hold.
-enum Held {
+enum StatsHeld {
     First(Box<FirstPass>),
     Second(PairSums),
 }
@@ -121,9 +121,9 @@ pub fn run(args: Args) -> Result<()> {
         (Some(file), None) => {
             let (first, r) = analyse_file(file, &args, &options, &ui, args.state_only)?;
             report = r;
-            Some(Held::First(Box::new(first)))
+            Some(StatsHeld::First(Box::new(first)))
         }
-        (Some(file), Some(plan)) => Some(Held::Second(second_of(file, &args, plan, &ui)?)),
+        (Some(file), Some(plan)) => Some(StatsHeld::Second(second_of(file, &args, plan, &ui)?)),
         (None, _) => None,
     };
     for path in &args.state_in {
@@ -134,8 +134,8 @@ pub fn run(args: Args) -> Result<()> {
     };
     if let Some(out) = &state_out {
         let saved = match &held {
-            Held::First(f) => SavedStats::first(f),
-            Held::Second(s) => SavedStats::second(s),
+            StatsHeld::First(f) => SavedStats::first(f),
+            StatsHeld::Second(s) => SavedStats::second(s),
         };
         let json = serde_json::to_vec(&saved)
             .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
@@ -147,8 +147,8 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     let report = match (&held, &first) {
-        (Held::First(_), _) if report.is_some() => report,
-        (Held::Second(s), Some((_, f))) if s.rows() == f.describe.rows() => {
+        (StatsHeld::First(_), _) if report.is_some() => report,
+        (StatsHeld::Second(s), Some((_, f))) if s.rows() == f.describe.rows() => {
             Some(state::report(f, s, &options)?)
         }
         _ => None,
@@ -258,7 +258,7 @@ fn analyse_file(
 }
 
 /// The second pass of FILE with `plan`.
-fn second_of(file: &str, args: &Args, plan: &Arc<Plan>, ui: &Ui) -> Result<PairSums> {
+fn second_of(file: &str, args: &Args, plan: &Arc<FirstPassFigures>, ui: &Ui) -> Result<PairSums> {
     let input = Input::from_arg(file);
     let load_options = args.input.options(false);
     let ds;
@@ -274,12 +274,12 @@ fn second_of(file: &str, args: &Args, plan: &Arc<Plan>, ui: &Ui) -> Result<PairS
 
 /// Adds the state at `path` to what is held.
 fn merge_in(
-    held: Option<Held>,
+    held: Option<StatsHeld>,
     path: &Path,
-    plan: Option<&Arc<Plan>>,
+    plan: Option<&Arc<FirstPassFigures>>,
     args: &Args,
     max: u64,
-) -> Result<Held> {
+) -> Result<StatsHeld> {
     let (shown, bytes) = crate::detect::read_model_file(path)?;
     let saved = SavedStats::parse(&shown, &bytes, max)?;
     let wrong_pass = |message: &str| Error::Model {
@@ -298,12 +298,12 @@ fn merge_in(
                 ));
             }
             match held {
-                Some(Held::First(mut f)) => {
+                Some(StatsHeld::First(mut f)) => {
                     f.merge(first).map_err(|e| name_state(e, &shown))?;
-                    Ok(Held::First(f))
+                    Ok(StatsHeld::First(f))
                 }
-                None => Ok(Held::First(Box::new(first))),
-                Some(Held::Second(_)) => Err(wrong_pass("a first pass among second passes")),
+                None => Ok(StatsHeld::First(Box::new(first))),
+                Some(StatsHeld::Second(_)) => Err(wrong_pass("a first pass among second passes")),
             }
         }
         (1, Some(_), _) => Err(wrong_pass(
@@ -316,7 +316,7 @@ fn merge_in(
         (_, Some(plan), held) => {
             let second = saved.into_second(&shown, plan)?;
             match held {
-                Some(Held::Second(mut s)) => {
+                Some(StatsHeld::Second(mut s)) => {
                     s.merge(second)?;
                     if s.rows() > plan.rows {
                         return Err(wrong_pass(
@@ -324,10 +324,10 @@ fn merge_in(
                              counted twice",
                         ));
                     }
-                    Ok(Held::Second(s))
+                    Ok(StatsHeld::Second(s))
                 }
-                None => Ok(Held::Second(second)),
-                Some(Held::First(_)) => Err(wrong_pass("a second pass among first passes")),
+                None => Ok(StatsHeld::Second(second)),
+                Some(StatsHeld::First(_)) => Err(wrong_pass("a second pass among first passes")),
             }
         }
     }
@@ -345,15 +345,15 @@ fn name_state(e: Error, shown: &str) -> Error {
 }
 
 /// What to do next when the states held do not make the figures yet.
-fn next_step(held: &Held, saved: bool, ui: &Ui) -> Result<()> {
+fn next_step(held: &StatsHeld, saved: bool, ui: &Ui) -> Result<()> {
     let message = match held {
-        Held::First(f) => format!(
+        StatsHeld::First(f) => format!(
             "first passes of {} rows merged; the figures need the second pass: run `kddstat \
              stats PART --first-pass STATE --state-out PART2` on every part, then `kddstat stats \
              --first-pass STATE --state-in PART2 ...`",
             f.describe.rows()
         ),
-        Held::Second(s) => format!(
+        StatsHeld::Second(s) => format!(
             "second passes of {} of the first pass's {} rows: add the other parts' second passes \
              (--state-in) for the figures",
             s.rows(),

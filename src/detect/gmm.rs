@@ -424,11 +424,11 @@ pub struct Params {
     #[serde(default = "old_reg_covar")]
     pub reg_covar: f64,
     /// Initialisations (seeds `seed`, `seed + 1`, ...), the most likely kept.
-    #[serde(default = "one")]
+    #[serde(default = "one_mixture")]
     pub n_init: usize,
     /// Mixtures fitted with seeds `seed`, `seed + 1`, ..., their rank-normalised scores
     /// averaged.
-    #[serde(default = "one")]
+    #[serde(default = "one_mixture")]
     pub seeds: usize,
     /// The transform of the numeric features in the encoding.
     #[serde(default)]
@@ -439,7 +439,7 @@ fn old_reg_covar() -> f64 {
     OLD_REG_COVAR
 }
 
-fn one() -> usize {
+fn one_mixture() -> usize {
     1
 }
 

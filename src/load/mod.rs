@@ -277,7 +277,10 @@ pub fn load(input: &Input, options: &LoadOptions) -> Result<Dataset> {
 }
 
 /// Loads one input and keeps its decompressed text too (to copy records verbatim).
-pub fn load_with_source(input: &Input, options: &LoadOptions) -> Result<(Dataset, source::Raw)> {
+pub fn load_with_source(
+    input: &Input,
+    options: &LoadOptions,
+) -> Result<(Dataset, source::SourceText)> {
     let raw = source::read_input_with(input, options.entry.as_deref(), options.limits)?;
     let ds = parse_any(&raw, options)?;
     Ok((ds, raw))
@@ -285,7 +288,7 @@ pub fn load_with_source(input: &Input, options: &LoadOptions) -> Result<(Dataset
 
 /// Parses decompressed bytes of any layout: Parquet, a Zeek `conn.log` (its connections become
 /// records through the connection engine) or KDD text.
-pub fn parse_any(raw: &source::Raw, options: &LoadOptions) -> Result<Dataset> {
+pub fn parse_any(raw: &source::SourceText, options: &LoadOptions) -> Result<Dataset> {
     if raw.bytes.starts_with(parquet::MAGIC) {
         return parquet::read(raw.name.clone(), &raw.bytes, options);
     }
@@ -352,7 +355,7 @@ pub fn parse_with(name: String, bytes: &[u8], options: &LoadOptions) -> Result<D
     }
     let text = check_text(&name, bytes, 0, 0)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (plan, body) = Plan::read(&name, text)?;
+    let (plan, body) = LineLayout::read(&name, text)?;
     let ds = plan.parse(name, body, plan.skipped, options)?;
     if ds.rows() == 0 {
         return Err(Error::Empty {
@@ -403,7 +406,7 @@ fn check_text<'a>(name: &str, bytes: &'a [u8], offset: usize, line: usize) -> Re
 
 /// How an input's records are laid out, read off its first non-blank line: whether it is a
 /// header, how many fields a line has, and the columns a header names.
-pub(crate) struct Plan {
+pub(crate) struct LineLayout {
     header: bool,
     fields: usize,
     subset: Option<Subset>,
@@ -412,10 +415,10 @@ pub(crate) struct Plan {
     skipped: usize,
 }
 
-impl Plan {
+impl LineLayout {
     /// Reads the plan off the start of a text that holds a non-blank line; returns it with the
     /// text after the header (the records).
-    fn read<'a>(name: &str, text: &'a str) -> Result<(Plan, &'a str)> {
+    fn read<'a>(name: &str, text: &'a str) -> Result<(LineLayout, &'a str)> {
         // Skip leading blank lines, then look at the first line: a header, or the first record.
         let mut skipped = 0;
         let mut body = text;
@@ -466,7 +469,7 @@ impl Plan {
             }
         };
         Ok((
-            Plan {
+            LineLayout {
                 header,
                 fields,
                 subset,

@@ -48,47 +48,47 @@ impl Iterator for Chunks {
 /// An input held as a stage reads it several times: in memory when it fits one block (or cannot
 /// be read twice: standard input), else its file, read in chunks each time.
 #[derive(Debug, Clone)]
-pub enum Held {
+pub enum HeldInput {
     /// Loaded whole, with the SHA-256 of its text.
     Whole(Dataset, String),
     /// Read from its file in chunks at each pass.
     File(Input, LoadOptions),
 }
 
-impl Held {
+impl HeldInput {
     /// Holds an input: loads it whole when it fits one block or cannot be read twice.
-    pub fn read(input: &Input, options: &LoadOptions) -> Result<Held> {
+    pub fn read(input: &Input, options: &LoadOptions) -> Result<HeldInput> {
         if !super::stream::fits_one_block(input)
             && matches!(input, Input::Path(_) | Input::Member { .. })
         {
-            return Ok(Held::File(input.clone(), options.clone()));
+            return Ok(HeldInput::File(input.clone(), options.clone()));
         }
         let (ds, raw) = super::load_with_source(input, options)?;
         let sha = crate::output::sha256_hex(&raw.bytes);
-        Ok(Held::Whole(ds, sha))
+        Ok(HeldInput::Whole(ds, sha))
     }
 
     /// Its rows.
     pub fn rows(&self) -> Rows<'_> {
         match self {
-            Held::Whole(ds, _) => Rows::Frame(ds),
-            Held::File(input, options) => Rows::File(input, options),
+            HeldInput::Whole(ds, _) => Rows::Frame(ds),
+            HeldInput::File(input, options) => Rows::File(input, options),
         }
     }
 
     /// The dataset, when held whole.
     pub fn whole(&self) -> Option<&Dataset> {
         match self {
-            Held::Whole(ds, _) => Some(ds),
-            Held::File(..) => None,
+            HeldInput::Whole(ds, _) => Some(ds),
+            HeldInput::File(..) => None,
         }
     }
 
     /// The SHA-256 of its text (a file read in chunks is read through once more, unparsed).
     pub fn sha256(&self) -> Result<String> {
         match self {
-            Held::Whole(_, sha) => Ok(sha.clone()),
-            Held::File(input, options) => Stream::text_sha256(input, options),
+            HeldInput::Whole(_, sha) => Ok(sha.clone()),
+            HeldInput::File(input, options) => Stream::text_sha256(input, options),
         }
     }
 }

@@ -71,7 +71,7 @@ impl Input {
 
 /// The decompressed bytes of an input and the name to show for them.
 #[derive(Debug)]
-pub struct Raw {
+pub struct SourceText {
     /// The input's name: the path, `<stdin>`, or `archive.zip!entry`.
     pub name: String,
     /// The text, still unchecked.
@@ -108,12 +108,12 @@ impl Default for Limits {
 
 /// Reads an input whole and undoes any compression. `entry` picks the member of a `.zip` archive
 /// (an [`Input::Member`] names its own).
-pub fn read_input(input: &Input, entry: Option<&str>) -> Result<Raw> {
+pub fn read_input(input: &Input, entry: Option<&str>) -> Result<SourceText> {
     read_input_with(input, entry, Limits::default())
 }
 
 /// [`read_input`] with explicit limits.
-pub fn read_input_with(input: &Input, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+pub fn read_input_with(input: &Input, entry: Option<&str>, limits: Limits) -> Result<SourceText> {
     let (entry, member_given) = match input {
         Input::Member { member, .. } => (Some(member.as_str()), true),
         _ => (entry, false),
@@ -149,7 +149,7 @@ pub fn read_input_with(input: &Input, entry: Option<&str>, limits: Limits) -> Re
         }
     };
     let raw = unpack(
-        Raw {
+        SourceText {
             name,
             bytes,
             from_archive: false,
@@ -169,9 +169,14 @@ pub fn read_input_with(input: &Input, entry: Option<&str>, limits: Limits) -> Re
 
 /// Undoes the compression of bytes already in memory (`name` for messages), as [`read_input`]
 /// does for a file.
-pub fn read_bytes(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+pub fn read_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    entry: Option<&str>,
+    limits: Limits,
+) -> Result<SourceText> {
     unpack(
-        Raw {
+        SourceText {
             name: name.to_string(),
             bytes,
             from_archive: false,
@@ -216,7 +221,7 @@ fn read_file(path: &std::path::Path, len: u64) -> io::Result<Vec<u8>> {
 
 /// Undoes gzip and zip layers, at most [`MAX_LAYERS`] of them (a `.gz` inside a `.zip` included),
 /// each expanded as a stream within `limits`.
-fn unpack(mut raw: Raw, mut entry: Option<&str>, limits: Limits) -> Result<Raw> {
+fn unpack(mut raw: SourceText, mut entry: Option<&str>, limits: Limits) -> Result<SourceText> {
     let mut layers = 0;
     loop {
         let gzip = raw.bytes.starts_with(GZIP_MAGIC);
@@ -374,7 +379,7 @@ fn choose_entry(name: &str, names: &[String], entry: Option<&str>) -> Result<Str
     })
 }
 
-fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<Raw> {
+fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Result<SourceText> {
     let archive_error = |message: String| Error::Archive {
         path: name.to_string(),
         message,
@@ -395,7 +400,7 @@ fn unzip(name: &str, bytes: Vec<u8>, entry: Option<&str>, limits: Limits) -> Res
         limits,
         "zip entry",
     )?;
-    Ok(Raw {
+    Ok(SourceText {
         name: format!("{name}!{}", shown(&chosen)),
         bytes: out,
         from_archive: true,

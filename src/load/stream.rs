@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::parse::{Columns, Sink};
 use super::source::{self, Input};
-use super::{Dataset, LoadOptions, Parsed, Plan, check_start, check_text, parquet};
+use super::{Dataset, LineLayout, LoadOptions, Parsed, check_start, check_text, parquet};
 use crate::error::{Error, Result};
 
 /// Bytes of text parsed at a time (whole lines).
@@ -69,7 +69,7 @@ pub struct Stream {
     cutter: Option<Cutter>,
     /// Streamed inputs: the blocks of text a reading thread sends, one ahead of the parsing.
     blocks: Option<mpsc::Receiver<Message>>,
-    plan: Option<Plan>,
+    plan: Option<LineLayout>,
     rows: usize,
     /// Bytes of text read.
     bytes: usize,
@@ -359,7 +359,7 @@ impl Stream {
     }
 
     /// Parses an input read whole as its one chunk.
-    fn take_whole(mut self, raw: source::Raw) -> Result<Stream> {
+    fn take_whole(mut self, raw: source::SourceText) -> Result<Stream> {
         self.sha = Some(crate::output::sha256_hex(&raw.bytes));
         let ds = super::parse_any(&raw, &self.options)?;
         self.name = raw.name;
@@ -506,7 +506,7 @@ impl Stream {
                     if text.bytes().all(|b| b.is_ascii_whitespace()) {
                         continue;
                     }
-                    let (plan, body) = Plan::read(&self.name, text)?;
+                    let (plan, body) = LineLayout::read(&self.name, text)?;
                     let parsed = plan.parse_into(
                         self.name.clone(),
                         body,

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::schema;
 use crate::stats::drift::DriftReport;
 
-fn one(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
+fn test_file_section(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Result<()> {
     let (train, test) = (short(&d.train), short(&d.test));
     blocks.push(Block::Heading(format!("{} vs {}", train, test)));
     let novel_share = d.novel_rows as f64 / d.test_rows.max(1) as f64;
@@ -159,7 +159,7 @@ pub fn section(drift: &[DriftReport]) -> Result<Section> {
     let ids = super::slugs(&names);
     let mut blocks = Vec::new();
     for (d, id) in drift.iter().zip(&ids) {
-        one(d, id, &mut blocks)?;
+        test_file_section(d, id, &mut blocks)?;
     }
     Ok(Section {
         id: "drift".into(),

@@ -211,7 +211,7 @@ pub fn build(
     let test_rows: Vec<crate::load::rows::Rows<'_>> = inputs
         .test_rows
         .iter()
-        .map(crate::load::rows::Held::rows)
+        .map(crate::load::rows::HeldInput::rows)
         .collect();
     let tests = &test_rows;
     let fit = inputs

@@ -11,7 +11,7 @@ use super::FileOverview;
 use crate::clean;
 use crate::detect::Sampled;
 use crate::error::{Error, Result};
-use crate::load::rows::{Held, Rows};
+use crate::load::rows::{HeldInput, Rows};
 use crate::load::{self, Dataset};
 use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
@@ -59,7 +59,7 @@ pub struct Inputs {
     /// The test files.
     pub tests: Vec<Profile>,
     /// The test files' rows, for the detectors and classifiers (empty without them).
-    pub test_rows: Vec<Held>,
+    pub test_rows: Vec<HeldInput>,
     /// SHA-256 of each test file's text (to recognise the paper's files).
     pub test_sha256: Vec<String>,
 }
@@ -81,7 +81,7 @@ impl Inputs {
             tests: profiles,
             test_rows: tests
                 .iter()
-                .map(|t| Held::Whole(t.clone(), String::new()))
+                .map(|t| HeldInput::Whole(t.clone(), String::new()))
                 .collect(),
             test_sha256: Vec::new(),
         })
@@ -113,14 +113,14 @@ pub fn read_train(rows: Rows) -> Result<(Profile, StatsReport)> {
 }
 
 /// What one chunk adds besides the cleaning stage's findings.
-struct Acc {
+struct ProfileState {
     state: DescribeState,
     by_category: Vec<HashMap<String, [u64; 6]>>,
     difficulty: Option<Vec<u64>>,
 }
 
-impl Acc {
-    fn new(first: &Dataset) -> Result<Acc> {
+impl ProfileState {
+    fn new(first: &Dataset) -> Result<ProfileState> {
         if !first.layout.label {
             return Err(Error::Usage(format!(
                 "{}: has no labels, and a report needs them",
@@ -138,7 +138,7 @@ impl Acc {
                 max_distinct: None,
             },
         )?;
-        Ok(Acc {
+        Ok(ProfileState {
             state,
             by_category: schema::categorical_features()
                 .map(|_| HashMap::default())
@@ -188,13 +188,13 @@ impl Acc {
 
 /// Reads a file once: its overview figures and its describe state.
 pub fn profile(rows: Rows) -> Result<Profile> {
-    let mut acc: Option<Acc> = None;
+    let mut acc: Option<ProfileState> = None;
     let mut failed: Option<Error> = None;
     let chunks = rows.open()?.inspect(|chunk| {
         if let (Ok(ds), None) = (&chunk, &failed) {
             let step = match acc.as_mut() {
                 Some(a) => a.update(ds),
-                None => Acc::new(ds).and_then(|mut a| {
+                None => ProfileState::new(ds).and_then(|mut a| {
                     let r = a.update(ds);
                     acc = Some(a);
                     r

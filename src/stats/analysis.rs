@@ -147,7 +147,7 @@ fn to_nested(m: &Matrix) -> OrderedMap<OrderedMap<f64>> {
 
 /// The figures `stats` is built from, however the file was read (whole: [`analyse`]; in
 /// chunks: [`super::streamed`]).
-pub(crate) struct Parts {
+pub(crate) struct ReportParts {
     /// The input's name.
     pub path: String,
     /// Its rows.
@@ -181,13 +181,13 @@ pub fn analyse(ds: &Dataset, options: &StatsOptions) -> Result<StatsReport> {
 }
 
 /// The report from its parts.
-pub(crate) fn assemble(
-    parts: Parts,
+pub(crate) fn report_of_parts(
+    parts: ReportParts,
     options: &StatsOptions,
     duplicates: usize,
     conflicts: usize,
 ) -> StatsReport {
-    let Parts {
+    let ReportParts {
         path,
         rows,
         names,

@@ -139,37 +139,37 @@ pub struct FileSummary {
 
 /// A column `describe` can report on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
+enum DescribedColumn {
     Numeric(&'static str, Kind),
     Categorical(&'static str),
 }
 
 /// Every column of a dataset, in frame order: numeric features, categorical features, label,
 /// category, difficulty.
-fn available(absent: &[&str], difficulty: bool) -> Vec<Col> {
-    let mut cols: Vec<Col> = schema::FEATURES
+fn available(absent: &[&str], difficulty: bool) -> Vec<DescribedColumn> {
+    let mut cols: Vec<DescribedColumn> = schema::FEATURES
         .iter()
         .filter(|f| !absent.contains(&f.name))
         .map(|f| match f.kind {
-            Kind::Categorical => Col::Categorical(f.name),
-            k => Col::Numeric(f.name, k),
+            Kind::Categorical => DescribedColumn::Categorical(f.name),
+            k => DescribedColumn::Numeric(f.name, k),
         })
         .collect();
-    cols.push(Col::Categorical(schema::LABEL));
-    cols.push(Col::Categorical(schema::CATEGORY));
+    cols.push(DescribedColumn::Categorical(schema::LABEL));
+    cols.push(DescribedColumn::Categorical(schema::CATEGORY));
     if difficulty {
-        cols.push(Col::Numeric(schema::DIFFICULTY, Kind::Count));
+        cols.push(DescribedColumn::Numeric(schema::DIFFICULTY, Kind::Count));
     }
     cols
 }
 
-fn name_of(c: &Col) -> &'static str {
+fn name_of(c: &DescribedColumn) -> &'static str {
     match c {
-        Col::Numeric(n, _) | Col::Categorical(n) => n,
+        DescribedColumn::Numeric(n, _) | DescribedColumn::Categorical(n) => n,
     }
 }
 
-fn select(first: &First<'_>, wanted: Option<&[String]>) -> Result<Vec<Col>> {
+fn select(first: &FirstChunk<'_>, wanted: Option<&[String]>) -> Result<Vec<DescribedColumn>> {
     let all = available(first.absent, first.layout.difficulty);
     let Some(wanted) = wanted else {
         return Ok(all);
@@ -262,7 +262,7 @@ pub fn add_stream(
                 let st = match state {
                     Some(st) => st,
                     None => state.insert(DescribeState::new_for(
-                        First {
+                        FirstChunk {
                             name: &parsed.name,
                             layout: parsed.layout,
                             absent: &parsed.absent,
@@ -291,7 +291,7 @@ pub struct DescribeState {
     dotted: u64,
     difficulty: bool,
     absent: Vec<&'static str>,
-    cols: Vec<Col>,
+    cols: Vec<DescribedColumn>,
     by: Option<GroupBy>,
     rows: u64,
     numeric: Vec<Distribution>,
@@ -332,12 +332,12 @@ pub struct SavedState {
     /// Records.
     pub rows: u64,
     /// The distribution of each numeric column, in column order.
-    pub numeric: Vec<distribution::Saved>,
+    pub numeric: Vec<distribution::SavedDistribution>,
     /// The value counts of each categorical column, in column order (sorted by value).
     pub categorical: Vec<SavedCounts>,
     /// Per group: its name, rows and the distribution of each numeric column.
     #[serde(deserialize_with = "distribution::budget::counted")]
-    pub groups: Vec<(String, u64, Vec<distribution::Saved>)>,
+    pub groups: Vec<(String, u64, Vec<distribution::SavedDistribution>)>,
 }
 
 /// The value counts of one categorical column in a saved state (each value counts against
@@ -348,26 +348,26 @@ pub struct SavedCounts(
     #[serde(deserialize_with = "distribution::budget::counted")] pub Vec<(String, u64)>,
 );
 
-fn numeric_of(cols: &[Col]) -> Vec<(&'static str, Kind)> {
+fn numeric_of(cols: &[DescribedColumn]) -> Vec<(&'static str, Kind)> {
     cols.iter()
         .filter_map(|c| match *c {
-            Col::Numeric(n, k) => Some((n, k)),
-            Col::Categorical(_) => None,
+            DescribedColumn::Numeric(n, k) => Some((n, k)),
+            DescribedColumn::Categorical(_) => None,
         })
         .collect()
 }
 
-fn categorical_of(cols: &[Col]) -> Vec<&'static str> {
+fn categorical_of(cols: &[DescribedColumn]) -> Vec<&'static str> {
     cols.iter()
         .filter_map(|c| match *c {
-            Col::Categorical(n) => Some(n),
-            Col::Numeric(..) => None,
+            DescribedColumn::Categorical(n) => Some(n),
+            DescribedColumn::Numeric(..) => None,
         })
         .collect()
 }
 
 /// What a state needs of the first chunk read.
-struct First<'a> {
+struct FirstChunk<'a> {
     name: &'a str,
     layout: crate::load::Layout,
     absent: &'a [&'static str],
@@ -377,7 +377,7 @@ impl DescribeState {
     /// An empty state for inputs laid out as `first` (its columns chosen by `options`).
     pub fn new(first: &Dataset, options: &DescribeOptions) -> Result<DescribeState> {
         Self::new_for(
-            First {
+            FirstChunk {
                 name: &first.name,
                 layout: first.layout,
                 absent: &first.absent,
@@ -386,7 +386,7 @@ impl DescribeState {
         )
     }
 
-    fn new_for(first: First<'_>, options: &DescribeOptions) -> Result<DescribeState> {
+    fn new_for(first: FirstChunk<'_>, options: &DescribeOptions) -> Result<DescribeState> {
         let cols = select(&first, options.columns.as_deref())?;
         let n_numeric = numeric_of(&cols).len();
         let n_categorical = categorical_of(&cols).len();
@@ -445,7 +445,7 @@ impl DescribeState {
     /// Every column described, in order.
     pub fn columns(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.cols.iter().map(|c| match *c {
-            Col::Numeric(n, _) | Col::Categorical(n) => n,
+            DescribedColumn::Numeric(n, _) | DescribedColumn::Categorical(n) => n,
         })
     }
 
@@ -792,17 +792,19 @@ impl DescribeState {
         if s.format != STATE_FORMAT || s.format_version != 1 {
             return Err(bad(format!("not a {STATE_FORMAT} of version 1")));
         }
-        let col = |n: &str| -> Option<Col> {
+        let col = |n: &str| -> Option<DescribedColumn> {
             if let Some(f) = schema::feature(n) {
                 return Some(match f.kind {
-                    Kind::Categorical => Col::Categorical(f.name),
-                    k => Col::Numeric(f.name, k),
+                    Kind::Categorical => DescribedColumn::Categorical(f.name),
+                    k => DescribedColumn::Numeric(f.name, k),
                 });
             }
             match n {
-                schema::LABEL => Some(Col::Categorical(schema::LABEL)),
-                schema::CATEGORY => Some(Col::Categorical(schema::CATEGORY)),
-                schema::DIFFICULTY => Some(Col::Numeric(schema::DIFFICULTY, Kind::Count)),
+                schema::LABEL => Some(DescribedColumn::Categorical(schema::LABEL)),
+                schema::CATEGORY => Some(DescribedColumn::Categorical(schema::CATEGORY)),
+                schema::DIFFICULTY => {
+                    Some(DescribedColumn::Numeric(schema::DIFFICULTY, Kind::Count))
+                }
                 _ => None,
             }
         };
@@ -827,7 +829,7 @@ impl DescribeState {
             Some(other) => return Err(bad(format!("unknown grouping '{other}'"))),
         };
         let n_numeric = numeric_of(&cols).len();
-        let dists = |v: Vec<distribution::Saved>| -> Result<Vec<Distribution>> {
+        let dists = |v: Vec<distribution::SavedDistribution>| -> Result<Vec<Distribution>> {
             if v.len() != n_numeric {
                 return Err(bad(
                     "its numeric columns do not match its column list".into()

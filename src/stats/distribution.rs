@@ -26,7 +26,7 @@ pub struct Distribution {
 
 /// A distribution as saved in a state file (`--state-out`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Saved {
+pub struct SavedDistribution {
     /// Sorted distinct values.
     #[serde(deserialize_with = "budget::counted")]
     pub values: Vec<f64>,
@@ -220,8 +220,8 @@ impl Distribution {
     }
 
     /// The distribution as saved in a state file: its sorted distinct values and their counts.
-    pub fn to_saved(&self) -> Saved {
-        Saved {
+    pub fn to_saved(&self) -> SavedDistribution {
+        SavedDistribution {
             values: self.values.clone(),
             counts: self.counts.clone(),
         }
@@ -229,7 +229,7 @@ impl Distribution {
 
     /// A distribution read from a state file, checked: finite, strictly increasing values with
     /// positive counts.
-    pub fn from_saved(s: Saved) -> std::result::Result<Distribution, String> {
+    pub fn from_saved(s: SavedDistribution) -> std::result::Result<Distribution, String> {
         if s.values.len() != s.counts.len() {
             return Err("values and counts of different lengths".into());
         }

@@ -26,7 +26,7 @@ use crate::schema::{self, Category};
 /// What the second pass takes from the first: the numeric features' distributions (their means,
 /// average ranks and bin edges) and the categorical features.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct FirstPassFigures {
     /// The numeric features, in file order.
     pub names: Vec<String>,
     /// Their distributions over the whole dataset.
@@ -49,9 +49,9 @@ pub struct Plan {
     pub way: Way,
 }
 
-impl Plan {
+impl FirstPassFigures {
     /// The plan of a first pass that described (at least) the numeric features.
-    pub fn of(state: &DescribeState, bins: usize, first: String) -> Result<Plan> {
+    pub fn of(state: &DescribeState, bins: usize, first: String) -> Result<FirstPassFigures> {
         let names: Vec<String> = schema::numeric_features()
             .map(|f| f.name.to_string())
             .collect();
@@ -59,7 +59,7 @@ impl Plan {
             .iter()
             .map(|n| state.distribution(n).cloned())
             .collect::<Result<_>>()?;
-        Ok(Plan {
+        Ok(FirstPassFigures {
             way: Way::of(&dists, state.rows()),
             means: dists.iter().map(Distribution::mean).collect(),
             ranks: dists.iter().map(Distribution::average_ranks).collect(),
@@ -97,7 +97,7 @@ impl Plan {
 /// The second-pass state of `stats`.
 #[derive(Debug, Clone)]
 pub struct PairSums {
-    plan: Arc<Plan>,
+    plan: Arc<FirstPassFigures>,
     rows: u64,
     products: Products,
     numeric: Vec<Table<u32>>,
@@ -137,7 +137,7 @@ fn class_of(category: &str) -> Result<usize> {
 
 impl PairSums {
     /// An empty state for this plan.
-    pub fn new(plan: Arc<Plan>) -> PairSums {
+    pub fn new(plan: Arc<FirstPassFigures>) -> PairSums {
         PairSums {
             rows: 0,
             products: Products::new(&plan.way, plan.names.len()),
@@ -148,7 +148,7 @@ impl PairSums {
     }
 
     /// The plan.
-    pub fn plan(&self) -> &Plan {
+    pub fn plan(&self) -> &FirstPassFigures {
         &self.plan
     }
 
@@ -158,7 +158,10 @@ impl PairSums {
     }
 
     /// A state read back for `plan`, checked.
-    pub fn from_saved(plan: Arc<Plan>, s: SavedPairs) -> std::result::Result<PairSums, String> {
+    pub fn from_saved(
+        plan: Arc<FirstPassFigures>,
+        s: SavedPairs,
+    ) -> std::result::Result<PairSums, String> {
         let (k, t) = (plan.names.len(), plan.categorical.len());
         if s.numeric.len() != k || s.text.len() != t {
             return Err("the second pass holds other features than the first".into());

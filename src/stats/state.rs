@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::OrderedMap;
 use super::accumulate::Accumulator;
-use super::analysis::{Parts, StatsOptions, StatsReport, assemble};
+use super::analysis::{ReportParts, StatsOptions, StatsReport, report_of_parts};
 use super::describe::{self, DescribeOptions, DescribeState, GroupBy, SavedState};
 use super::duplicates::{DuplicateCounts, Duplicates, SavedDuplicates};
-use super::pairs::{PairSums, Plan, SavedPairs};
+use super::pairs::{FirstPassFigures, PairSums, SavedPairs};
 use crate::error::{Error, Result};
 use crate::load::Dataset;
 use crate::load::rows::Chunks;
@@ -95,8 +95,8 @@ impl FirstPass {
     }
 
     /// The plan of the second pass.
-    pub fn plan(&self, bins: usize) -> Result<Plan> {
-        Plan::of(&self.describe, bins, self.digest())
+    pub fn plan(&self, bins: usize) -> Result<FirstPassFigures> {
+        FirstPassFigures::of(&self.describe, bins, self.digest())
     }
 }
 
@@ -265,7 +265,7 @@ impl SavedStats {
     }
 
     /// The second pass this state holds, made with the first pass `plan` was made of.
-    pub fn into_second(self, shown: &str, plan: &Arc<Plan>) -> Result<PairSums> {
+    pub fn into_second(self, shown: &str, plan: &Arc<FirstPassFigures>) -> Result<PairSums> {
         let bad = |message: String| Error::Model {
             path: shown.to_string(),
             message,
@@ -323,7 +323,7 @@ fn figures_of(
         .map(|c| Ok((*c, state.value_counts(c)?.len())))
         .collect::<Result<Vec<_>>>()?;
     let summary = state.finish();
-    let parts = Parts {
+    let parts = ReportParts {
         path: summary.path.clone(),
         rows: summary.rows,
         names: plan.names.clone(),
@@ -335,7 +335,7 @@ fn figures_of(
         categorical_distinct,
         categories: state.value_counts(schema::CATEGORY)?,
     };
-    Ok(assemble(parts, options, duplicates, conflicts))
+    Ok(report_of_parts(parts, options, duplicates, conflicts))
 }
 
 /// The first pass over the chunks `open` opens, with the labels of unknown category met.
@@ -356,7 +356,10 @@ pub fn first_pass(
 }
 
 /// The second pass over the chunks `open` opens, with `plan`.
-pub fn second_pass(open: &dyn Fn() -> Result<Chunks>, plan: Arc<Plan>) -> Result<PairSums> {
+pub fn second_pass(
+    open: &dyn Fn() -> Result<Chunks>,
+    plan: Arc<FirstPassFigures>,
+) -> Result<PairSums> {
     let mut sums = PairSums::new(plan);
     for chunk in open()? {
         sums.update(&chunk?)?;
@@ -391,7 +394,7 @@ pub fn analyse_described(
             "the first pass did not describe the features grouped as the profile".into(),
         ));
     }
-    let plan = Plan::of(state, options.bins, String::new())?;
+    let plan = FirstPassFigures::of(state, options.bins, String::new())?;
     let second = second_pass(open, Arc::new(plan))?;
     if second.rows() != state.rows() {
         return Err(crate::load::rows::changed(state.path()));
