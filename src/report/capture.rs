@@ -209,6 +209,25 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
             wide: false,
         });
     }
+    let pairs = pairs_table(s);
+    let totals = totals_table(s);
+    Ok(Section {
+        id: "traffic".into(),
+        title: "Traffic".into(),
+        intro: format!(
+            "How much traffic {} holds, over time, by protocol and by address.",
+            crate::report::short(&s.file)
+        ),
+        blocks: vec![
+            Block::Table(totals),
+            Block::Figures(figures),
+            Block::Table(pairs),
+        ],
+    })
+}
+
+/// The busiest address pairs.
+fn pairs_table(s: &crate::capture::summary::TrafficSummary) -> Table {
     let mut pairs = Table::new(
         "ip-pairs",
         &[
@@ -238,6 +257,11 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
             ),
         ]);
     }
+    pairs
+}
+
+/// The capture's totals.
+fn totals_table(s: &crate::capture::summary::TrafficSummary) -> Table {
     let mut totals = Table::new("totals", &["figure", "value"]);
     let rows: Vec<(&str, Cell)> = vec![
         ("packets", Cell::Count(s.packets)),
@@ -259,19 +283,7 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
     for (k, v) in rows {
         totals.rows.push(vec![Cell::Text(k.into()), v]);
     }
-    Ok(Section {
-        id: "traffic".into(),
-        title: "Traffic".into(),
-        intro: format!(
-            "How much traffic {} holds, over time, by protocol and by address.",
-            crate::report::short(&s.file)
-        ),
-        blocks: vec![
-            Block::Table(totals),
-            Block::Figures(figures),
-            Block::Table(pairs),
-        ],
-    })
+    totals
 }
 
 fn quantile_rows(t: &mut Table, name: &str, q: &Option<Quantiles>) {

@@ -107,7 +107,25 @@ pub fn section(
         .map(|c| c.tests.iter().map(|t| t.file.clone()).collect())
         .unwrap_or_default();
     let file_ids = slugs(&files);
-    // Accuracy beside the paper's, one bar per test file.
+    accuracy_blocks(figures, &files, &mut blocks)?;
+    label_grids(figures, drift, overviews, &files, &file_ids, &mut blocks)?;
+    confusion_blocks(figures, &file_ids, &mut blocks)?;
+    Ok(Section {
+        id: "classifiers".into(),
+        title: "Classifiers".into(),
+        intro: "Which supervised model catches which attacks, beside the NSL-KDD paper's table; \
+                hybrids add an anomaly detector for the attacks the training file lacks."
+            .into(),
+        blocks,
+    })
+}
+
+/// Accuracy beside the paper's, one bar per test file, and the table of every figure.
+fn accuracy_blocks(
+    figures: &[ClassifierFigures],
+    files: &[String],
+    blocks: &mut Vec<Block>,
+) -> Result<()> {
     let paper: Vec<Option<ce::Paper>> = figures
         .first()
         .map(|c| c.tests.iter().map(|t| t.paper.clone()).collect())
@@ -206,9 +224,20 @@ pub fn section(
         }
     }
     blocks.push(Block::Table(t));
-    // Detection per label: which model catches which attack, novel labels starred.
+    Ok(())
+}
+
+/// Detection per label: which model catches which attack, novel labels starred.
+fn label_grids(
+    figures: &[ClassifierFigures],
+    drift: &[DriftReport],
+    overviews: &[super::FileOverview],
+    files: &[String],
+    file_ids: &[String],
+    blocks: &mut Vec<Block>,
+) -> Result<()> {
     let mut grids = Vec::new();
-    for (ti, (file, id)) in files.iter().zip(&file_ids).enumerate() {
+    for (ti, (file, id)) in files.iter().zip(file_ids.iter()).enumerate() {
         let novel = drift
             .iter()
             .find(|d| d.test == *file)
@@ -265,9 +294,17 @@ pub fn section(
         });
     }
     blocks.push(Block::Figures(grids));
-    // Confusion matrices (category and label targets).
+    Ok(())
+}
+
+/// Confusion matrices (category and label targets): a heat map and its table.
+fn confusion_blocks(
+    figures: &[ClassifierFigures],
+    file_ids: &[String],
+    blocks: &mut Vec<Block>,
+) -> Result<()> {
     for c in figures {
-        for (x, id) in c.tests.iter().zip(&file_ids) {
+        for (x, id) in c.tests.iter().zip(file_ids.iter()) {
             let Some(m) = &x.confusion else {
                 continue;
             };
@@ -313,14 +350,7 @@ pub fn section(
             blocks.push(Block::Table(t));
         }
     }
-    Ok(Section {
-        id: "classifiers".into(),
-        title: "Classifiers".into(),
-        intro: "Which supervised model catches which attacks, beside the NSL-KDD paper's table; \
-                hybrids add an anomaly detector for the attacks the training file lacks."
-            .into(),
-        blocks,
-    })
+    Ok(())
 }
 
 /// The classifiers' finding per test file: the most accurate model, and the paper's best beside

@@ -108,16 +108,23 @@ pub fn run(
         compositions.push(counts);
     }
     let evaluation = evaluate::evaluate_scores(&train.name, &models, &truths, &scores)?;
-    let attack: Vec<Vec<bool>> = truths
-        .iter()
-        .map(|t| {
-            t.categories()
-                .map(|c| c != Category::Normal.as_str())
-                .collect()
-        })
-        .collect();
+    Ok(Detected {
+        evaluation,
+        curves: curves_of(&models, &truths, &scores),
+        clusters: clusters_of(&models, &truths, &compositions),
+        percentiles: percentiles_of(&models, &truths, &scores),
+    })
+}
+
+/// Per model and test file, the spread of each category's scores as percentiles of the model's
+/// scores on the normal training rows.
+fn percentiles_of(
+    models: &[detect::Model],
+    truths: &[evaluate::Truth],
+    scores: &[Vec<Vec<f64>>],
+) -> Vec<Vec<OrderedMap<Spread>>> {
     let mut percentiles = Vec::new();
-    for (m, per_test) in models.iter().zip(&scores) {
+    for (m, per_test) in models.iter().zip(scores.iter()) {
         let mut per_file = Vec::new();
         for (t, s) in truths.iter().zip(per_test) {
             let mut groups: Vec<Vec<f64>> = vec![Vec::new(); Category::ALL.len()];
@@ -138,8 +145,25 @@ pub fn run(
         }
         percentiles.push(per_file);
     }
+    percentiles
+}
+
+/// Every model's ROC and precision-recall curves on every test file, thinned.
+fn curves_of(
+    models: &[detect::Model],
+    truths: &[evaluate::Truth],
+    scores: &[Vec<Vec<f64>>],
+) -> Vec<Curves> {
+    let attack: Vec<Vec<bool>> = truths
+        .iter()
+        .map(|t| {
+            t.categories()
+                .map(|c| c != Category::Normal.as_str())
+                .collect()
+        })
+        .collect();
     let mut curves = Vec::new();
-    for (m, per_test) in models.iter().zip(&scores) {
+    for (m, per_test) in models.iter().zip(scores.iter()) {
         for ((t, s), y) in truths.iter().zip(per_test).zip(&attack) {
             curves.push(Curves {
                 id: m.id().to_string(),
@@ -150,9 +174,18 @@ pub fn run(
             });
         }
     }
+    curves
+}
+
+/// Each k-means model's rows per (cluster, category) on every test file.
+fn clusters_of(
+    models: &[detect::Model],
+    truths: &[evaluate::Truth],
+    compositions: &[Vec<Option<Vec<[u64; 6]>>>],
+) -> Vec<ClusterComposition> {
     let mut clusters = Vec::new();
     for (i, m) in models.iter().enumerate() {
-        for (t, per_test) in truths.iter().zip(&compositions) {
+        for (t, per_test) in truths.iter().zip(compositions.iter()) {
             let Some(counts) = &per_test[i] else {
                 continue;
             };
@@ -176,12 +209,7 @@ pub fn run(
             });
         }
     }
-    Ok(Detected {
-        evaluation,
-        curves,
-        clusters,
-        percentiles,
-    })
+    clusters
 }
 
 fn box_of(s: &Spread) -> BoxFigures {
@@ -440,6 +468,13 @@ fn auc_table(e: &Evaluation) -> Table {
 }
 
 /// The detectors section.
+/// The test files of an evaluation: their names, short names and ids.
+struct TestFiles {
+    files: Vec<String>,
+    names: Vec<String>,
+    ids: Vec<String>,
+}
+
 pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Result<Section> {
     let e = &d.evaluation;
     let files: Vec<String> = e.detectors[0]
@@ -447,10 +482,11 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
         .iter()
         .map(|t| t.file.clone())
         .collect();
-    let test_ids = slugs(&files);
-    let tests: Vec<String> = files.iter().map(|f| short(f).to_string()).collect();
-    let detector_names: Vec<String> = e.detectors.iter().map(|x| x.label.clone()).collect();
-    let detector_ids = slugs(&detector_names);
+    let t = TestFiles {
+        ids: slugs(&files),
+        names: files.iter().map(|f| short(f).to_string()).collect(),
+        files,
+    };
     let mut blocks = vec![
         Block::Text(format!(
             "Each detector is fitted on the normal rows of {} and its threshold set so that 1% of \
@@ -460,11 +496,31 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
         )),
         Block::Table(auc_table(e)),
     ];
+    label_grids(d, drift, &t, &mut blocks)?;
+    curve_figures(d, &t, &mut blocks)?;
+    score_boxes(d, &t, &mut blocks)?;
+    cluster_blocks(d, &mut blocks)?;
+    Ok(Section {
+        id: "detectors".into(),
+        title: "Detectors".into(),
+        intro: "Anomaly detectors fitted on normal traffic only, and how well their scores \
+                separate each attack category and label from normal rows in the test files."
+            .into(),
+        blocks,
+    })
+}
 
-    // The answer per label: which detector catches which attack.
+/// Which detector catches which attack: one grid per test file.
+fn label_grids(
+    d: &Detected,
+    drift: &[crate::stats::drift::DriftReport],
+    t: &TestFiles,
+    blocks: &mut Vec<Block>,
+) -> Result<()> {
+    let (e, files, tests, test_ids) = (&d.evaluation, &t.files, &t.names, &t.ids);
     blocks.push(Block::Heading("Detection per label".into()));
     let mut grids = Vec::new();
-    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+    for (ti, (test, id)) in tests.iter().zip(test_ids.iter()).enumerate() {
         let novel = drift
             .iter()
             .find(|x| x.test == files[ti])
@@ -509,10 +565,15 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
     }
     blocks.push(Block::Figures(grids));
 
-    // Curves, one chart per test file and kind.
+    Ok(())
+}
+
+/// ROC and precision-recall curves, one chart per test file and kind.
+fn curve_figures(d: &Detected, t: &TestFiles, blocks: &mut Vec<Block>) -> Result<()> {
+    let (e, files, tests, test_ids) = (&d.evaluation, &t.files, &t.names, &t.ids);
     blocks.push(Block::Heading("ROC and precision-recall curves".into()));
     let mut figs = Vec::new();
-    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+    for (ti, (test, id)) in tests.iter().zip(test_ids.iter()).enumerate() {
         let t0 = &e.detectors[0].tests[ti];
         let normal_rows = t0
             .scores_by_category
@@ -585,7 +646,14 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
     }
     blocks.push(Block::Figures(figs));
 
-    // Box plots.
+    Ok(())
+}
+
+/// Box plots of the scores per category and label: on one percentile scale, then per detector.
+fn score_boxes(d: &Detected, t: &TestFiles, blocks: &mut Vec<Block>) -> Result<()> {
+    let (e, tests, test_ids) = (&d.evaluation, &t.names, &t.ids);
+    let detector_names: Vec<String> = e.detectors.iter().map(|x| x.label.clone()).collect();
+    let detector_ids = slugs(&detector_names);
     blocks.push(Block::Heading(
         "Scores per attack category and label".into(),
     ));
@@ -597,7 +665,7 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
             .into(),
     ));
     let mut comparable = Vec::new();
-    for (ti, (test, id)) in tests.iter().zip(&test_ids).enumerate() {
+    for (ti, (test, id)) in tests.iter().zip(test_ids.iter()).enumerate() {
         if let Some(svg) = percentile_chart(d, ti, test)? {
             comparable.push(Figure {
                 name: format!("scores-percentile-{id}"),
@@ -647,7 +715,11 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
         blocks.push(Block::Figures(chunk.to_vec()));
     }
 
-    // Detection rate per label.
+    Ok(())
+}
+
+/// The rows of each test file per k-means cluster, by category.
+fn cluster_blocks(d: &Detected, blocks: &mut Vec<Block>) -> Result<()> {
     if !d.clusters.is_empty() {
         blocks.push(Block::Heading("k-means clusters".into()));
         blocks.push(Block::Text(
@@ -724,12 +796,5 @@ pub fn section(d: &Detected, drift: &[crate::stats::drift::DriftReport]) -> Resu
         blocks.push(Block::Figures(figs));
         blocks.extend(tables.into_iter().map(Block::Table));
     }
-    Ok(Section {
-        id: "detectors".into(),
-        title: "Detectors".into(),
-        intro: "Anomaly detectors fitted on normal traffic only, and how well their scores \
-                separate each attack category and label from normal rows in the test files."
-            .into(),
-        blocks,
-    })
+    Ok(())
 }

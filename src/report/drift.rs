@@ -105,6 +105,17 @@ fn test_file_section(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Resu
     }
     blocks.push(Block::Figures(figures));
 
+    let [numeric, categorical, novel] = drift_tables(d, id);
+    // The shares of the categories are in the overview's table, all files side by side.
+    blocks.extend([Block::Table(categorical), Block::Table(numeric)]);
+    if !novel.rows.is_empty() {
+        blocks.push(Block::Table(novel));
+    }
+    Ok(())
+}
+
+/// The drift of each feature, numeric and categorical, and the novel labels, as tables.
+fn drift_tables(d: &DriftReport, id: &str) -> [Table; 3] {
     let mut numeric = Table::new(format!("drift-{id}"), &["feature", "KS", "PSI", "PSI bins"]);
     for (f, x) in d.numeric.iter() {
         numeric.rows.push(vec![
@@ -145,12 +156,7 @@ fn test_file_section(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Resu
             Cell::Count(*n),
         ]);
     }
-    // The shares of the categories are in the overview's table, all files side by side.
-    blocks.extend([Block::Table(categorical), Block::Table(numeric)]);
-    if !novel.rows.is_empty() {
-        blocks.push(Block::Table(novel));
-    }
-    Ok(())
+    [numeric, categorical, novel]
 }
 
 /// The train-vs-test section.

@@ -327,6 +327,23 @@ pub fn section(
         Block::Figures(overlays),
         Block::Heading("Categorical features".into()),
     ];
+    categorical_blocks(p, options, &mut blocks)?;
+    correlation_blocks(stats, &mut blocks)?;
+    let section = Section {
+        id: "features".into(),
+        title: "Features".into(),
+        intro: format!(
+            "How each feature of {} is distributed, how the most relevant ones differ between \
+             attack categories, and how the features correlate.",
+            super::short(p.state.path())
+        ),
+        blocks,
+    };
+    Ok((section, OrderedMap(histograms)))
+}
+
+/// Rows per value of each categorical feature, stacked by category, and their tables.
+fn categorical_blocks(p: &Profile, options: &ReportOptions, blocks: &mut Vec<Block>) -> Result<()> {
     let mut figs = Vec::new();
     let mut tables = Vec::new();
     for f in schema::categorical_features() {
@@ -346,6 +363,11 @@ pub fn section(
     }
     blocks.push(Block::Figures(figs));
     blocks.extend(tables.into_iter().map(Block::Table));
+    Ok(())
+}
+
+/// The correlation heat map, the strongly correlated pairs and the relevance ranking.
+fn correlation_blocks(stats: &StatsReport, blocks: &mut Vec<Block>) -> Result<()> {
     blocks.push(Block::Heading("Correlations".into()));
     blocks.push(Block::Figures(vec![Figure {
         name: "correlation".into(),
@@ -386,17 +408,7 @@ pub fn section(
         ]);
     }
     blocks.push(Block::Table(relevance));
-    let section = Section {
-        id: "features".into(),
-        title: "Features".into(),
-        intro: format!(
-            "How each feature of {} is distributed, how the most relevant ones differ between \
-             attack categories, and how the features correlate.",
-            super::short(p.state.path())
-        ),
-        blocks,
-    };
-    Ok((section, OrderedMap(histograms)))
+    Ok(())
 }
 
 #[cfg(test)]

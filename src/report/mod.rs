@@ -269,30 +269,8 @@ pub fn build(
     );
     let (features_section, histograms) = features?;
     // The answer first: the findings, the files, the detectors, the drift, then the features.
-    let mut found = findings::of(
-        &train.overview.file,
-        stats_report,
-        &drift,
-        detected.as_ref().map(|d| &d.evaluation),
-    );
-    // The classifiers' answer after the detectors' (before the data-quality count).
-    let at = found
-        .iter()
-        .position(|f| f.id == "novel_labels")
-        .unwrap_or(found.len());
-    for (i, f) in classifiers::findings(&classified).into_iter().enumerate() {
-        found.insert(at + i, f);
-    }
-    let sample_note = inputs.sampled.as_ref().map(|s| {
-        html::Block::Text(format!(
-            "The models were fitted on a seeded uniform sample of {} of the {} rows of {} \
-             (seed {}; `kddstat fit --sample`).",
-            crate::render::thousands(fit.map_or(0, |f| f.rows() as u64)),
-            crate::render::thousands(s.file_rows),
-            short(&train.overview.file),
-            s.seed
-        ))
-    });
+    let found = all_findings(inputs, &drift, detected.as_ref(), &classified);
+    let sample_note = sample_note(inputs, fit);
     let mut sections = vec![findings::section(&found), overview?];
     if let Some(mut s) = detector_section? {
         s.blocks.splice(0..0, sample_note.clone());
@@ -332,6 +310,44 @@ pub fn build(
         findings: found,
     };
     Ok(Report { summary, sections })
+}
+
+/// The findings of every stage: the detectors', then the classifiers' (before the data-quality
+/// count).
+fn all_findings(
+    inputs: &Inputs,
+    drift: &[drift_stats::DriftReport],
+    detected: Option<&detectors::Detected>,
+    classified: &[crate::evaluate::classifiers::ClassifierFigures],
+) -> Vec<findings::Finding> {
+    let mut found = findings::of(
+        &inputs.train.overview.file,
+        &inputs.stats,
+        drift,
+        detected.map(|d| &d.evaluation),
+    );
+    let at = found
+        .iter()
+        .position(|f| f.id == "novel_labels")
+        .unwrap_or(found.len());
+    for (i, f) in classifiers::findings(classified).into_iter().enumerate() {
+        found.insert(at + i, f);
+    }
+    found
+}
+
+/// The note that the models were fitted on a sample, when they were.
+fn sample_note(inputs: &Inputs, fit: Option<&crate::load::Dataset>) -> Option<html::Block> {
+    inputs.sampled.as_ref().map(|s| {
+        html::Block::Text(format!(
+            "The models were fitted on a seeded uniform sample of {} of the {} rows of {} \
+             (seed {}; `kddstat fit --sample`).",
+            crate::render::thousands(fit.map_or(0, |f| f.rows() as u64)),
+            crate::render::thousands(s.file_rows),
+            short(&inputs.train.overview.file),
+            s.seed
+        ))
+    })
 }
 
 impl Report {

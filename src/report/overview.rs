@@ -46,7 +46,22 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
     }
     blocks.push(Block::Table(table));
 
-    // Category shares, one stacked bar per file.
+    category_blocks(files, &mut blocks)?;
+    label_blocks(files, &ids, &mut blocks)?;
+    alert_blocks(stats, &mut blocks);
+    Ok(Section {
+        id: "overview".into(),
+        title: "Overview".into(),
+        intro: "The files, their rows, duplicates and conflicting labels, how the rows split into \
+                attack categories, labels and difficulty levels, and the data-quality alerts of \
+                the training file."
+            .into(),
+        blocks,
+    })
+}
+
+/// Category shares, one stacked bar per file, the difficulty levels, and their table.
+fn category_blocks(files: &[FileOverview], blocks: &mut Vec<Block>) -> Result<()> {
     let rows = files
         .iter()
         .map(|f| {
@@ -136,12 +151,17 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
     blocks.push(Block::Figures(figures));
     blocks.push(Block::Table(cat_table));
 
+    Ok(())
+}
+
+/// Rows per label in each file.
+fn label_blocks(files: &[FileOverview], ids: &[String], blocks: &mut Vec<Block>) -> Result<()> {
     blocks.push(Block::Heading("Labels".into()));
     blocks.push(Block::Text(
         "Rows per label in each file, on a log scale, coloured by attack category.".into(),
     ));
     let mut label_figures = Vec::new();
-    for (f, id) in files.iter().zip(&ids) {
+    for (f, id) in files.iter().zip(ids.iter()) {
         let rows = f
             .labels
             .iter()
@@ -169,6 +189,11 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
     }
     blocks.push(Block::Figures(label_figures));
 
+    Ok(())
+}
+
+/// The training file's data-quality alerts.
+fn alert_blocks(stats: &StatsReport, blocks: &mut Vec<Block>) {
     blocks.push(Block::Heading(format!("Alerts on {}", short(&stats.path))));
     let mut alerts = Table::new("alerts", &["kind", "column", "value", "alert"]);
     for a in &stats.alerts {
@@ -184,13 +209,4 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
     } else {
         blocks.push(Block::Table(alerts));
     }
-    Ok(Section {
-        id: "overview".into(),
-        title: "Overview".into(),
-        intro: "The files, their rows, duplicates and conflicting labels, how the rows split into \
-                attack categories, labels and difficulty levels, and the data-quality alerts of \
-                the training file."
-            .into(),
-        blocks,
-    })
 }
