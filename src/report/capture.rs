@@ -180,34 +180,8 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
         svg: talkers.draw()?,
         wide: false,
     });
-    // Per address over time, on the same buckets.
-    let mut series = Vec::new();
     if let Some(b) = &drawn {
-        for (i, h) in s
-            .hosts
-            .iter()
-            .take(crate::capture::timeline::HOSTS)
-            .enumerate()
-        {
-            let Ok(ip) = h.ip.parse() else {
-                continue;
-            };
-            let points = b.steps(&b.rates(&a.timelines.host(ip)));
-            series.push((h.ip.clone(), palette::series(i + 1), points));
-        }
-    }
-    if let (Some(b), false) = (&drawn, series.is_empty()) {
-        figures.push(Figure {
-            name: "talkers-over-time".into(),
-            caption: format!(
-                "Bytes per second sent and received by each of the {} busiest addresses, in {} \
-                 buckets on the same time axis as the traffic.",
-                series.len(),
-                width_words(b.width_ns)
-            ),
-            svg: over_time("Top talkers over time", b, series)?,
-            wide: false,
-        });
+        figures.extend(talkers_over_time(a, b)?);
     }
     let pairs = pairs_table(s);
     let totals = totals_table(s);
@@ -224,6 +198,38 @@ fn traffic_section(a: &Analysis) -> Result<Section> {
             Block::Table(pairs),
         ],
     })
+}
+
+/// Bytes per second of each of the busiest addresses, on the traffic's time buckets.
+fn talkers_over_time(a: &Analysis, b: &Buckets) -> Result<Option<Figure>> {
+    let mut series = Vec::new();
+    for (i, h) in a
+        .summary
+        .hosts
+        .iter()
+        .take(crate::capture::timeline::HOSTS)
+        .enumerate()
+    {
+        let Ok(ip) = h.ip.parse() else {
+            continue;
+        };
+        let points = b.steps(&b.rates(&a.timelines.host(ip)));
+        series.push((h.ip.clone(), palette::series(i + 1), points));
+    }
+    if series.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Figure {
+        name: "talkers-over-time".into(),
+        caption: format!(
+            "Bytes per second sent and received by each of the {} busiest addresses, in {} \
+             buckets on the same time axis as the traffic.",
+            series.len(),
+            width_words(b.width_ns)
+        ),
+        svg: over_time("Top talkers over time", b, series)?,
+        wide: false,
+    }))
 }
 
 /// The busiest address pairs.
