@@ -145,58 +145,9 @@ pub fn run(args: Args) -> Result<()> {
         let tests: Vec<Rows<'_>> = held.iter().map(HeldInput::rows).collect();
         let mut classifiers = Vec::new();
         let (train_name, models) = if fitting {
-            // A training file of more than `fit --sample`'s default rows is read in chunks and
-            // the models fitted on a seeded sample of it, as `fit` does.
-            let seed = args.params.seed();
-            bar.set_message(format!("reading {train}"));
-            let s = crate::load::sample::reservoir(
-                &crate::load::Input::from_arg(&train),
-                &args.input.options(false),
-                usize::try_from(super::models::DEFAULT_SAMPLE).unwrap_or(usize::MAX),
-                seed,
-            )?;
-            ui.warnings(&s.ds);
-            s.ds.require_all_features("evaluate")?;
-            let sampled = s.sampled().then_some(detect::Sampled {
-                file_rows: s.rows,
-                seed,
-            });
-            if s.sampled() {
-                ui.note(&format!(
-                    "{}: {} rows; fitting on a seeded sample of {}",
-                    s.ds.name,
-                    crate::render::thousands(s.rows),
-                    crate::render::thousands(s.ds.rows() as u64)
-                ));
-            }
-            let (ds, sha, known) = (s.ds, s.sha256, s.labels);
-            let options: Vec<FitOptions> = args
-                .detectors
-                .iter()
-                .map(|&d| args.params.options(d))
-                .collect::<Result<_>>()?;
-            let on_fit = |i: usize, o: &FitOptions| {
-                bar.set_message(format!(
-                    "fitting detector {}/{}: {}",
-                    i + 1,
-                    options.len(),
-                    o.detector().as_str()
-                ));
-            };
-            let mut models = detect::fit_many(&ds, &sha, &options, &on_fit)?;
-            for m in &mut models {
-                m.training.record_sample(sampled.clone());
-            }
-            if classifying {
-                let train = TrainRows {
-                    ds: &ds,
-                    sha: &sha,
-                    known: &known,
-                    sampled: &sampled,
-                };
-                classifiers = classify_all(&args, &train, &test_shas, &tests, &bar)?;
-            }
-            (ds.name.clone(), models)
+            let (name, models, fitted) = fit_all(&args, &train, &test_shas, &tests, &ui, &bar)?;
+            classifiers = fitted;
+            (name, models)
         } else {
             let models = args
                 .model
@@ -212,6 +163,76 @@ pub fn run(args: Args) -> Result<()> {
     })();
     bar.finish_and_clear();
     render::print(&render::evaluate::render(&loaded?, args.format)?)
+}
+
+/// Fits the detectors (and the classifiers and hybrids asked for) on a seeded sample of the
+/// training file, as `fit` does, and measures the classifiers on the test files.
+fn fit_all(
+    args: &Args,
+    train: &str,
+    test_shas: &[String],
+    tests: &[Rows<'_>],
+    ui: &Ui,
+    bar: &indicatif::ProgressBar,
+) -> Result<(
+    String,
+    Vec<Model>,
+    Vec<evaluate::classifiers::ClassifierFigures>,
+)> {
+    let classifying = !args.classifiers.is_empty() || !args.hybrid.is_empty();
+    let mut classifiers = Vec::new();
+    // A training file of more than `fit --sample`'s default rows is read in chunks and
+    // the models fitted on a seeded sample of it, as `fit` does.
+    let seed = args.params.seed();
+    bar.set_message(format!("reading {train}"));
+    let s = crate::load::sample::reservoir(
+        &crate::load::Input::from_arg(train),
+        &args.input.options(false),
+        usize::try_from(super::models::DEFAULT_SAMPLE).unwrap_or(usize::MAX),
+        seed,
+    )?;
+    ui.warnings(&s.ds);
+    s.ds.require_all_features("evaluate")?;
+    let sampled = s.sampled().then_some(detect::Sampled {
+        file_rows: s.rows,
+        seed,
+    });
+    if s.sampled() {
+        ui.note(&format!(
+            "{}: {} rows; fitting on a seeded sample of {}",
+            s.ds.name,
+            crate::render::thousands(s.rows),
+            crate::render::thousands(s.ds.rows() as u64)
+        ));
+    }
+    let (ds, sha, known) = (s.ds, s.sha256, s.labels);
+    let options: Vec<FitOptions> = args
+        .detectors
+        .iter()
+        .map(|&d| args.params.options(d))
+        .collect::<Result<_>>()?;
+    let on_fit = |i: usize, o: &FitOptions| {
+        bar.set_message(format!(
+            "fitting detector {}/{}: {}",
+            i + 1,
+            options.len(),
+            o.detector().as_str()
+        ));
+    };
+    let mut models = detect::fit_many(&ds, &sha, &options, &on_fit)?;
+    for m in &mut models {
+        m.training.record_sample(sampled.clone());
+    }
+    if classifying {
+        let train = TrainRows {
+            ds: &ds,
+            sha: &sha,
+            known: &known,
+            sampled: &sampled,
+        };
+        classifiers = classify_all(args, &train, test_shas, tests, bar)?;
+    }
+    Ok((ds.name.clone(), models, classifiers))
 }
 
 /// The rows models are fitted on: the training file or a sample of it.
