@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Byte-identity of kddstat's outputs against a previous release: the describe, stats and evaluate
-# JSON of the three NSL-KDD files, a model file per detector and classifier, and the report folder
-# of the main job, made by both binaries and compared byte for byte. Where a file differs, the
+# JSON of the three NSL-KDD files (and their terminal, Markdown and CSV forms), a model file per
+# detector and classifier, and the report folder of the main job, made by both binaries and
+# compared byte for byte. Where a file differs, the
 # JSON numbers that differ are counted with their largest difference (so a change of the last
 # bits is told apart from a change of meaning).
 #
@@ -43,6 +44,12 @@ outputs() {
         "$bin" describe "$data/$f" --by category --format json > "$out/describe-by-$f.json"
         "$bin" stats "$data/$f" --format json > "$out/stats-$f.json"
     done
+    for fmt in table markdown csv; do
+        "$bin" describe "$data/KDDTest+.txt" --by category --format "$fmt" > "$out/describe.$fmt"
+        "$bin" stats "$data/KDDTest+.txt" --format "$fmt" > "$out/stats.$fmt"
+        "$bin" compare --train "$data/KDDTrain+.txt" --test "$data/KDDTest+.txt" \
+            --format "$fmt" > "$out/compare.$fmt"
+    done
     for d in "${detectors[@]}"; do
         "$bin" fit --train "$data/KDDTrain+.txt" --detectors "$d" -o "$out/model-$d.json" -q
     done
@@ -52,6 +59,8 @@ outputs() {
     "$bin" evaluate --train "$data/KDDTrain+.txt" --test "$data/KDDTest+.txt" \
         --test "$data/KDDTest-21.txt" --detectors zscore,kmeans,gmm,iforest \
         --classifiers tree,forest,bayes,logistic --format json -q > "$out/evaluate.json"
+    "$bin" evaluate --train "$data/KDDTrain+.txt" --test "$data/KDDTest+.txt" \
+        --detectors zscore,gmm --classifiers tree --format table -q > "$out/evaluate.table"
     (cd "$out" && KDDSTAT_DATA="$data" "$bin" report -o report --force -q)
 }
 

@@ -95,3 +95,25 @@ pub fn csv_text(w: ::csv::Writer<Vec<u8>>) -> Result<String> {
         .map_err(|e| Error::Output(std::io::Error::other(e.to_string())))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
+
+/// A number with four significant digits: whole numbers with thousands separators, very large
+/// and very small ones with an exponent.
+pub fn significant(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || v == 0.0 {
+        return compact(v);
+    }
+    if v == v.trunc() && a < 1e9 {
+        let s = thousands(a as u64);
+        return if v < 0.0 { format!("-{s}") } else { s };
+    }
+    if !(1e-3..1e9).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    if decimals == 0 {
+        let s = thousands(a.round() as u64);
+        return if v < 0.0 { format!("-{s}") } else { s };
+    }
+    format!("{v:.decimals$}")
+}

@@ -59,5 +59,6 @@ pub mod render;
 pub mod report;
 pub mod schema;
 pub mod stats;
+pub mod table;
 
 pub use error::{Error, Result};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["error"],
     &["format", "schema", "output"],
-    &["connection"],
+    &["connection", "table"],
     &["load"],
     &["fetch", "stats"],
     &["data", "capture", "clean", "model"],
@@ -23,7 +23,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// The page toolkit (in `report/`) and what it may use.
 const TOOLKIT: &[&str] = &["report/plot", "report/html.rs", "report/palette.rs"];
-const TOOLKIT_USES: &[&str] = &["error", "format", "schema"];
+const TOOLKIT_USES: &[&str] = &["error", "format", "schema", "table"];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))

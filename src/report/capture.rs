@@ -234,7 +234,7 @@ fn talkers_over_time(a: &Analysis, b: &Buckets) -> Result<Option<Figure>> {
 
 /// The busiest address pairs.
 fn pairs_table(s: &crate::capture::summary::TrafficSummary) -> Table {
-    let mut pairs = Table::new(
+    let mut pairs = Table::named(
         "ip-pairs",
         &[
             "address",
@@ -268,7 +268,7 @@ fn pairs_table(s: &crate::capture::summary::TrafficSummary) -> Table {
 
 /// The capture's totals.
 fn totals_table(s: &crate::capture::summary::TrafficSummary) -> Table {
-    let mut totals = Table::new("totals", &["figure", "value"]);
+    let mut totals = Table::named("totals", &["figure", "value"]);
     let rows: Vec<(&str, Cell)> = vec![
         ("packets", Cell::Count(s.packets)),
         ("bytes on the wire", Cell::Count(s.bytes)),
@@ -335,7 +335,7 @@ fn connections_section(a: &Analysis) -> Result<Section> {
             wide: false,
         },
     ];
-    let mut timing = Table::new(
+    let mut timing = Table::named(
         "timing",
         &[
             "measure (ms)",
@@ -369,7 +369,7 @@ fn connections_section(a: &Analysis) -> Result<Section> {
 
 fn scans_section(a: &Analysis) -> Result<Section> {
     let s = &a.summary;
-    let mut t = Table::new(
+    let mut t = Table::named(
         "scans",
         &[
             "kind",
@@ -508,7 +508,7 @@ fn scores_section(a: &Analysis, model: &Model) -> Result<(Section, ScoreSummary)
         }]));
         let mut order: Vec<usize> = (0..scores.len()).collect();
         order.sort_by(|&x, &y| scores[y].total_cmp(&scores[x]).then(x.cmp(&y)));
-        let mut t = Table::new(
+        let mut t = Table::named(
             "top-scores",
             &[
                 "score",

@@ -185,7 +185,7 @@ fn accuracy_blocks(
         svg: chart.draw()?,
         wide: false,
     }]));
-    let mut t = Table::new(
+    let mut t = Table::named(
         "classifiers",
         &[
             "id",
@@ -315,7 +315,7 @@ fn confusion_blocks(
                 .unwrap_or_default();
             let mut header = vec!["true category"];
             header.extend(cols.iter().map(String::as_str));
-            let mut t = Table::new(format!("confusion-{}-{id}", super::slug(&c.id)), &header);
+            let mut t = Table::named(format!("confusion-{}-{id}", super::slug(&c.id)), &header);
             for (truth, row) in m.iter() {
                 let mut r = vec![Cell::Text(truth.to_string())];
                 r.extend(row.iter().map(|(_, n)| Cell::Count(*n)));

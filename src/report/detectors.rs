@@ -424,7 +424,7 @@ fn ordinal(p: f64) -> String {
 }
 
 fn auc_table(e: &Evaluation) -> Table {
-    let mut t = Table::new(
+    let mut t = Table::named(
         "detectors",
         &[
             "id",
@@ -778,7 +778,7 @@ fn cluster_blocks(d: &Detected, blocks: &mut Vec<Block>) -> Result<()> {
                 .copied()
                 .filter(|cat| c.clusters.iter().any(|m| m.get(cat.as_str()).is_some()))
                 .collect();
-            let mut t = Table::new(format!("clusters-{id}"), &["cluster"]);
+            let mut t = Table::named(format!("clusters-{id}"), &["cluster"]);
             for cat in &present {
                 t.header.push(cat.as_str().into());
             }

@@ -116,7 +116,7 @@ fn test_file_section(d: &DriftReport, id: &str, blocks: &mut Vec<Block>) -> Resu
 
 /// The drift of each feature, numeric and categorical, and the novel labels, as tables.
 fn drift_tables(d: &DriftReport, id: &str) -> [Table; 3] {
-    let mut numeric = Table::new(format!("drift-{id}"), &["feature", "KS", "PSI", "PSI bins"]);
+    let mut numeric = Table::named(format!("drift-{id}"), &["feature", "KS", "PSI", "PSI bins"]);
     for (f, x) in d.numeric.iter() {
         numeric.rows.push(vec![
             Cell::Text(f.to_string()),
@@ -125,7 +125,7 @@ fn drift_tables(d: &DriftReport, id: &str) -> [Table; 3] {
             Cell::Count(x.bins as u64),
         ]);
     }
-    let mut categorical = Table::new(
+    let mut categorical = Table::named(
         format!("drift-categorical-{id}"),
         &[
             "feature",
@@ -148,7 +148,7 @@ fn drift_tables(d: &DriftReport, id: &str) -> [Table; 3] {
             Cell::Text(list(&x.only_test)),
         ]);
     }
-    let mut novel = Table::new(format!("novel-{id}"), &["label", "category", "rows"]);
+    let mut novel = Table::named(format!("novel-{id}"), &["label", "category", "rows"]);
     for (l, n) in d.novel_labels.iter() {
         novel.rows.push(vec![
             Cell::Text(l.to_string()),

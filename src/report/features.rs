@@ -181,7 +181,7 @@ fn categorical_bars(p: &Profile, name: &str, top: usize) -> Result<(String, Tabl
     let present: Vec<usize> = (0..Category::ALL.len())
         .filter(|&k| counts.iter().any(|n| n[k] > 0))
         .collect();
-    let mut table = Table::new(format!("{name}-by-category"), &[name]);
+    let mut table = Table::named(format!("{name}-by-category"), &[name]);
     for &k in &present {
         table.header.push(Category::ALL[k].as_str().to_string());
     }
@@ -377,7 +377,7 @@ fn correlation_blocks(stats: &StatsReport, blocks: &mut Vec<Block>) -> Result<()
         svg: heat_map(stats)?,
         wide: true,
     }]));
-    let mut pairs = Table::new(
+    let mut pairs = Table::named(
         "strong-pairs",
         &["feature", "feature", "Pearson r", "Spearman rho"],
     );
@@ -395,7 +395,7 @@ fn correlation_blocks(stats: &StatsReport, blocks: &mut Vec<Block>) -> Result<()
     )));
     blocks.push(Block::Table(pairs));
     blocks.push(Block::Heading("Relevance to the attack category".into()));
-    let mut relevance = Table::new(
+    let mut relevance = Table::named(
         "relevance",
         &["feature", "mutual information (nats)", "gain ratio", "bins"],
     );

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::format::{compact, thousands};
+pub use crate::format::significant;
+pub use crate::table::{Cell, Table};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -44,127 +45,6 @@ fn escape_chars(text: &str) -> String {
     out
 }
 
-/// A number with four significant digits: whole numbers with thousands separators, very large
-/// and very small ones with an exponent.
-pub fn significant(v: f64) -> String {
-    let a = v.abs();
-    if !v.is_finite() || v == 0.0 {
-        return compact(v);
-    }
-    if v == v.trunc() && a < 1e9 {
-        let s = thousands(a as u64);
-        return if v < 0.0 { format!("-{s}") } else { s };
-    }
-    if !(1e-3..1e9).contains(&a) {
-        return format!("{v:.3e}");
-    }
-    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
-    if decimals == 0 {
-        let s = thousands(a.round() as u64);
-        return if v < 0.0 { format!("-{s}") } else { s };
-    }
-    format!("{v:.decimals$}")
-}
-
-/// A table cell.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    /// Text (left-aligned).
-    Text(String),
-    /// A count (thousands separators on the page, plain in CSV).
-    Count(u64),
-    /// A measure (four significant digits on the page, whole numbers with thousands separators;
-    /// full precision in CSV).
-    Number(f64),
-    /// A share in [0, 1] (a percentage on the page, the fraction in CSV).
-    Share(f64),
-}
-
-impl Cell {
-    fn html(&self) -> String {
-        match self {
-            Cell::Text(t) => escape(t),
-            Cell::Count(n) => thousands(*n),
-            Cell::Number(v) if v.is_nan() => "–".into(),
-            Cell::Number(v) => significant(*v),
-            Cell::Share(v) if v.is_nan() => "–".into(),
-            Cell::Share(v) => format!("{:.2}%", 100.0 * v),
-        }
-    }
-
-    fn csv(&self) -> String {
-        match self {
-            Cell::Text(t) => crate::format::csv_safe(t),
-            Cell::Count(n) => n.to_string(),
-            Cell::Number(v) | Cell::Share(v) if v.is_nan() => String::new(),
-            Cell::Number(v) | Cell::Share(v) => v.to_string(),
-        }
-    }
-
-    fn numeric(&self) -> bool {
-        !matches!(self, Cell::Text(_))
-    }
-}
-
-/// A table shown on the page and written to `tables/NAME.csv`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    /// File name without `.csv`.
-    pub name: String,
-    /// Column headers.
-    pub header: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<Cell>>,
-}
-
-impl Table {
-    /// A table with these headers.
-    pub fn new(name: impl Into<String>, header: &[&str]) -> Table {
-        Table {
-            name: name.into(),
-            header: header.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// The CSV text: a header line and one line per row, numbers at full precision.
-    pub fn to_csv(&self) -> crate::Result<String> {
-        let mut w = ::csv::Writer::from_writer(Vec::new());
-        let fail = |e: ::csv::Error| crate::Error::Output(std::io::Error::other(e.to_string()));
-        let header: Vec<String> = self
-            .header
-            .iter()
-            .map(|h| crate::format::snake_case(h))
-            .collect();
-        w.write_record(&header).map_err(fail)?;
-        for r in &self.rows {
-            w.write_record(r.iter().map(Cell::csv)).map_err(fail)?;
-        }
-        crate::format::csv_text(w)
-    }
-
-    fn to_html(&self, out: &mut String) {
-        out.push_str("<div class=\"table\"><table>\n<thead><tr>");
-        for h in &self.header {
-            let _ = write!(out, "<th>{}</th>", escape(h));
-        }
-        out.push_str("</tr></thead>\n<tbody>\n");
-        for r in &self.rows {
-            out.push_str("<tr>");
-            for c in r {
-                let class = if c.numeric() { " class=\"n\"" } else { "" };
-                let _ = write!(out, "<td{class}>{}</td>", c.html());
-            }
-            out.push_str("</tr>\n");
-        }
-        let _ = writeln!(
-            out,
-            "</tbody></table><p class=\"csv\"><a href=\"tables/{0}.csv\">tables/{0}.csv</a></p></div>",
-            escape(&self.name)
-        );
-    }
-}
-
 /// A plot shown on the page and written to `plots/NAME.svg`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
@@ -176,6 +56,28 @@ pub struct Figure {
     pub svg: String,
     /// Shown at full width (else two a row).
     pub wide: bool,
+}
+
+/// A table as HTML (numbers right-aligned), with a link to its CSV file.
+fn table_html(t: &Table, out: &mut String) {
+    out.push_str("<div class=\"table\"><table>\n<thead><tr>");
+    for h in &t.header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for r in &t.rows {
+        out.push_str("<tr>");
+        for c in r {
+            let class = if c.numeric() { " class=\"n\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(&c.display()));
+        }
+        out.push_str("</tr>\n");
+    }
+    let _ = writeln!(
+        out,
+        "</tbody></table><p class=\"csv\"><a href=\"tables/{0}.csv\">tables/{0}.csv</a></p></div>",
+        escape(&t.name)
+    );
 }
 
 /// A piece of a section.
@@ -324,7 +226,7 @@ pub fn page(title: &str, meta: &[String], sections: &[Section]) -> String {
                     }
                     out.push_str("</ul>\n");
                 }
-                Block::Table(t) => t.to_html(&mut out),
+                Block::Table(t) => table_html(t, &mut out),
                 Block::Figures(figs) => {
                     out.push_str("<div class=\"figs\">\n");
                     for f in figs {
@@ -408,7 +310,7 @@ mod tests {
             escape("<script>alert('x')</script> & \""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;"
         );
-        let mut t = Table::new("t", &["label"]);
+        let mut t = Table::named("t", &["label"]);
         t.rows.push(vec![Cell::Text("<b>x</b>".into())]);
         let s = Section {
             id: "a".into(),
@@ -423,7 +325,7 @@ mod tests {
 
     #[test]
     fn cells_on_the_page_and_in_csv() {
-        let mut t = Table::new("t", &["a", "b", "c"]);
+        let mut t = Table::named("t", &["a", "b", "c"]);
         t.rows.push(vec![
             Cell::Count(12345),
             Cell::Share(0.123456),
@@ -431,7 +333,7 @@ mod tests {
         ]);
         assert_eq!(t.to_csv().unwrap(), "a,b,c\n12345,0.123456,\n");
         let mut html = String::new();
-        t.to_html(&mut html);
+        table_html(&t, &mut html);
         assert!(html.contains(">12,345<") && html.contains(">12.35%<") && html.contains(">–<"));
     }
 

@@ -21,7 +21,7 @@ pub fn section(files: &[FileOverview], stats: &StatsReport) -> Result<Section> {
     let ids = slugs(&names);
     let mut blocks = Vec::new();
 
-    let mut table = Table::new(
+    let mut table = Table::named(
         "files",
         &[
             "file",
@@ -86,7 +86,7 @@ fn category_blocks(files: &[FileOverview], blocks: &mut Vec<Block>) -> Result<()
         legend: category_legend(),
         marks: Vec::new(),
     };
-    let mut cat_table = Table::new("categories", &["category"]);
+    let mut cat_table = Table::named("categories", &["category"]);
     for f in files {
         cat_table.header.push(format!("{} rows", short(&f.file)));
         cat_table.header.push(format!("{} share", short(&f.file)));
@@ -195,7 +195,7 @@ fn label_blocks(files: &[FileOverview], ids: &[String], blocks: &mut Vec<Block>)
 /// The training file's data-quality alerts.
 fn alert_blocks(stats: &StatsReport, blocks: &mut Vec<Block>) {
     blocks.push(Block::Heading(format!("Alerts on {}", short(&stats.path))));
-    let mut alerts = Table::new("alerts", &["kind", "column", "value", "alert"]);
+    let mut alerts = Table::named("alerts", &["kind", "column", "value", "alert"]);
     for a in &stats.alerts {
         alerts.rows.push(vec![
             Cell::Text(a.kind.into()),
