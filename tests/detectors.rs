@@ -467,3 +467,88 @@ fn version_1_model_files_are_still_read() {
     };
     assert_eq!(score("v1.json"), score("e.json"));
 }
+
+/// `--param KEY=VALUE` sets any field of a detector's parameter struct by its name: the same
+/// model as the dedicated flag; unknown names, wrong types, bad values and a key set twice are one
+/// line each, exit 2.
+#[test]
+fn any_parameter_is_settable_by_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = common::fixture_path("report_train.txt");
+    let fit = |extra: &[&str], out: &str| {
+        common::kddstat()
+            .args(["fit", "--train"])
+            .arg(&train)
+            .args(extra)
+            .args(["-o", out, "-q"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(
+        fit(&["--detectors", "kmeans", "--k", "3"], "a.json")
+            .status
+            .success()
+    );
+    assert!(
+        fit(&["--detectors", "kmeans", "--param", "k=3"], "b.json")
+            .status
+            .success()
+    );
+    let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+    assert_eq!(read("a.json"), read("b.json"));
+    assert!(
+        fit(
+            &[
+                "--detectors",
+                "gmm",
+                "--param",
+                "covariance=full",
+                "--param",
+                "components=2"
+            ],
+            "c.json"
+        )
+        .status
+        .success()
+    );
+    let model: serde_json::Value = serde_json::from_slice(&read("c.json")).unwrap();
+    assert_eq!(model["parameters"]["covariance"], "full");
+    for (extra, needle) in [
+        (
+            &["--detectors", "kmeans", "--param", "depth=3"][..],
+            "no detector has a parameter 'depth'",
+        ),
+        (
+            &["--detectors", "kmeans", "--param", "k=zero"][..],
+            "does not fit kmeans's parameters",
+        ),
+        (
+            &["--detectors", "kmeans", "--param", "k=0"][..],
+            "between 1 and",
+        ),
+        (
+            &["--detectors", "kmeans", "--k", "3", "--param", "k=4"][..],
+            "sets already",
+        ),
+        (
+            &["--detectors", "kmeans", "--param", "components=4"][..],
+            "applies to gmm only",
+        ),
+        (
+            &["--detectors", "kmeans", "--param", "detector=gmm"][..],
+            "no detector has a parameter",
+        ),
+        (&["--detectors", "kmeans", "--param", "k"][..], "KEY=VALUE"),
+    ] {
+        let out = fit(extra, "x.json");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        // clap's own parse errors add its usual hint line.
+        assert!(
+            err.lines().count() == 1 || needle == "KEY=VALUE",
+            "{extra:?}: {err}"
+        );
+        assert!(err.contains(needle), "{extra:?}: {err}");
+    }
+}

@@ -67,6 +67,31 @@ pub struct DetectorArgs {
     /// four].
     #[arg(long, value_enum, value_delimiter = ',', value_parser = member_name, help_heading = "Detector parameters")]
     pub members: Option<Vec<DetectorName>>,
+    /// Any parameter of the fitted detectors by its name in the model file, KEY=VALUE
+    /// (repeatable; the value read as JSON, else as text): every field of a detector's parameter
+    /// struct is settable this way, a new detector's included, with no code in the command layer.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = key_value, help_heading = "Detector parameters")]
+    pub param: Vec<(String, serde_json::Value)>,
+}
+
+/// `KEY=VALUE` of `--param`: the value as JSON (`8`, `true`, `1e-3`), else as text (`full`).
+fn key_value(s: &str) -> std::result::Result<(String, serde_json::Value), String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
+    let key = key.trim();
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+    {
+        return Err(format!(
+            "'{key}' is not a parameter name (lowercase, digits and _)"
+        ));
+    }
+    let value = serde_json::from_str(value.trim())
+        .unwrap_or_else(|_| serde_json::Value::String(value.trim().to_string()));
+    Ok((key.to_string(), value))
 }
 
 /// An ensemble member: any detector but the ensemble itself.
@@ -90,12 +115,12 @@ pub enum FitOn {
 impl DetectorArgs {
     /// The detector parameters given, as (flag, key in the parameter structs, value). Which
     /// detectors a flag applies to follows from the keys of their parameter structs.
-    pub(crate) fn given(&self) -> Vec<(&'static str, &'static str, serde_json::Value)> {
+    pub(crate) fn given(&self) -> Vec<(String, String, serde_json::Value)> {
         use serde_json::json;
         let mut out = Vec::new();
-        let mut add = |flag, key, value: Option<serde_json::Value>| {
+        let mut add = |flag: &str, key: &str, value: Option<serde_json::Value>| {
             if let Some(v) = value {
-                out.push((flag, key, v));
+                out.push((flag.to_string(), key.to_string(), v));
             }
         };
         add("--agg", "aggregate", self.agg.map(|v| json!(v)));
@@ -131,6 +156,9 @@ impl DetectorArgs {
             "members",
             self.members.as_ref().map(|_| json!([])),
         );
+        for (key, value) in &self.param {
+            out.push((format!("--param {key}"), key.clone(), value.clone()));
+        }
         out
     }
 
@@ -153,13 +181,26 @@ impl DetectorArgs {
         if detectors.contains(&DetectorName::Ensemble) {
             fitted.extend(self.members());
         }
-        for (flag, key, _) in self.given() {
+        let given = self.given();
+        for (i, (flag, key, _)) in given.iter().enumerate() {
+            if let Some((other, _, _)) = given[..i].iter().find(|(_, k, _)| k == key) {
+                return Err(Error::Usage(format!(
+                    "{flag} sets '{key}', which {other} sets already"
+                )));
+            }
             if !fitted.iter().any(|d| has_key(*d, key)) {
                 let to: Vec<&str> = DetectorName::ALL
                     .iter()
                     .filter(|d| has_key(**d, key))
                     .map(|d| d.as_str())
                     .collect();
+                if to.is_empty() {
+                    let known: Vec<String> = fitted.iter().flat_map(|d| keys_of(*d)).collect();
+                    return Err(Error::Usage(format!(
+                        "{flag}: no detector has a parameter '{key}' (the fitted ones have: {})",
+                        known.join(", ")
+                    )));
+                }
                 return Err(Error::Usage(format!(
                     "{flag} applies to {} only, which is not fitted here",
                     to.join(", ")
@@ -208,13 +249,18 @@ impl DetectorArgs {
             .map_err(|e| Error::Internal(format!("detector parameters: {e}")))?;
         if let Some(fields) = value.as_object_mut() {
             for (_, key, v) in self.given() {
-                if fields.contains_key(key) {
-                    fields.insert(key.to_string(), v);
+                if fields.contains_key(&key) {
+                    fields.insert(key, v);
                 }
             }
         }
-        serde_json::from_value(value)
-            .map_err(|e| Error::Internal(format!("detector parameters: {e}")))
+        // Only --param can give a value of the wrong type (the other flags are typed).
+        serde_json::from_value(value).map_err(|e| {
+            Error::Usage(format!(
+                "--param: a value does not fit {}'s parameters ({e})",
+                detector.as_str()
+            ))
+        })
     }
 
     /// The fit options for one detector (defaults where a flag was not given), checked.
@@ -232,11 +278,23 @@ impl DetectorArgs {
 }
 
 /// Whether a detector's parameter struct has the field `key`.
-fn has_key(d: DetectorName, key: &str) -> bool {
+/// The parameter names of a detector: its parameter struct's fields.
+fn keys_of(d: DetectorName) -> Vec<String> {
     serde_json::to_value(d.defaults())
         .ok()
-        .and_then(|v| v.as_object().map(|o| o.contains_key(key)))
-        .unwrap_or(false)
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| o.keys().filter(|k| *k != "detector").cloned().collect())
+        })
+        .unwrap_or_default()
+}
+
+fn has_key(d: DetectorName, key: &str) -> bool {
+    key != "detector"
+        && serde_json::to_value(d.defaults())
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.contains_key(key)))
+            .unwrap_or(false)
 }
 
 /// The rows a model is fitted on at most by default (`--sample`): 200,000 rows keep `fit` of any

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<()> {
         .params
         .given()
         .into_iter()
-        .find(|(_, key, _)| varied.contains(key))
+        .find(|(_, key, _)| varied.contains(&key.as_str()))
     {
         return Err(Error::Usage(format!(
             "{flag} is chosen by tune's search for {} (it varies {}); use fit to set it yourself",
