@@ -7,6 +7,7 @@ default, 1.9 GB), then
   column (Spark's percentiles are approximate, kddstat's exact);
 - ``kddstat.spark.describe(df)`` of the already-loaded, cached DataFrame against ``df.summary()`` of
   the same cached DataFrame;
+- ``kddstat.spark.stats(paths)`` (the two passes of ``stats``, each a job whose states are merged);
 - single-machine ``kddstat describe`` of the same files (the overhead of going through Spark);
 
 and the peak resident memory of the executors' Python workers (sampled from /proc while the jobs
@@ -101,6 +102,7 @@ def timed(label, f):
 
 numeric = [n for n in ks.NAMES[:41] if n not in ("protocol_type", "service", "flag")]
 ours = timed("kddstat.spark.describe(paths)", lambda: ks.describe(paths).to_dict())
+timed("kddstat.spark.stats(paths) (two jobs: first and second passes)", lambda: ks.stats(paths))
 df = spark.read.csv(paths, inferSchema=True).toDF(*ks.NAMES)
 timed("spark.read.csv(paths, inferSchema=True).summary()", lambda: df.summary().collect())
 timed(
