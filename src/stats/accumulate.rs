@@ -7,10 +7,13 @@
 //! order, finish into the figures of the whole, to the bit. Nothing else merges partial results.
 //!
 //! Implemented by: [`crate::stats::describe::DescribeState`] (describe, compare, and the first
-//! pass of stats), [`crate::stats::duplicates::Duplicates`], [`crate::stats::pairs::PairSums`]
-//! (the second pass of stats), [`crate::stats::state::StatsState`] (both passes),
-//! [`crate::stats::exact::ExactSum`], [`crate::stats::Distribution`] and the score counts that
-//! evaluate merges ([`crate::stats::metrics::ScoreCounts`]).
+//! pass of stats), [`crate::stats::duplicates::Duplicates`], [`crate::stats::state::FirstPass`]
+//! (the first pass of stats), [`crate::stats::pairs::PairSums`] (its second pass),
+//! [`crate::stats::exact::ExactSum`], [`crate::stats::Distribution`],
+//! [`crate::stats::relevance::Table`] and the score counts that evaluate merges
+//! (`evaluate::counts::ScoreCounts`, a higher layer). The parser's per-piece counters
+//! (`stats::tally::Tally`) are a parse sink that the describe state absorbs, not a state of their
+//! own.
 
 use crate::error::Result;
 
@@ -64,4 +67,95 @@ pub fn merge_all<A: Accumulator>(states: impl IntoIterator<Item = A>) -> Result<
         }
     }
     Ok(merged)
+}
+
+impl Accumulator for super::exact::ExactSum {
+    type Batch = [f64];
+    type Figures = f64;
+    type Saved = super::exact::SavedSum;
+
+    fn update(&mut self, batch: &[f64]) -> Result<()> {
+        self.add_all(batch.iter().copied());
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        super::exact::ExactSum::merge(self, &other);
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<f64> {
+        Ok(self.value())
+    }
+
+    fn save(&self) -> Self::Saved {
+        self.to_saved()
+    }
+
+    fn memory(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+}
+
+impl Accumulator for super::Distribution {
+    type Batch = [f64];
+    type Figures = super::Distribution;
+    type Saved = super::distribution::SavedDistribution;
+
+    fn update(&mut self, batch: &[f64]) -> Result<()> {
+        *self = super::Distribution::merge(self, &super::Distribution::from_f64(&[batch]));
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        *self = super::Distribution::merge(self, &other);
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<super::Distribution> {
+        Ok(self.clone())
+    }
+
+    fn save(&self) -> Self::Saved {
+        self.to_saved()
+    }
+
+    fn memory(&self) -> usize {
+        self.distinct() * 16
+    }
+}
+
+impl<K: Eq + std::hash::Hash + Clone + Ord> Accumulator for super::relevance::Table<K> {
+    type Batch = [(K, usize)];
+    type Figures = (f64, f64);
+    type Saved = Vec<(K, [u64; super::relevance::CLASSES])>;
+
+    fn update(&mut self, batch: &[(K, usize)]) -> Result<()> {
+        for (k, class) in batch {
+            if *class >= super::relevance::CLASSES {
+                return Err(crate::error::Error::Internal(format!("no class {class}")));
+            }
+            self.add(k, *class);
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        super::relevance::Table::merge(self, other);
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<(f64, f64)> {
+        Ok(self.figures())
+    }
+
+    fn save(&self) -> Self::Saved {
+        let mut cells: Vec<_> = self.cells().map(|(k, c)| (k.clone(), *c)).collect();
+        cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        cells
+    }
+
+    fn memory(&self) -> usize {
+        self.distinct() * (std::mem::size_of::<K>() + 8 * super::relevance::CLASSES) * 8 / 7
+    }
 }

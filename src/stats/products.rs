@@ -11,7 +11,7 @@
 //! - **exact sums** otherwise: each value is centred on the (double) mean, and the exact products
 //!   of centred values summed exactly ([`ExactSum`]), rounded once. About 8 ns a product.
 //!
-//! Rows are taken [`BLOCK`] at a time, so the memory of a chunk's split values stays bounded.
+//! Rows are taken 16,384 at a time, so the memory of a chunk's split values stays bounded.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
