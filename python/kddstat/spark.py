@@ -78,33 +78,38 @@ def _fault_injection() -> None:
 _ROWS_AT_ONCE = 65_536
 
 
-def _states_of_batches(by: Optional[str], columns: Optional[Sequence[str]]):
+def _per_partition(state_of_table: Any, merge: Any):
+    """A ``mapInArrow`` function: a partition's rows taken :data:`_ROWS_AT_ONCE` at a time, each
+    chunk's state made by ``state_of_table`` (a pyarrow Table to state bytes) and the chunks'
+    states merged by ``merge``; yields one row holding the partition's state."""
+
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
         _fault_injection()
-        state = None
+        state: Optional[bytes] = None
         pending: List[Any] = []
         rows = 0
-
-        def described(pending: List[Any], state: Any) -> Any:
-            part = _k.DescribeState(by=by, columns=columns).update(pa.Table.from_batches(pending))
-            return part if state is None else state.merge(part)
-
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             pending.append(batch)
             rows += batch.num_rows
             if rows >= _ROWS_AT_ONCE:
-                state = described(pending, state)
+                state = merge(state, state_of_table(pa.Table.from_batches(pending)))
                 pending, rows = [], 0
         if pending:
-            state = described(pending, state)
+            state = merge(state, state_of_table(pa.Table.from_batches(pending)))
         if state is not None:
-            yield pa.RecordBatch.from_pydict({"state": [state.to_bytes()]})
+            yield pa.RecordBatch.from_pydict({"state": [state]})
 
     return run
+
+
+def _states_of_batches(by: Optional[str], columns: Optional[Sequence[str]]):
+    return _per_partition(
+        lambda table: _k.DescribeState(by=by, columns=columns).update(table).to_bytes(), _merge
+    )
 
 
 def describe(
@@ -184,38 +189,14 @@ def _stats_merge(first: Optional[bytes]):
 
 
 def _stats_of_batches(by: Optional[str], first: Optional[bytes]):
-    """A partition's stats state (a first pass, or a second with ``first``), its rows taken
-    :data:`_ROWS_AT_ONCE` at a time and the states merged."""
+    """A partition's stats state: a first pass, or a second with ``first``."""
+    extra = ["--by", by] if (by and first is None) else []
 
-    def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
+    def state_of_table(table: Any) -> bytes:
+        with _k._Source(table) as path:
+            return _stats_state([path] + extra, first)
 
-        _fault_injection()
-        merge = _stats_merge(first)
-        state: Optional[bytes] = None
-        pending: List[Any] = []
-        rows = 0
-
-        def flush(pending: List[Any], state: Optional[bytes]) -> Optional[bytes]:
-            with _k._Source(pa.Table.from_batches(pending)) as path:
-                extra = ["--by", by] if (by and first is None) else []
-                part = _stats_state([path] + extra, first)
-            return merge(state, part)
-
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            pending.append(batch)
-            rows += batch.num_rows
-            if rows >= _ROWS_AT_ONCE:
-                state = flush(pending, state)
-                pending, rows = [], 0
-        if pending:
-            state = flush(pending, state)
-        if state is not None:
-            yield pa.RecordBatch.from_pydict({"state": [state]})
-
-    return run
+    return _per_partition(state_of_table, _stats_merge(first))
 
 
 def stats(
@@ -310,34 +291,13 @@ def _evaluate_merge(model: bytes):
 
 
 def _evaluate_batches(model: bytes):
-    def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
+    """A partition's counted scores."""
 
-        _fault_injection()
-        merge = _evaluate_merge(model)
-        state: Optional[bytes] = None
-        pending: List[Any] = []
-        rows = 0
+    def state_of_table(table: Any) -> bytes:
+        with _k._Source(table) as path:
+            return _evaluate_state(model, ["--test", path])
 
-        def flush(pending: List[Any], state: Optional[bytes]) -> Optional[bytes]:
-            with _k._Source(pa.Table.from_batches(pending)) as path:
-                part = _evaluate_state(model, ["--test", path])
-            return merge(state, part)
-
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            pending.append(batch)
-            rows += batch.num_rows
-            if rows >= _ROWS_AT_ONCE:
-                state = flush(pending, state)
-                pending, rows = [], 0
-        if pending:
-            state = flush(pending, state)
-        if state is not None:
-            yield pa.RecordBatch.from_pydict({"state": [state]})
-
-    return run
+    return _per_partition(state_of_table, _evaluate_merge(model))
 
 
 def evaluate(

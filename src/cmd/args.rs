@@ -399,3 +399,55 @@ impl SummaryArgs {
         usize::try_from(self.top).unwrap_or(usize::MAX)
     }
 }
+
+/// A `--state-out` destination, checked once against a command's inputs (never one of them, no
+/// file replaced without `--force`): the state is written as JSON, and the figures go beside it
+/// (to standard error when standard output carries the state).
+#[derive(Debug)]
+pub struct StateOut {
+    destination: Option<crate::output::Destination>,
+    force: bool,
+}
+
+impl StateOut {
+    /// The destination of `path` (none without `--state-out`), checked against `inputs`.
+    pub fn checked(
+        path: Option<&std::path::PathBuf>,
+        inputs: &[std::path::PathBuf],
+        force: bool,
+    ) -> Result<StateOut> {
+        let destination = path.map(|p| crate::output::Destination::from_arg(p));
+        if let Some(out) = &destination {
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+            output::check_destination(out, &inputs, force)?;
+        }
+        Ok(StateOut { destination, force })
+    }
+
+    /// Whether a state is to be written.
+    pub fn is_some(&self) -> bool {
+        self.destination.is_some()
+    }
+
+    /// Writes `saved` as JSON, when a destination was given.
+    pub fn write<T: serde::Serialize>(&self, saved: &T) -> Result<()> {
+        let Some(out) = &self.destination else {
+            return Ok(());
+        };
+        let json = serde_json::to_vec(saved)
+            .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
+        output::write(out, self.force, |w| {
+            w.write_all(&json).map_err(Error::Output)
+        })
+    }
+
+    /// Prints the figures: on standard output, or on standard error when standard output carries
+    /// the state alone (a valid JSON document).
+    pub fn print_figures(&self, text: &str) -> Result<()> {
+        if self.destination == Some(crate::output::Destination::Stdout) {
+            crate::output::stderr_write(text);
+            return Ok(());
+        }
+        crate::render::print(text)
+    }
+}

@@ -1,9 +1,9 @@
 //! `kddstat describe FILE...`: row counts, numeric statistics and value counts.
 
-use super::args::{By, DistinctArg, InputArgs, QuietArg, Ui, state_of};
+use super::args::{By, DistinctArg, InputArgs, QuietArg, StateOut, Ui, state_of};
 use crate::error::{Error, Result};
 
-use crate::output::{self, Destination};
+use crate::output;
 use crate::render::{self, Format, describe::RenderOptions};
 use crate::stats::describe::{self, DescribeOptions, DescribeState, GroupBy};
 
@@ -82,17 +82,13 @@ pub fn run(args: Args) -> Result<()> {
     if args.force && args.state_out.is_none() {
         return Err(Error::Usage("--force applies to --state-out only".into()));
     }
-    let state_out = args.state_out.as_ref().map(|p| Destination::from_arg(p));
-    if let Some(out) = &state_out {
-        let inputs: Vec<std::path::PathBuf> = args
-            .files
-            .iter()
-            .map(std::path::PathBuf::from)
-            .chain(args.state_in.iter().cloned())
-            .collect();
-        let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
-        output::check_destination(out, &inputs, args.force)?;
-    }
+    let inputs: Vec<std::path::PathBuf> = args
+        .files
+        .iter()
+        .map(std::path::PathBuf::from)
+        .chain(args.state_in.iter().cloned())
+        .collect();
+    let state_out = StateOut::checked(args.state_out.as_ref(), &inputs, args.force)?;
     let mut states = Vec::with_capacity(datasets.len().max(1));
     for args_of_one in &datasets {
         states.push(state_of(args_of_one, &args.input, &options, &ui)?);
@@ -122,12 +118,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         states.extend(merged);
     }
-    if let (Some(out), Some(state)) = (&state_out, states.first()) {
-        let json = serde_json::to_vec(&state.save())
-            .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
-        output::write(out, args.force, |w| {
-            w.write_all(&json).map_err(Error::Output)
-        })?;
+    if let Some(state) = states.first() {
+        state_out.write(&state.save())?;
     }
     let summaries: Vec<_> = states.iter().map(DescribeState::finish).collect();
     let text = render::describe::render(
@@ -137,13 +129,7 @@ pub fn run(args: Args) -> Result<()> {
             top: args.top.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         },
     )?;
-    if state_out == Some(Destination::Stdout) {
-        // Standard output carries the state alone (a valid JSON document); the summary goes to
-        // standard error, where a person still sees it.
-        crate::output::stderr_write(&text);
-        return Ok(());
-    }
-    render::print(&text)
+    state_out.print_figures(&text)
 }
 
 /// Warns when a state counts records already counted: the same state file twice, a state with the

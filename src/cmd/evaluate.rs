@@ -331,26 +331,21 @@ fn test_input(arg: &str, options: &LoadOptions, ui: &Ui) -> Result<(HeldInput, S
 /// `evaluate --model M... [--test PART] [--state-in S...] [--state-out S]`: the counts of the
 /// models' scores on a test file in parts, merged, and their figures.
 fn run_states(args: &Args, ui: &Ui) -> Result<()> {
-    use crate::output::{self, Destination};
     use crate::stats::Accumulator;
     if args.data.tests.len() > 1 {
         return Err(Error::Usage(
             "--state-out and --state-in hold the scores of one test file: give one --test".into(),
         ));
     }
-    let state_out = args.state_out.as_ref().map(|p| Destination::from_arg(p));
-    if let Some(out) = &state_out {
-        let inputs: Vec<PathBuf> = args
-            .data
-            .tests
-            .iter()
-            .map(PathBuf::from)
-            .chain(args.state_in.iter().cloned())
-            .chain(args.model.iter().cloned())
-            .collect();
-        let inputs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
-        output::check_destination(out, &inputs, args.force)?;
-    }
+    let inputs: Vec<PathBuf> = args
+        .data
+        .tests
+        .iter()
+        .map(PathBuf::from)
+        .chain(args.state_in.iter().cloned())
+        .chain(args.model.iter().cloned())
+        .collect();
+    let state_out = super::args::StateOut::checked(args.state_out.as_ref(), &inputs, args.force)?;
     let models = args
         .model
         .iter()
@@ -388,21 +383,10 @@ fn run_states(args: &Args, ui: &Ui) -> Result<()> {
         }
     }
     let state = state.ok_or_else(|| Error::Usage("give --test or --state-in".into()))?;
-    if let Some(out) = &state_out {
-        let json = serde_json::to_vec(&state.save())
-            .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
-        output::write(out, args.force, |w| {
-            w.write_all(&json).map_err(Error::Output)
-        })?;
-    }
+    state_out.write(&state.save())?;
     if args.state_only {
         return Ok(());
     }
     let e = evaluate::evaluate_counts(&models[0].training.file, &models, &state)?;
-    let text = render::evaluate::render(&e, args.format)?;
-    if state_out == Some(Destination::Stdout) {
-        output::stderr_write(&text);
-        return Ok(());
-    }
-    render::print(&text)
+    state_out.print_figures(&render::evaluate::render(&e, args.format)?)
 }

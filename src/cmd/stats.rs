@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::args::By;
-use super::args::{DistinctArg, InputArgs, QuietArg, Ui};
+use super::args::{DistinctArg, InputArgs, QuietArg, StateOut, Ui};
 use crate::error::{Error, Result};
 use crate::load::{self, Dataset, Input, rows::Rows, stream};
-use crate::output::{self, Destination};
 use crate::render::{self, Format};
 use crate::stats::Accumulator;
 use crate::stats::analysis::StatsOptions;
@@ -76,18 +75,14 @@ enum StatsHeld {
 pub fn run(args: Args) -> Result<()> {
     check(&args)?;
     let ui = Ui::new(args.quiet.quiet);
-    let state_out = args.state_out.as_ref().map(|p| Destination::from_arg(p));
-    if let Some(out) = &state_out {
-        let inputs: Vec<PathBuf> = args
-            .file
-            .iter()
-            .map(PathBuf::from)
-            .chain(args.state_in.iter().cloned())
-            .chain(args.first_pass.iter().cloned())
-            .collect();
-        let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
-        output::check_destination(out, &inputs, args.force)?;
-    }
+    let inputs: Vec<PathBuf> = args
+        .file
+        .iter()
+        .map(PathBuf::from)
+        .chain(args.state_in.iter().cloned())
+        .chain(args.first_pass.iter().cloned())
+        .collect();
+    let state_out = StateOut::checked(args.state_out.as_ref(), &inputs, args.force)?;
     let max = args.distinct.max_distinct;
     let first = match &args.first_pass {
         Some(p) => Some(read_first(p, max)?),
@@ -132,15 +127,10 @@ pub fn run(args: Args) -> Result<()> {
     let Some(held) = held else {
         return Err(Error::Internal("no state was read".into()));
     };
-    if let Some(out) = &state_out {
-        let saved = match &held {
+    if state_out.is_some() {
+        state_out.write(&match &held {
             StatsHeld::First(f) => SavedStats::first(f),
             StatsHeld::Second(s) => SavedStats::second(s),
-        };
-        let json = serde_json::to_vec(&saved)
-            .map_err(|e| Error::Internal(format!("serialising the state: {e}")))?;
-        output::write(out, args.force, |w| {
-            w.write_all(&json).map_err(Error::Output)
         })?;
     }
     if args.state_only {
@@ -156,13 +146,7 @@ pub fn run(args: Args) -> Result<()> {
     let Some(report) = report else {
         return next_step(&held, state_out.is_some(), &ui);
     };
-    let text = render::stats::render(&report, args.format)?;
-    if state_out == Some(Destination::Stdout) {
-        // Standard output carries the state alone; the figures go to standard error.
-        output::stderr_write(&text);
-        return Ok(());
-    }
-    render::print(&text)
+    state_out.print_figures(&render::stats::render(&report, args.format)?)
 }
 
 /// The flags that cannot go together.
