@@ -166,8 +166,9 @@ def _stats_state(args: List[str], first: Optional[bytes]) -> bytes:
         return _k._run(["stats"] + args + ["--state-out", "-", "--state-only", "-q"])
 
 
-def _stats_merge(first: Optional[bytes]):
-    """Merges two stats states (first passes, or second passes made with ``first``)."""
+def _merging(state_of_args: Any):
+    """Merges two states by running ``state_of_args(["--state-in", A, "--state-in", B])`` (a
+    kddstat command that writes the merged state); ``None`` is the empty state."""
 
     def merge(a: Optional[bytes], b: Optional[bytes]) -> Optional[bytes]:
         import os
@@ -178,14 +179,19 @@ def _stats_merge(first: Optional[bytes]):
         if b is None:
             return a
         with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
-            paths = []
+            args: List[str] = []
             for name, data in (("a.json", a), ("b.json", b)):
-                paths += ["--state-in", os.path.join(d, name)]
-                with open(paths[-1], "wb") as f:
+                args += ["--state-in", os.path.join(d, name)]
+                with open(args[-1], "wb") as f:
                     f.write(data)
-            return _stats_state(paths, first)
+            return state_of_args(args)
 
     return merge
+
+
+def _stats_merge(first: Optional[bytes]):
+    """Merges two stats states (first passes, or second passes made with ``first``)."""
+    return _merging(lambda args: _stats_state(args, first))
 
 
 def _stats_of_batches(by: Optional[str], first: Optional[bytes]):
@@ -271,23 +277,8 @@ def _evaluate_state(model: bytes, args: List[str]) -> bytes:
 
 
 def _evaluate_merge(model: bytes):
-    def merge(a: Optional[bytes], b: Optional[bytes]) -> Optional[bytes]:
-        import os
-        import tempfile
-
-        if a is None:
-            return b
-        if b is None:
-            return a
-        with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
-            args = []
-            for name, data in (("a.json", a), ("b.json", b)):
-                args += ["--state-in", os.path.join(d, name)]
-                with open(args[-1], "wb") as f:
-                    f.write(data)
-            return _evaluate_state(model, args)
-
-    return merge
+    """Merges two evaluate states of ``model``."""
+    return _merging(lambda args: _evaluate_state(model, args))
 
 
 def _evaluate_batches(model: bytes):
