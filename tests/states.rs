@@ -292,6 +292,24 @@ fn stats_states_are_checked() {
         1,
         "bad3.json",
     );
+    // Rows of another dataset in a second pass: refused, not ranked wrongly.
+    let other = d.join("other.txt");
+    let changed = std::fs::read_to_string(&a)
+        .unwrap()
+        .replacen(",SF,290,", ",SF,2901234,", 1);
+    std::fs::write(&other, changed).unwrap();
+    fail(
+        &[
+            "stats",
+            other.to_str().unwrap(),
+            "--first-pass",
+            "f.json",
+            "--state-out",
+            "o2.json",
+        ],
+        1,
+        "never counted",
+    );
     // Another grouping cannot merge, nor be regrouped.
     run(
         d,

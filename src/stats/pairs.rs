@@ -230,6 +230,27 @@ impl Accumulator for PairSums {
             .par_iter()
             .map(|n| ds.f64_values(n))
             .collect::<Result<_>>()?;
+        // Every value must be one the first pass counted (its rank is read off the first pass):
+        // rows of another dataset are refused instead of ranked wrongly.
+        let stranger = values
+            .par_iter()
+            .zip(plan.dists.par_iter())
+            .enumerate()
+            .find_map_any(|(i, (c, d))| {
+                c.iter()
+                    .find(|v| d.index_of(**v).is_none())
+                    .map(|v| (i, *v))
+            });
+        if let Some((i, v)) = stranger {
+            return Err(Error::Model {
+                path: ds.name.clone(),
+                message: format!(
+                    "'{}' holds {v}, a value the first pass never counted: these rows are not all \
+                     of the dataset the first pass ({}) describes",
+                    plan.names[i], plan.path
+                ),
+            });
+        }
         self.products.add(&plan.way, &plan.columns(), &values);
         let classes: Vec<usize> = ds
             .str_values(schema::CATEGORY)?
