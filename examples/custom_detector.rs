@@ -5,9 +5,9 @@
 //!
 //!     cargo run --example custom_detector -- datasets/KDDTest+.txt
 //!
-//! Inside kddstat it would be `src/detect/distance.rs` plus one line of the `detectors!` list
-//! (`Distance = "distance": distance::Distance,`); its parameter is then set with
-//! `--param feature=dst_bytes`, with no code in the command layer.
+//! Inside kddstat it would be `src/detect/distance.rs` (`pub mod distance;`) plus one line of the
+//! `detectors!` list (`Distance = "distance": distance::Distance,`); its parameter is then set
+//! with `--param feature=dst_bytes`, with no code in the command layer.
 
 use kddstat::error::Result;
 use kddstat::model::encode::Transform;

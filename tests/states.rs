@@ -334,6 +334,11 @@ fn stats_states_are_checked() {
         1,
         "regrouped",
     );
+    fail(
+        &["stats", &a, "--bins", "100000000000"],
+        2,
+        "--bins must be between 2 and 10000",
+    );
     // Nothing is overwritten without --force; the state alone on standard output.
     fail(&["stats", &a, "--state-out", "a1.json"], 2, "a1.json");
     let out = stdout_of(
@@ -457,6 +462,22 @@ fn evaluate_states_of_parts_give_the_figures_of_the_whole() {
         err.contains("s0.json") && err.contains("other models"),
         "{err}"
     );
+    // A state claiming more rows than the limit is refused before its rows are laid out.
+    let s0 = std::fs::read_to_string(d.join("s0.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&s0).unwrap();
+    for per_model in v["labels"][0][2].as_array_mut().unwrap() {
+        per_model[0][1] = serde_json::json!(1u64 << 60);
+    }
+    std::fs::write(d.join("huge.json"), v.to_string()).unwrap();
+    let out = kddstat()
+        .args(["evaluate", "--model", "gmm.json", "--model", "zscore.json"])
+        .args(["--state-in", "huge.json"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("1000000000"), "{err}");
 }
 
 /// Values off the integer grid (a rate of 0.333) take the exact sums of centred products: the

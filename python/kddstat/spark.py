@@ -112,6 +112,48 @@ def _states_of_batches(by: Optional[str], columns: Optional[Sequence[str]]):
     )
 
 
+def _inputs(paths_or_df: Any, spark: Any):
+    """(the paths, or None for a DataFrame; the Spark session; the name the result shows)."""
+    if not isinstance(paths_or_df, (str, list, tuple)):
+        return None, spark, "<DataFrame>"
+    paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.getOrCreate()
+    shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+    return paths, spark, shown
+
+
+def _reduce(
+    paths: Optional[List[str]],
+    df: Any,
+    spark: Any,
+    of_path: Any,
+    of_partition: Any,
+    merge: Any,
+    depth: int,
+) -> bytes:
+    """One job: the state of each file (``of_path``, a task a file) or of each partition of
+    ``df`` (``of_partition``, a ``mapInArrow`` function), merged by ``treeReduce``. A kddstat
+    error on an executor is raised again on the driver as itself."""
+    try:
+        if paths is not None:
+            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(of_path)
+        else:
+            states = df.mapInArrow(of_partition, "state binary")
+            rdd = states.rdd.map(lambda row: bytes(row.state))
+        merged = rdd.treeReduce(merge, depth=depth) if not rdd.isEmpty() else None
+    except Exception as e:  # a kddstat error on an executor: the same on the driver
+        if type(e).__module__.startswith("kddstat"):
+            raise
+        _raise_kddstat(e)
+        raise
+    if merged is None:
+        raise _k.InputError("no rows: the DataFrame or files hold no record")
+    return merged
+
+
 def describe(
     paths_or_df: Union[str, Sequence[str], Any],
     by: Optional[str] = None,
@@ -122,30 +164,16 @@ def describe(
     """The figures of ``kddstat describe`` of a DataFrame (its partitions' states merged) or of
     files read by kddstat on the executors (one task a file). Equal to the single-machine figures
     of the same rows."""
-    try:
-        if isinstance(paths_or_df, (str, list, tuple)):
-            paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
-            if spark is None:
-                from pyspark.sql import SparkSession
-
-                spark = SparkSession.builder.getOrCreate()
-            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(
-                lambda p: _k.DescribeState(by=by, columns=columns).update(p).to_bytes()
-            )
-            shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
-        else:
-            df = paths_or_df
-            states = df.mapInArrow(_states_of_batches(by, columns), "state binary")
-            rdd = states.rdd.map(lambda row: bytes(row.state))
-            shown = "<DataFrame>"
-        merged = rdd.treeReduce(_merge, depth=depth) if not rdd.isEmpty() else None
-    except Exception as e:  # a kddstat error on an executor: the same on the driver
-        if type(e).__module__.startswith("kddstat"):
-            raise
-        _raise_kddstat(e)
-        raise
-    if merged is None:
-        raise _k.InputError("no rows: the DataFrame or files hold no record")
+    paths, spark, shown = _inputs(paths_or_df, spark)
+    merged = _reduce(
+        paths,
+        paths_or_df,
+        spark,
+        lambda p: _k.DescribeState(by=by, columns=columns).update(p).to_bytes(),
+        _states_of_batches(by, columns),
+        _merge,
+        depth,
+    )
     doc = _k.DescribeState.from_bytes(merged).finish().to_dict()
     doc["files"][0]["path"] = shown
     return _k.Describe(doc)
@@ -218,44 +246,28 @@ def stats(
     import os
     import tempfile
 
-    def job(first: Optional[bytes]) -> Optional[bytes]:
-        merge = _stats_merge(first)
-        if paths is not None:
-            extra = ["--by", by] if (by and first is None) else []
-            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(
-                lambda p: _stats_state([p] + extra, first)
-            )
-        else:
-            states = paths_or_df.mapInArrow(_stats_of_batches(by, first), "state binary")
-            rdd = states.rdd.map(lambda row: bytes(row.state))
-        return rdd.treeReduce(merge, depth=depth) if not rdd.isEmpty() else None
+    paths, spark, shown = _inputs(paths_or_df, spark)
 
-    paths: Optional[List[str]] = None
-    if isinstance(paths_or_df, (str, list, tuple)):
-        paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
-        if spark is None:
-            from pyspark.sql import SparkSession
+    def job(first: Optional[bytes]) -> bytes:
+        extra = ["--by", by] if (by and first is None) else []
+        return _reduce(
+            paths,
+            paths_or_df,
+            spark,
+            lambda p: _stats_state([p] + extra, first),
+            _stats_of_batches(by, first),
+            _stats_merge(first),
+            depth,
+        )
 
-            spark = SparkSession.builder.getOrCreate()
-        shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
-    else:
-        shown = "<DataFrame>"
-    try:
-        first = job(None)
-        if first is None:
-            raise _k.InputError("no rows: the DataFrame or files hold no record")
-        second = job(first)
-    except Exception as e:  # a kddstat error on an executor: the same on the driver
-        if type(e).__module__.startswith("kddstat"):
-            raise
-        _raise_kddstat(e)
-        raise
+    first = job(None)
+    second = job(first)
     with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
         f, s = os.path.join(d, "first.json"), os.path.join(d, "second.json")
         with open(f, "wb") as out:
             out.write(first)
         with open(s, "wb") as out:
-            out.write(second or b"")
+            out.write(second)
         args = ["stats", "--first-pass", f, "--state-in", s, "--format", "json"]
         if min_r is not None:
             args += ["--min-r", str(min_r)]
@@ -306,30 +318,16 @@ def evaluate(
     if isinstance(model, str):
         model = _k.load_model(model)
     data = model.to_bytes()
-    merge = _evaluate_merge(data)
-    try:
-        if isinstance(paths_or_df, (str, list, tuple)):
-            paths = [paths_or_df] if isinstance(paths_or_df, str) else list(paths_or_df)
-            if spark is None:
-                from pyspark.sql import SparkSession
-
-                spark = SparkSession.builder.getOrCreate()
-            rdd = spark.sparkContext.parallelize(paths, len(paths)).map(
-                lambda p: _evaluate_state(data, ["--test", p])
-            )
-            shown = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
-        else:
-            states = paths_or_df.mapInArrow(_evaluate_batches(data), "state binary")
-            rdd = states.rdd.map(lambda row: bytes(row.state))
-            shown = "<DataFrame>"
-        merged = rdd.treeReduce(merge, depth=depth) if not rdd.isEmpty() else None
-    except Exception as e:  # a kddstat error on an executor: the same on the driver
-        if type(e).__module__.startswith("kddstat"):
-            raise
-        _raise_kddstat(e)
-        raise
-    if merged is None:
-        raise _k.InputError("no rows: the DataFrame or files hold no record")
+    paths, spark, shown = _inputs(paths_or_df, spark)
+    merged = _reduce(
+        paths,
+        paths_or_df,
+        spark,
+        lambda p: _evaluate_state(data, ["--test", p]),
+        _evaluate_batches(data),
+        _evaluate_merge(data),
+        depth,
+    )
     with tempfile.TemporaryDirectory(prefix="kddstat-") as d:
         m, s = os.path.join(d, "model.json"), os.path.join(d, "state.json")
         for path, content in ((m, data), (s, merged)):

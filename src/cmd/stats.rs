@@ -15,6 +15,9 @@ use crate::stats::describe::GroupBy;
 use crate::stats::pairs::{FirstPassFigures, PairSums};
 use crate::stats::state::{self, FirstPass, SavedStats};
 
+/// The most equal-frequency bins of `--bins` (each bin is a quantile of every numeric feature).
+const MAX_BINS: usize = 10_000;
+
 /// Arguments of `kddstat stats`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -100,14 +103,14 @@ pub fn run(args: Args) -> Result<()> {
         by: args
             .by
             .map(GroupBy::from)
-            .or_else(|| first.as_ref().and_then(|(_, f)| f.by()))
+            .or_else(|| first.as_ref().and_then(|(_, f, _)| f.by()))
             .unwrap_or(GroupBy::Category),
         min_r: args.min_r,
         bins,
         ..StatsOptions::default()
     };
     let plan = match &first {
-        Some((_, f)) => Some(Arc::new(f.plan(bins)?)),
+        Some((_, f, digest)) => Some(Arc::new(f.plan(bins, digest.clone())?)),
         None => None,
     };
     // Without --first-pass and without states, FILE is analysed whole (both passes).
@@ -138,7 +141,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let report = match (&held, &first) {
         (StatsHeld::First(_), _) if report.is_some() => report,
-        (StatsHeld::Second(s), Some((_, f))) if s.rows() == f.describe.rows() => {
+        (StatsHeld::Second(s), Some((_, f, _))) if s.rows() == f.describe.rows() => {
             Some(state::report(f, s, &options)?)
         }
         _ => None,
@@ -157,8 +160,10 @@ fn check(args: &Args) -> Result<()> {
             args.min_r
         )));
     }
-    if args.bins.is_some_and(|b| b < 2) {
-        return Err(Error::Usage("--bins must be at least 2".to_string()));
+    if args.bins.is_some_and(|b| !(2..=MAX_BINS).contains(&b)) {
+        return Err(Error::Usage(format!(
+            "--bins must be between 2 and {MAX_BINS}"
+        )));
     }
     if args.force && args.state_out.is_none() {
         return Err(Error::Usage("--force applies to --state-out only".into()));
@@ -172,7 +177,7 @@ fn check(args: &Args) -> Result<()> {
 }
 
 /// The first pass of `--first-pass`, with its name.
-fn read_first(path: &Path, max: u64) -> Result<(String, FirstPass)> {
+fn read_first(path: &Path, max: u64) -> Result<(String, FirstPass, String)> {
     let (shown, bytes) = crate::detect::read_model_file(path)?;
     let saved = SavedStats::parse(&shown, &bytes, max)?;
     if saved.pass != 1 {
@@ -182,12 +187,13 @@ fn read_first(path: &Path, max: u64) -> Result<(String, FirstPass)> {
                 .into(),
         });
     }
+    let digest = saved.first.clone();
     let first = saved.into_first(&shown, max)?;
-    Ok((shown, first))
+    Ok((shown, first, digest))
 }
 
 /// Refuses a --by other than the first pass's grouping.
-fn check_by(args: &Args, (shown, first): &(String, FirstPass)) -> Result<()> {
+fn check_by(args: &Args, (shown, first, _): &(String, FirstPass, String)) -> Result<()> {
     match (args.by.map(GroupBy::from), first.by()) {
         (Some(by), Some(own)) if by != own => Err(Error::Model {
             path: shown.clone(),
@@ -211,23 +217,13 @@ fn analyse_file(
     first_only: bool,
 ) -> Result<(FirstPass, Option<crate::stats::analysis::StatsReport>)> {
     let with_rows = |rows: Rows, warn: bool| {
-        let open = || rows.open();
-        let (first, unknown) = state::first_pass(&open, options.by)?;
+        let a = state::analyse(&|| rows.open(), options, first_only)?;
         if warn {
-            for w in load::unknown_label_warnings(first.describe.path(), &unknown) {
+            for w in load::unknown_label_warnings(a.first.describe.path(), &a.unknown) {
                 ui.warn(&w);
             }
         }
-        if first_only {
-            return Ok((first, None));
-        }
-        let plan = Arc::new(first.plan(options.bins)?);
-        let second = state::second_pass(&open, plan)?;
-        if second.rows() != first.describe.rows() {
-            return Err(load::rows::changed(first.describe.path()));
-        }
-        let report = state::report(&first, &second, options)?;
-        Ok((first, Some(report)))
+        Ok((a.first, a.report))
     };
     // A file is read in chunks, twice: memory does not grow with the rows; standard input and
     // inputs that fit one block are read whole.

@@ -21,6 +21,10 @@ pub const STATE_FORMAT: &str = "kddstat-evaluate-state";
 /// Its version.
 pub const STATE_VERSION: u32 = 1;
 
+/// The most rows a state may count: its figures are computed over the rows laid out again (12
+/// bytes a row and model: 12 GB at the limit), so a state claiming more is refused.
+pub const MAX_ROWS: u64 = 1_000_000_000;
+
 /// A model as the state knows it: its digest and threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelKey {
@@ -88,17 +92,27 @@ impl ScoreCounts {
         &self.models
     }
 
-    /// The test file's name.
-    pub fn test(&self) -> &str {
-        &self.test
-    }
-
-    /// Rows counted.
+    /// Rows counted (a checked state's rows add up within [`MAX_ROWS`]).
     pub fn rows(&self) -> u64 {
         self.labels
             .values()
-            .map(|l| l.scores.first().map_or(0, |s| s.values().sum::<u64>()))
-            .sum()
+            .flat_map(|l| l.scores.first().into_iter().flat_map(|s| s.values()))
+            .fold(0u64, |t, n| t.saturating_add(*n))
+    }
+
+    /// Refuses a state of more than [`MAX_ROWS`] rows.
+    fn check_rows(&self, extra: u64) -> Result<()> {
+        let rows = self.rows().saturating_add(extra);
+        if rows > MAX_ROWS {
+            return Err(Error::Limit {
+                path: self.test.clone(),
+                message: format!(
+                    "the scores of {rows} rows are past the {MAX_ROWS} an evaluate state may \
+                     hold (its figures lay them out again in memory)"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// A saved state read back (`shown` names it), checked.
@@ -115,6 +129,7 @@ impl ScoreCounts {
         }
         let mut state = ScoreCounts::new(&s.test, s.models);
         let mut last: Option<&str> = None;
+        let mut total: u64 = 0;
         for (label, category, per_model) in &s.labels {
             if last.is_some_and(|l| l >= label.as_str()) {
                 return Err(bad("labels are not sorted, or one is listed twice".into()));
@@ -148,6 +163,16 @@ impl ScoreCounts {
                 }
                 scores.push(counts.iter().copied().collect());
             }
+            total = total.saturating_add(rows.unwrap_or(0));
+            if total > MAX_ROWS {
+                return Err(Error::Limit {
+                    path: shown.to_string(),
+                    message: format!(
+                        "the state counts more than the {MAX_ROWS} rows an evaluate state may \
+                         hold (its figures lay them out again in memory)"
+                    ),
+                });
+            }
             state.labels.insert(
                 label.clone(),
                 LabelCounts {
@@ -169,6 +194,7 @@ impl Accumulator for ScoreCounts {
         if batch.scores.len() != self.models.len() {
             return Err(Error::Internal("scores of another number of models".into()));
         }
+        self.check_rows(batch.truth.rows() as u64)?;
         let n = self.models.len();
         let rows: Vec<(&str, &str)> = batch.truth.labels().zip(batch.truth.categories()).collect();
         for (m, scores) in batch.scores.iter().enumerate() {
@@ -188,11 +214,13 @@ impl Accumulator for ScoreCounts {
 
     fn merge(&mut self, other: ScoreCounts) -> Result<()> {
         if other.models != self.models {
-            return Err(Error::Usage(format!(
-                "the scores of {} are of other models than those of {}",
-                other.test, self.test
-            )));
+            return Err(Error::Model {
+                path: other.test.clone(),
+                message: format!("its scores are of other models than those of {}", self.test),
+            });
         }
+        // Both within MAX_ROWS: their sum, and every count's, stays far within 64 bits.
+        self.check_rows(other.rows())?;
         for (label, counts) in other.labels {
             match self.labels.get_mut(&label) {
                 Some(e) => {

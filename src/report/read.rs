@@ -17,7 +17,7 @@ use crate::schema::{self, Category};
 use crate::stats::OrderedMap;
 use crate::stats::analysis::{StatsOptions, StatsReport};
 use crate::stats::describe::{DescribeOptions, DescribeState, GroupBy};
-use crate::stats::state as streamed;
+use crate::stats::state;
 
 /// One file as the report keeps it.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ impl Inputs {
 pub fn read_train(rows: Rows) -> Result<(Profile, StatsReport)> {
     let p = profile(rows)?;
     let findings = &p.overview.findings;
-    let stats = streamed::analyse_described(
+    let stats = state::analyse_described(
         &p.state,
         &|| rows.open(),
         &StatsOptions::default(),
@@ -128,7 +128,7 @@ impl ProfileState {
             )));
         }
         first.require_all_features("report")?;
-        let mut columns = streamed::described_columns();
+        let mut columns = state::described_columns();
         columns.push(schema::LABEL.to_string());
         let state = DescribeState::new(
             first,

@@ -57,18 +57,6 @@ pub fn update_or_create<A: Accumulator>(
     state.update(batch)
 }
 
-/// Merges every state of `states` (in their order) into one; `None` when there is none.
-pub fn merge_all<A: Accumulator>(states: impl IntoIterator<Item = A>) -> Result<Option<A>> {
-    let mut merged: Option<A> = None;
-    for s in states {
-        match &mut merged {
-            Some(m) => m.merge(s)?,
-            None => merged = Some(s),
-        }
-    }
-    Ok(merged)
-}
-
 impl Accumulator for super::exact::ExactSum {
     type Batch = [f64];
     type Figures = f64;

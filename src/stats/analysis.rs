@@ -146,7 +146,7 @@ fn to_nested(m: &Matrix) -> OrderedMap<OrderedMap<f64>> {
 }
 
 /// The figures `stats` is built from, however the file was read (whole: [`analyse`]; in
-/// chunks: [`super::streamed`]).
+/// chunks: [`super::state`]).
 pub(crate) struct ReportParts {
     /// The input's name.
     pub path: String,
@@ -174,7 +174,7 @@ pub(crate) struct ReportParts {
 pub fn analyse(ds: &Dataset, options: &StatsOptions) -> Result<StatsReport> {
     let mut first = FirstPass::new(ds, options.by)?;
     first.update(ds)?;
-    let plan = std::sync::Arc::new(first.plan(options.bins)?);
+    let plan = std::sync::Arc::new(first.plan(options.bins, String::new())?);
     let mut second = PairSums::new(plan);
     second.update(ds)?;
     super::state::report(&first, &second, options)

@@ -172,19 +172,26 @@ impl Duplicates {
                 ));
             }
         }
-        let (a, b): (u64, u64) = (
-            d.records.values().sum(),
-            d.vectors.values().map(|v| v.1).sum(),
-        );
-        if a != b {
-            return Err(format!("the records count {a} rows and the vectors {b}"));
+        let total = |mut counts: Box<dyn Iterator<Item = u64> + '_>| {
+            counts.try_fold(0u64, |t, n| t.checked_add(n))
+        };
+        let a = total(Box::new(d.records.values().copied()));
+        let b = total(Box::new(d.vectors.values().map(|v| v.1)));
+        if a.is_none() || a != b {
+            return Err(format!(
+                "the records count {a:?} rows and the vectors {b:?}"
+            ));
         }
         Ok(d)
     }
 
     /// Rows counted.
     pub fn rows(&self) -> u64 {
-        self.records.values().sum()
+        // A checked state's counts add up within 64 bits (and merged ones stay within the
+        // describe state's rows, whose sum is checked first).
+        self.records
+            .values()
+            .fold(0u64, |t, n| t.saturating_add(*n))
     }
 }
 

@@ -73,7 +73,16 @@ impl ExactSum {
 
     /// Adds the exact product of two integers.
     pub fn add_integer_product(&mut self, a: i128, b: i128) {
-        let negative = (a < 0) != (b < 0);
+        self.integer_product(a, b, false);
+    }
+
+    /// Subtracts the exact product of two integers (any two: no negation can overflow).
+    pub fn sub_integer_product(&mut self, a: i128, b: i128) {
+        self.integer_product(a, b, true);
+    }
+
+    fn integer_product(&mut self, a: i128, b: i128, subtract: bool) {
+        let negative = ((a < 0) != (b < 0)) != subtract;
         let digits = |x: u128| [0, 32, 64, 96].map(|s| ((x >> s) & 0xffff_ffff) as i64);
         let (da, db) = (digits(a.unsigned_abs()), digits(b.unsigned_abs()));
         // The integer 1 is bit 2148 of the accumulator: limb 67, bit 4.
@@ -112,22 +121,7 @@ impl ExactSum {
                     continue;
                 }
                 let m = u128::from(x.m) * u128::from(y.m);
-                let at = (x.e + y.e - BASE_EXP) as u32;
-                let negative = -i64::from(x.negative ^ y.negative);
-                let (limb, shift) = ((at / 32) as usize, at % 32);
-                let low = (m & u128::from(u64::MAX)) << shift;
-                let high = (m >> 64) << shift;
-                let pieces = [
-                    (low & 0xffff_ffff) as i64,
-                    ((low >> 32) & 0xffff_ffff) as i64,
-                    ((low >> 64) + (high & 0xffff_ffff)) as i64,
-                    ((high >> 32) & 0xffff_ffff) as i64,
-                    (high >> 64) as i64,
-                ];
-                for (l, p) in self.limbs[limb..limb + 5].iter_mut().zip(pieces) {
-                    // p, or -p when the product is negative (no branch).
-                    *l += (p ^ negative) - negative;
-                }
+                self.put(m, (x.e + y.e - BASE_EXP) as u32, x.negative ^ y.negative);
             }
             self.pending = 1 << 28;
             self.carry();
@@ -144,9 +138,20 @@ impl ExactSum {
         };
     }
 
-    /// Adds ±`m` × 2^(`at` + BASE_EXP), `m` below 2^106.
+    /// Adds ±`m` × 2^(`at` + BASE_EXP), `m` below 2^106, counting the addition.
     #[inline]
     fn add_shifted(&mut self, m: u128, at: u32, negative: bool) {
+        self.put(m, at, negative);
+        self.pending += 1;
+        if self.pending >= BEFORE_CARRY {
+            self.carry();
+        }
+    }
+
+    /// Adds ±`m` × 2^(`at` + BASE_EXP), `m` below 2^106, as five 32-bit pieces (less than 2^33
+    /// added to any limb), without a branch on the sign.
+    #[inline]
+    fn put(&mut self, m: u128, at: u32, negative: bool) {
         let (limb, shift) = ((at / 32) as usize, at % 32);
         let low = (m & u128::from(u64::MAX)) << shift;
         let high = (m >> 64) << shift;
@@ -157,19 +162,10 @@ impl ExactSum {
             ((high >> 32) & 0xffff_ffff) as i64,
             (high >> 64) as i64,
         ];
-        let limbs = &mut self.limbs[limb..limb + 5];
-        if negative {
-            for (l, p) in limbs.iter_mut().zip(pieces) {
-                *l -= p;
-            }
-        } else {
-            for (l, p) in limbs.iter_mut().zip(pieces) {
-                *l += p;
-            }
-        }
-        self.pending += 1;
-        if self.pending >= BEFORE_CARRY {
-            self.carry();
+        let sign = -i64::from(negative);
+        for (l, p) in self.limbs[limb..limb + 5].iter_mut().zip(pieces) {
+            // p, or -p when negative.
+            *l += (p ^ sign) - sign;
         }
     }
 
@@ -472,7 +468,7 @@ mod tests {
         let mut s = ExactSum::default();
         s.add_integer_product(i128::MAX, i128::MIN);
         assert_eq!(s.value(), -(2f64.powi(254)));
-        s.add_integer_product(-3, 7);
+        s.sub_integer_product(3, 7);
         s.add_integer_product(i128::MAX, i128::MAX);
         s.add_integer_product(i128::MAX, 1);
         // -2^254 + 2^127 - 21 + (2^127 - 1)^2 + 2^127 - 1 = -21.

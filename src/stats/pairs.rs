@@ -283,16 +283,24 @@ impl Accumulator for PairSums {
             ));
         }
         if other.plan.way != self.plan.way {
-            return Err(super::products::mismatch());
+            return Err(super::products::mismatch(&other.plan.path));
         }
-        self.products.merge(&other.products);
+        // Every table counts its rows: when the rows add up, so does every cell.
+        let rows = self
+            .rows
+            .checked_add(other.rows)
+            .ok_or_else(|| Error::Limit {
+                path: self.plan.path.clone(),
+                message: "the merged second passes would hold more than 2^64 rows".into(),
+            })?;
+        self.products.merge(&other.products, &other.plan.path)?;
         for (a, b) in self.numeric.iter_mut().zip(other.numeric) {
             a.merge(b);
         }
         for (a, b) in self.text.iter_mut().zip(other.text) {
             a.merge(b);
         }
-        self.rows += other.rows;
+        self.rows = rows;
         Ok(())
     }
 

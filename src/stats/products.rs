@@ -145,14 +145,27 @@ impl Sums {
         }
     }
 
-    fn merge(&mut self, other: &Sums) {
+    /// Adds another state's sums; `false` when an integer sum would pass 128 bits (only states
+    /// that were not made from data can: the sums of any data stay below 2^124).
+    fn merge(&mut self, other: &Sums) -> bool {
+        let add = |a: &mut [i128], b: &[i128]| {
+            a.iter_mut().zip(b).all(|(x, y)| match x.checked_add(*y) {
+                Some(v) => {
+                    *x = v;
+                    true
+                }
+                None => false,
+            })
+        };
         match (self, other) {
             (Sums::Integers { pairs, sums }, Sums::Integers { pairs: p, sums: s }) => {
-                pairs.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-                sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+                add(pairs, p) && add(sums, s)
             }
-            (Sums::Exact(a), Sums::Exact(b)) => a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y)),
-            _ => {}
+            (Sums::Exact(a), Sums::Exact(b)) => {
+                a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
+                true
+            }
+            _ => false,
         }
     }
 
@@ -164,7 +177,7 @@ impl Sums {
                 let centred = |sxy: i128, sx: i128, sy: i128| {
                     let mut e = ExactSum::default();
                     e.add_integer_product(n, sxy);
-                    e.add_integer_product(-sx, sy);
+                    e.sub_integer_product(sx, sy);
                     e.value()
                 };
                 let dots: Vec<f64> = pairs_of(k)
@@ -224,9 +237,13 @@ impl Products {
     }
 
     /// Adds another state's sums.
-    pub fn merge(&mut self, other: &Products) {
-        self.pearson.merge(&other.pearson);
-        self.spearman.merge(&other.spearman);
+    /// Adds another state's sums (`path` names the dataset in the error).
+    pub fn merge(&mut self, other: &Products, path: &str) -> crate::error::Result<()> {
+        if self.pearson.merge(&other.pearson) && self.spearman.merge(&other.spearman) {
+            Ok(())
+        } else {
+            Err(mismatch(path))
+        }
     }
 
     /// (squares, dots) of Pearson's and of Spearman's sums.
@@ -387,14 +404,99 @@ fn split(
     }
 }
 
-/// An internal error for sums of another way (never from a checked state).
-pub fn mismatch() -> Error {
-    Error::Internal("sums of another way cannot merge".into())
+/// The error for sums of another way, or integer sums past 128 bits: never from states made from
+/// data with the same first pass.
+pub fn mismatch(path: &str) -> Error {
+    Error::Model {
+        path: path.to_string(),
+        message: "the second passes' sums do not merge (another way, or past 128 bits): they \
+                  were not made from data with the same first pass"
+            .into(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::pair_index;
+    use super::*;
+    use crate::stats::correlation::{Matrix, matrix_of};
+
+    /// Pearson's and Spearman's matrices of whole columns, both ways.
+    fn both_ways(columns: &[Vec<f64>]) -> Vec<[Matrix; 2]> {
+        let k = columns.len();
+        let names: Vec<String> = (0..k).map(|i| format!("c{i}")).collect();
+        let dists: Vec<Distribution> = columns
+            .iter()
+            .map(|c| Distribution::from_f64(&[c.as_slice()]))
+            .collect();
+        let ranks: Vec<Vec<f64>> = dists.iter().map(Distribution::average_ranks).collect();
+        let cols: Vec<Column<'_>> = (0..k)
+            .map(|i| Column {
+                dist: &dists[i],
+                mean: dists[i].mean(),
+                ranks: &ranks[i],
+                rank_mean: (dists[i].count() as f64 + 1.0) / 2.0,
+            })
+            .collect();
+        [Way::Integers(vec![1.0; k]), Way::ExactSums]
+            .iter()
+            .map(|way| {
+                let mut p = Products::new(way, k);
+                p.add(way, &cols, columns);
+                p.figures(columns[0].len() as u64).map(|(squares, dots)| {
+                    matrix_of(&names, &squares, |i, j| dots[pair_index(k, i, j)])
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pearson_and_spearman_worked_out_by_hand() {
+        // x = 1 2 3 4, y = 2 4 5 9: x̄ = 2.5, ȳ = 5; Σdxdy = (-1.5)(-3) + (-.5)(-1) + (.5)(0) +
+        // (1.5)(4) = 11; Σdx² = 5; Σdy² = 9 + 1 + 0 + 16 = 26; r = 11 / √130.
+        // Ranks of y are 1 2 3 4, so Spearman's ρ = 1.
+        let x = vec![1.0, 2.0, 3.0, 4.0];
+        let y = vec![2.0, 4.0, 5.0, 9.0];
+        for [p, s] in both_ways(&[x, y]) {
+            assert!((p.get(0, 1) - 11.0 / 130f64.sqrt()).abs() < 1e-15);
+            assert_eq!(p.get(0, 0), 1.0);
+            assert!((s.get(1, 0) - 1.0).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn ties_and_constant_columns() {
+        // y has a tie: ranks 1.5 1.5 3 4; x ranks 1 2 3 4.
+        // Centred: x -1.5 -.5 .5 1.5; y -1 -1 .5 1.5; Σ = 1.5 + .5 + .25 + 2.25 = 4.5;
+        // Σx² = 5, Σy² = 1 + 1 + .25 + 2.25 = 4.5; ρ = 4.5 / √22.5.
+        let x = vec![1.0, 2.0, 3.0, 4.0];
+        let y = vec![7.0, 7.0, 8.0, 9.0];
+        let c = vec![3.0; 4];
+        for [p, s] in both_ways(&[x, y, c]) {
+            assert!((s.get(0, 1) - 4.5 / 22.5f64.sqrt()).abs() < 1e-15);
+            assert!(p.get(0, 2).is_nan() && p.get(2, 2).is_nan());
+        }
+    }
+
+    #[test]
+    fn hostile_integer_sums_do_not_merge_past_128_bits() {
+        let way = Way::Integers(vec![1.0; 2]);
+        let saved = SavedProducts {
+            way: "integers".into(),
+            pairs: vec![vec![i128::MAX.to_string(); 3]; 2],
+            sums: vec![vec!["0".into(); 2]; 2],
+            exact: Vec::new(),
+        };
+        let mut a = Products::from_saved(&way, 2, &saved).unwrap();
+        let b = a.clone();
+        assert!(a.merge(&b, "x").is_err());
+        // Any sums finish without a panic (the negation is exact).
+        let min = SavedProducts {
+            sums: vec![vec![i128::MIN.to_string(); 2]; 2],
+            ..saved
+        };
+        let p = Products::from_saved(&way, 2, &min).unwrap();
+        let _ = p.figures(u64::MAX);
+    }
 
     #[test]
     fn pairs_are_indexed_row_by_row() {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::OrderedMap;
 use super::accumulate::Accumulator;
 use super::analysis::{ReportParts, StatsOptions, StatsReport, report_of_parts};
-use super::describe::{self, DescribeOptions, DescribeState, GroupBy, SavedState};
+use super::describe::{DescribeOptions, DescribeState, GroupBy, SavedState};
 use super::duplicates::{DuplicateCounts, Duplicates, SavedDuplicates};
 use super::pairs::{FirstPassFigures, PairSums, SavedPairs};
 use crate::error::{Error, Result};
@@ -54,9 +54,6 @@ pub struct FirstPass {
     /// Duplicate records and conflicting vectors.
     pub duplicates: Duplicates,
 }
-
-/// The figures of the first pass that are not read off its describe state.
-pub type FirstFigures = DuplicateCounts;
 
 impl FirstPass {
     /// An empty first pass for records laid out as `first`, the profile grouped by `by`.
@@ -94,15 +91,16 @@ impl FirstPass {
         (d, self.duplicates.save())
     }
 
-    /// The plan of the second pass.
-    pub fn plan(&self, bins: usize) -> Result<FirstPassFigures> {
-        FirstPassFigures::of(&self.describe, bins, self.digest())
+    /// What the second pass needs of this first pass; `digest` names it in the second passes'
+    /// states (empty when none is saved: the digest is computed only for states).
+    pub fn plan(&self, bins: usize, digest: String) -> Result<FirstPassFigures> {
+        FirstPassFigures::of(&self.describe, bins, digest)
     }
 }
 
 impl Accumulator for FirstPass {
     type Batch = Dataset;
-    type Figures = FirstFigures;
+    type Figures = DuplicateCounts;
     type Saved = (SavedState, SavedDuplicates);
 
     fn update(&mut self, ds: &Dataset) -> Result<()> {
@@ -125,7 +123,7 @@ impl Accumulator for FirstPass {
         self.duplicates.merge(other.duplicates)
     }
 
-    fn finish(&self) -> Result<FirstFigures> {
+    fn finish(&self) -> Result<DuplicateCounts> {
         self.duplicates.finish()
     }
 
@@ -367,16 +365,43 @@ pub fn second_pass(
     Ok(sums)
 }
 
-/// `stats` of the rows `open` opens (twice) in chunks, in memory bounded by their distinct
-/// values.
-pub fn analyse(open: &dyn Fn() -> Result<Chunks>, options: &StatsOptions) -> Result<StatsReport> {
-    let (first, _) = first_pass(open, options.by)?;
-    let plan = Arc::new(first.plan(options.bins)?);
+/// A dataset analysed: its first pass, the labels of unknown category met, and its report
+/// (none when only the first pass was asked for).
+pub struct Analysed {
+    /// The first pass.
+    pub first: FirstPass,
+    /// Labels of unknown category, with their rows.
+    pub unknown: Vec<(String, usize)>,
+    /// The figures.
+    pub report: Option<StatsReport>,
+}
+
+/// `stats` of the rows `open` opens (twice: in chunks, memory bounded by their distinct values),
+/// or its first pass only.
+pub fn analyse(
+    open: &dyn Fn() -> Result<Chunks>,
+    options: &StatsOptions,
+    first_only: bool,
+) -> Result<Analysed> {
+    let (first, unknown) = first_pass(open, options.by)?;
+    if first_only {
+        return Ok(Analysed {
+            first,
+            unknown,
+            report: None,
+        });
+    }
+    let plan = Arc::new(first.plan(options.bins, String::new())?);
     let second = second_pass(open, plan)?;
     if second.rows() != first.describe.rows() {
         return Err(crate::load::rows::changed(first.describe.path()));
     }
-    report(&first, &second, options)
+    let report = Some(report(&first, &second, options)?);
+    Ok(Analysed {
+        first,
+        unknown,
+        report,
+    })
 }
 
 /// `stats` of the rows `open` opens, whose first pass gave the describe state `state` (of at
@@ -400,13 +425,4 @@ pub fn analyse_described(
         return Err(crate::load::rows::changed(state.path()));
     }
     figures_of(state, &second, options, duplicates, conflicts)
-}
-
-/// Checks that a describe state option set is the one stats makes (for messages).
-pub fn describe_options(by: GroupBy) -> DescribeOptions {
-    DescribeOptions {
-        columns: Some(described_columns()),
-        by: Some(by),
-        max_distinct: Some(describe::DEFAULT_MAX_DISTINCT),
-    }
 }
